@@ -1,0 +1,376 @@
+/*  zmesh_config.c: the table of configuration keys, ZPL loading and validation.
+
+    ZPL (ZeroMQ RFC 4) files are parsed by CZMQ's zconfig; this file then walks the tree and
+    sets each key through the table below, so a file, zmesh_config_set and zmeshd's flags get
+    the same checks and the same messages. zconfig does not keep line numbers, so an error
+    finds the key's line by scanning the file for it (s_line_of).
+*/
+#include "zmesh_config.h"
+#include <czmq.h>
+#include <stddef.h>
+
+typedef enum { S_STR, S_INT, S_BOOL, S_MODE, S_BIND, S_ENDPOINT, S_ACTORS } s_type_t;
+
+typedef struct {
+    const char *key;  //  "section/name"
+    s_type_t type;
+    size_t offset;      //  of the field in struct _zmesh_config_t
+    size_t size;        //  of a string field
+    long min, max;      //  bounds of an int
+    const char *value;  //  default, as text
+    const char *unit;   //  "ms", "bytes", "" ...
+    const char *doc;    //  one line for docs/config.md
+} s_key_t;
+
+#define S_FIELD(f) offsetof (struct _zmesh_config_t, f), sizeof (((struct _zmesh_config_t *) 0)->f)
+
+static const s_key_t s_keys [] = {
+    {"node/name", S_STR, S_FIELD (name), 0, 0, "", "",
+     "Node name shown to people; default: the host name"},
+    {"node/data", S_STR, S_FIELD (data), 0, 0, "", "path",
+     "Data directory: identity, trusted keys, control socket (required)"},
+    {"node/bind", S_BIND, S_FIELD (bind), 0, 0, "tcp://*:*", "endpoint",
+     "CURVE endpoint this node listens on; port * = any free port"},
+    {"node/advertise", S_ENDPOINT, S_FIELD (advertise), 0, 0, "", "endpoint",
+     "Endpoint peers use to reach this node; default: bind, with a wildcard host replaced"
+     " by this host's first non-loopback IPv4 address"},
+    {"node/actors", S_ACTORS, S_FIELD (actors), 0, 0, "gossip beacon control", "list",
+     "Actors to run, space separated: gossip, beacon, control"},
+    {"trust/mode", S_MODE, S_FIELD (trust_mode), 0, 0, "trusted", "",
+     "trusted: only keys in DATA/trusted/ or trust/keys may connect; open: any key"},
+    {"beacon/enabled", S_BOOL, S_FIELD (beacon_enabled), 0, 1, "1", "bool",
+     "Broadcast and listen for UDP beacons on the LAN"},
+    {"beacon/port", S_INT, S_FIELD (beacon_port), 1, 65535, "5670", "UDP port",
+     "UDP port of beacons; nodes that should find each other use the same"},
+    {"beacon/interval_ms", S_INT, S_FIELD (beacon_interval_ms), 100, 60000, "1000", "ms",
+     "Time between two beacons"},
+    {"beacon/interface", S_STR, S_FIELD (beacon_interface), 0, 0, "", "",
+     "Network interface to beacon on; default: CZMQ's choice (first broadcast-capable)"},
+    {"gossip/heartbeat_ms", S_INT, S_FIELD (heartbeat_ms), 20, 60000, "500", "ms",
+     "Time between two PINGs to each peer"},
+    {"gossip/suspect_timeout_ms", S_INT, S_FIELD (suspect_timeout_ms), 50, 600000, "1500", "ms",
+     "Silence after which a peer is suspect"},
+    {"gossip/dead_timeout_ms", S_INT, S_FIELD (dead_timeout_ms), 100, 3600000, "3000", "ms",
+     "Silence after which a peer is dead"},
+    {"gossip/reap_after_ms", S_INT, S_FIELD (reap_after_ms), 1000, 86400000, "60000", "ms",
+     "Time a dead or left peer stays listed before it is forgotten"},
+    {"gossip/max_peers", S_INT, S_FIELD (max_peers), 1, 100000, "1024", "peers",
+     "Peers one node tracks at most; more are refused and counted"},
+    {"gossip/peers_interval_ms", S_INT, S_FIELD (peers_interval_ms), 100, 600000, "2000", "ms",
+     "Time between two PEERS exchanges with each peer"},
+    {"gossip/max_message_bytes", S_INT, S_FIELD (max_message_bytes), 1024, ZMESH_MSG_SIZE_MAX,
+     "65536", "bytes", "Largest envelope accepted; larger ones are dropped and counted"},
+    {"gossip/linger_ms", S_INT, S_FIELD (linger_ms), 0, 60000, "1000", "ms",
+     "How long a stopping node waits to flush its LEAVE to peers"},
+    {"supervisor/restart_backoff_ms", S_INT, S_FIELD (restart_backoff_ms), 1, 600000, "100", "ms",
+     "First delay before restarting an actor that died; doubles at each restart"},
+    {"supervisor/restart_backoff_max_ms", S_INT, S_FIELD (restart_backoff_max_ms), 1, 3600000,
+     "5000", "ms", "Largest restart delay"},
+    {"supervisor/stable_after_ms", S_INT, S_FIELD (stable_after_ms), 100, 3600000, "10000", "ms",
+     "An actor running this long has its restart delay reset"},
+    {"log/verbose", S_BOOL, S_FIELD (verbose), 0, 1, "0", "bool", "Log every peer event"},
+};
+#define S_KEY_COUNT (sizeof s_keys / sizeof s_keys [0])
+
+static const char *s_actor_names [] = {"gossip", "beacon", "control"};
+
+static const s_key_t *
+s_lookup (const char *key)
+{
+    for (size_t i = 0; i < S_KEY_COUNT; i++)
+        if (streq (s_keys [i].key, key))
+            return &s_keys [i];
+    return NULL;
+}
+
+static bool
+s_actors_ok (const char *list, char *bad, size_t bad_size)
+{
+    char copy [128];
+    snprintf (copy, sizeof copy, "%s", list);
+    char *save = NULL;
+    for (char *word = strtok_r (copy, " ,", &save); word; word = strtok_r (NULL, " ,", &save)) {
+        bool known = false;
+        for (size_t i = 0; i < sizeof s_actor_names / sizeof *s_actor_names; i++)
+            known = known || streq (word, s_actor_names [i]);
+        if (!known) {
+            snprintf (bad, bad_size, "%s", word);
+            return false;
+        }
+    }
+    return true;
+}
+
+static int
+s_set (zmesh_config_t *self, const s_key_t *k, const char *value, char *err, size_t err_size)
+{
+    char *field = (char *) self + k->offset;
+    char bad [64];
+    switch (k->type) {
+        case S_INT:
+        case S_BOOL: {
+            char *end = NULL;
+            errno = 0;
+            long number = strtol (value, &end, 10);
+            if (!*value || *end || errno || number < k->min || number > k->max) {
+                snprintf (err, err_size, "%s: '%s' is not %s %ld..%ld", k->key, value,
+                          k->type == S_BOOL ? "a boolean" : "a whole number in", k->min, k->max);
+                return ZMESH_ECONFIG;
+            }
+            *(int *) field = (int) number;
+            return ZMESH_OK;
+        }
+        case S_MODE:
+            if (!streq (value, "trusted") && !streq (value, "open")) {
+                snprintf (err, err_size, "%s: '%s' is neither 'trusted' nor 'open'", k->key, value);
+                return ZMESH_ECONFIG;
+            }
+            break;
+        case S_BIND:
+        case S_ENDPOINT:
+            if (*value && zmesh_endpoint_check (value, k->type == S_BIND)) {
+                snprintf (err, err_size, "%s: '%s' is not a tcp endpoint (tcp://HOST:PORT)", k->key,
+                          value);
+                return ZMESH_ECONFIG;
+            }
+            break;
+        case S_ACTORS:
+            if (!s_actors_ok (value, bad, sizeof bad)) {
+                snprintf (err, err_size, "%s: unknown actor '%s' (known: gossip beacon control)",
+                          k->key, bad);
+                return ZMESH_ECONFIG;
+            }
+            break;
+        case S_STR:
+            break;
+    }
+    if (strlen (value) >= k->size) {
+        snprintf (err, err_size, "%s: value longer than %zu bytes", k->key, k->size - 1);
+        return ZMESH_ECONFIG;
+    }
+    snprintf (field, k->size, "%s", value);
+    return ZMESH_OK;
+}
+
+zmesh_config_t *
+zmesh_config_new (void)
+{
+    zmesh_config_t *self = (zmesh_config_t *) calloc (1, sizeof *self);
+    if (!self)
+        return NULL;
+    char err [256];
+    for (size_t i = 0; i < S_KEY_COUNT; i++)
+        ZMESH_ASSERT (s_set (self, &s_keys [i], s_keys [i].value, err, sizeof err) == 0);
+    return self;
+}
+
+void
+zmesh_config_destroy (zmesh_config_t **self_p)
+{
+    if (*self_p) {
+        free (*self_p);
+        *self_p = NULL;
+    }
+}
+
+int
+zmesh_config_set (
+    zmesh_config_t *self, const char *key, const char *value, char *err, size_t err_size)
+{
+    if (!self || !key || !value) {
+        snprintf (err, err_size, "missing key or value");
+        return ZMESH_EINVAL;
+    }
+    if (strncmp (key, "seeds/", 6) == 0)
+        return zmesh_config_add_seed (self, value, err, err_size);
+    if (strncmp (key, "trust/keys/", 11) == 0)
+        return zmesh_config_add_trusted (self, value, err, err_size);
+    const s_key_t *k = s_lookup (key);
+    if (!k) {
+        snprintf (err, err_size, "unknown key '%s' (see docs/config.md)", key);
+        return ZMESH_ECONFIG;
+    }
+    return s_set (self, k, value, err, err_size);
+}
+
+int
+zmesh_config_add_seed (zmesh_config_t *self, const char *contact, char *err, size_t err_size)
+{
+    char endpoint [ZMESH_ENDPOINT_MAX];
+    uint8_t key [ZMESH_KEY_SIZE];
+    if (zmesh_contact_parse (contact, endpoint, key)) {
+        snprintf (err, err_size,
+                  "seed '%s' is not tcp://HOST:PORT#PUBLICKEY (the key is what"
+                  " `zmeshctl keys` prints on that node)",
+                  contact);
+        return ZMESH_ECONFIG;
+    }
+    if (self->seed_count == ZMESH_CONFIG_SEEDS_MAX) {
+        snprintf (err, err_size, "more than %d seeds", ZMESH_CONFIG_SEEDS_MAX);
+        return ZMESH_ELIMIT;
+    }
+    snprintf (self->seeds [self->seed_count++], ZMESH_CONTACT_MAX, "%s", contact);
+    return ZMESH_OK;
+}
+
+int
+zmesh_config_add_trusted (zmesh_config_t *self, const char *key_hex, char *err, size_t err_size)
+{
+    uint8_t key [ZMESH_KEY_SIZE];
+    zmesh_public_t pub;
+    if (zmesh_hex_decode (key, ZMESH_KEY_SIZE, key_hex) || zmesh_public_from_sign_key (&pub, key)) {
+        snprintf (err, err_size, "trusted key '%s' is not an Ed25519 public key (64 hex digits)",
+                  key_hex);
+        return ZMESH_ECONFIG;
+    }
+    if (self->trusted_count == ZMESH_CONFIG_TRUSTED_MAX) {
+        snprintf (err, err_size, "more than %d trusted keys", ZMESH_CONFIG_TRUSTED_MAX);
+        return ZMESH_ELIMIT;
+    }
+    snprintf (self->trusted [self->trusted_count++], ZMESH_KEY_HEX_SIZE, "%s", key_hex);
+    return ZMESH_OK;
+}
+
+char *
+zmesh_config_get (const zmesh_config_t *self, const char *key)
+{
+    const s_key_t *k = s_lookup (key);
+    if (!self || !k)
+        return NULL;
+    const char *field = (const char *) self + k->offset;
+    if (k->type == S_INT || k->type == S_BOOL)
+        return zsys_sprintf ("%d", *(const int *) field);
+    return strdup (field);
+}
+
+//  Line of `name` under section `section` in a ZPL file (0 if not found): for messages only.
+static int
+s_line_of (const char *path, const char *section, const char *name)
+{
+    FILE *file = fopen (path, "r");
+    if (!file)
+        return 0;
+    char line [1024];
+    int number = 0, found = 0;
+    bool in_section = false;
+    while (!found && fgets (line, sizeof line, file)) {
+        number++;
+        char *text = line + strspn (line, " \t");
+        size_t word = strcspn (text, " \t=\r\n");
+        bool indented = text != line;
+        if (!indented)
+            in_section = strlen (section) == word && strncmp (text, section, word) == 0;
+        else if (in_section && strlen (name) == word && strncmp (text, name, word) == 0)
+            found = number;
+    }
+    fclose (file);
+    return found;
+}
+
+int
+zmesh_config_load (zmesh_config_t *self, const char *path, char *err, size_t err_size)
+{
+    if (access (path, R_OK) != 0) {
+        snprintf (err, err_size, "cannot read config %s: %s", path, strerror (errno));
+        return ZMESH_ECONFIG;
+    }
+    zconfig_t *root = zconfig_load (path);
+    if (!root) {
+        snprintf (err, err_size, "%s: not valid ZPL (see the zconfig error above)", path);
+        return ZMESH_ECONFIG;
+    }
+    int rc = ZMESH_OK;
+    char inner [512], key [256];
+    for (zconfig_t *section = zconfig_child (root); section && rc == 0;
+         section = zconfig_next (section)) {
+        for (zconfig_t *item = zconfig_child (section); item && rc == 0;
+             item = zconfig_next (item)) {
+            const char *sname = zconfig_name (section), *iname = zconfig_name (item);
+            //  trust/keys is the one section three deep: every child is a key.
+            if (streq (sname, "trust") && streq (iname, "keys")) {
+                for (zconfig_t *k = zconfig_child (item); k && rc == 0; k = zconfig_next (k))
+                    rc = zmesh_config_add_trusted (self, zconfig_value (k), inner, sizeof inner);
+                if (rc)
+                    snprintf (err, err_size, "%s:%d: %s", path, s_line_of (path, "trust", "keys"),
+                              inner);
+                continue;
+            }
+            snprintf (key, sizeof key, "%s/%s", sname, iname);
+            const char *value = zconfig_value (item) ? zconfig_value (item) : "";
+            rc = zmesh_config_set (self, key, value, inner, sizeof inner);
+            if (rc)
+                snprintf (err, err_size, "%s:%d: %s", path, s_line_of (path, sname, iname), inner);
+        }
+    }
+    zconfig_destroy (&root);
+    return rc;
+}
+
+bool
+zmesh_config_has_actor (const zmesh_config_t *self, const char *actor)
+{
+    char copy [128];
+    snprintf (copy, sizeof copy, "%s", self->actors);
+    char *save = NULL;
+    for (char *word = strtok_r (copy, " ,", &save); word; word = strtok_r (NULL, " ,", &save))
+        if (streq (word, actor))
+            return true;
+    return false;
+}
+
+int
+zmesh_config_validate (const zmesh_config_t *self, char *err, size_t err_size)
+{
+    if (!self->data [0]) {
+        snprintf (err, err_size, "node/data is not set (zmeshd --data DIR)");
+        return ZMESH_ECONFIG;
+    }
+    if (self->suspect_timeout_ms >= self->dead_timeout_ms) {
+        snprintf (err, err_size,
+                  "gossip/suspect_timeout_ms (%d) must be less than gossip/dead_timeout_ms (%d)",
+                  self->suspect_timeout_ms, self->dead_timeout_ms);
+        return ZMESH_ECONFIG;
+    }
+    if (self->heartbeat_ms * 2 > self->suspect_timeout_ms) {
+        snprintf (err, err_size,
+                  "gossip/heartbeat_ms (%d) must be at most half of gossip/suspect_timeout_ms"
+                  " (%d), or one lost PING would make a peer suspect",
+                  self->heartbeat_ms, self->suspect_timeout_ms);
+        return ZMESH_ECONFIG;
+    }
+    if (self->restart_backoff_ms > self->restart_backoff_max_ms) {
+        snprintf (
+            err, err_size,
+            "supervisor/restart_backoff_ms must not exceed supervisor/restart_backoff_max_ms");
+        return ZMESH_ECONFIG;
+    }
+    if (!zmesh_config_has_actor (self, "gossip")
+        && (zmesh_config_has_actor (self, "beacon") || zmesh_config_has_actor (self, "control"))) {
+        snprintf (err, err_size, "node/actors: beacon and control need gossip");
+        return ZMESH_ECONFIG;
+    }
+    return ZMESH_OK;
+}
+
+void
+zmesh_config_print_reference (void *stream)
+{
+    FILE *file = (FILE *) stream;
+    fprintf (file, "| key | default | unit | meaning |\n|---|---|---|---|\n");
+    for (size_t i = 0; i < S_KEY_COUNT; i++) {
+        const s_key_t *k = &s_keys [i];
+        if (k->type == S_INT || k->type == S_BOOL)
+            fprintf (file, "| `%s` | %s (%ld..%ld) | %s | %s |\n", k->key, k->value, k->min, k->max,
+                     k->unit, k->doc);
+        else
+            fprintf (file, "| `%s` | `%s` | %s | %s |\n", k->key, k->value, k->unit, k->doc);
+    }
+    fprintf (file,
+             "| `seeds/NAME` | | contact | A node to join: `tcp://HOST:PORT#PUBLICKEY`"
+             " (up to %d) |\n",
+             ZMESH_CONFIG_SEEDS_MAX);
+    fprintf (file,
+             "| `trust/keys/NAME` | | key | A public key admitted in trusted mode, 64 hex"
+             " digits (up to %d) |\n",
+             ZMESH_CONFIG_TRUSTED_MAX);
+}

@@ -1,0 +1,52 @@
+/*  zmesh_config.h: the configuration of a node (internal view of zmesh_config_t).
+
+    One table (zmesh_config.c) names every key, its type, bounds, default, unit and meaning;
+    loading a ZPL file, zmesh_config_set, zmeshd's flags and docs/config.md all go through it,
+    so a key cannot exist in one place and not another.
+*/
+#ifndef ZMESH_CONFIG_H_INCLUDED
+#define ZMESH_CONFIG_H_INCLUDED
+
+#include "zmesh.h"
+#include "zmesh_ident.h"
+#include "zmesh_wire.h"
+
+#define ZMESH_CONFIG_SEEDS_MAX   32   //  seeds one config may list
+#define ZMESH_CONFIG_TRUSTED_MAX 256  //  keys one config may admit
+#define ZMESH_DATA_PATH_MAX      512  //  bytes of the data directory path
+
+struct _zmesh_config_t {
+    char name [ZMESH_NAME_MAX];           //  node/name
+    char data [ZMESH_DATA_PATH_MAX];      //  node/data
+    char bind [ZMESH_ENDPOINT_MAX];       //  node/bind
+    char advertise [ZMESH_ENDPOINT_MAX];  //  node/advertise ("" = derived from bind)
+    char actors [128];                    //  node/actors, space separated
+    char trust_mode [16];                 //  trust/mode: "trusted" or "open"
+    int beacon_enabled;                   //  beacon/enabled
+    int beacon_port;                      //  beacon/port, UDP
+    int beacon_interval_ms;               //  beacon/interval_ms
+    char beacon_interface [64];           //  beacon/interface ("" = CZMQ's choice)
+    int heartbeat_ms;                     //  gossip/heartbeat_ms
+    int suspect_timeout_ms;               //  gossip/suspect_timeout_ms
+    int dead_timeout_ms;                  //  gossip/dead_timeout_ms
+    int reap_after_ms;                    //  gossip/reap_after_ms
+    int max_peers;                        //  gossip/max_peers
+    int peers_interval_ms;                //  gossip/peers_interval_ms
+    int max_message_bytes;                //  gossip/max_message_bytes
+    int linger_ms;                        //  gossip/linger_ms
+    int restart_backoff_ms;               //  supervisor/restart_backoff_ms
+    int restart_backoff_max_ms;           //  supervisor/restart_backoff_max_ms
+    int stable_after_ms;                  //  supervisor/stable_after_ms
+    int verbose;                          //  log/verbose
+    int seed_count;
+    char seeds [ZMESH_CONFIG_SEEDS_MAX][ZMESH_CONTACT_MAX];  //  seeds/*
+    int trusted_count;
+    char trusted [ZMESH_CONFIG_TRUSTED_MAX][ZMESH_KEY_HEX_SIZE];  //  trust/keys/*
+};
+
+//  Does the config name this actor in node/actors?
+bool zmesh_config_has_actor (const zmesh_config_t *self, const char *actor);
+//  Checks that need several keys at once (timeouts in order, data set). err names the keys.
+int zmesh_config_validate (const zmesh_config_t *self, char *err, size_t err_size);
+
+#endif

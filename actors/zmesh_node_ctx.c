@@ -1,0 +1,82 @@
+/*  zmesh_node_ctx.c: the shared, locked part of a node's state (see zmesh_node_ctx.h). */
+#include "zmesh_node_ctx.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void
+zmesh_ctx_set_endpoint (zmesh_node_ctx_t *self, const char *endpoint)
+{
+    pthread_mutex_lock (&self->mutex);
+    snprintf (self->endpoint, sizeof self->endpoint, "%s", endpoint);
+    pthread_mutex_unlock (&self->mutex);
+}
+
+void
+zmesh_ctx_endpoint (zmesh_node_ctx_t *self, char *out)
+{
+    pthread_mutex_lock (&self->mutex);
+    memcpy (out, self->endpoint, ZMESH_ENDPOINT_MAX);
+    pthread_mutex_unlock (&self->mutex);
+}
+
+int
+zmesh_ctx_publish_members (zmesh_node_ctx_t *self, const zmesh_member_t *members, size_t count)
+{
+    zmesh_member_t *copy = NULL;
+    if (count) {
+        copy = malloc (count * sizeof *copy);
+        if (!copy)
+            return ZMESH_ENOMEM;
+        memcpy (copy, members, count * sizeof *copy);
+    }
+    pthread_mutex_lock (&self->mutex);
+    zmesh_member_t *old = self->members;
+    self->members = copy;
+    self->member_count = count;
+    pthread_mutex_unlock (&self->mutex);
+    free (old);
+    return ZMESH_OK;
+}
+
+zmesh_member_t *
+zmesh_ctx_members (zmesh_node_ctx_t *self, size_t *count)
+{
+    pthread_mutex_lock (&self->mutex);
+    zmesh_member_t *copy = NULL;
+    *count = 0;
+    if (self->member_count && (copy = malloc (self->member_count * sizeof *copy))) {
+        memcpy (copy, self->members, self->member_count * sizeof *copy);
+        *count = self->member_count;
+    }
+    pthread_mutex_unlock (&self->mutex);
+    return copy;
+}
+
+void
+zmesh_ctx_set_actor (zmesh_node_ctx_t *self, const char *name, const char *state, uint32_t restarts)
+{
+    pthread_mutex_lock (&self->mutex);
+    zmesh_actor_status_t *row = NULL;
+    for (size_t i = 0; i < self->actor_count && !row; i++)
+        if (strcmp (self->actors [i].name, name) == 0)
+            row = &self->actors [i];
+    if (!row && self->actor_count < ZMESH_ACTORS_MAX)
+        row = &self->actors [self->actor_count++];
+    if (row) {
+        snprintf (row->name, sizeof row->name, "%s", name);
+        snprintf (row->state, sizeof row->state, "%s", state);
+        row->restarts = restarts;
+    }
+    pthread_mutex_unlock (&self->mutex);
+}
+
+size_t
+zmesh_ctx_actors (zmesh_node_ctx_t *self, zmesh_actor_status_t *out, size_t max)
+{
+    pthread_mutex_lock (&self->mutex);
+    size_t count = self->actor_count < max ? self->actor_count : max;
+    memcpy (out, self->actors, count * sizeof *out);
+    pthread_mutex_unlock (&self->mutex);
+    return count;
+}

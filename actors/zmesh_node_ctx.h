@@ -1,0 +1,59 @@
+/*  zmesh_node_ctx.h: what the actors of one node share.
+
+    Immutable after start: config, identity, generation, start time. Thread-safe by design:
+    the trust store (its own lock) and the metrics (atomics). Guarded by `mutex`: the
+    advertised endpoint, the members snapshot that gossip publishes after every change (and
+    once a second), and the actor table that the supervisor keeps. Readers (control, the C API)
+    copy out under the lock, so a slow reader never holds up gossip. Everything else between
+    actors travels as messages through the supervisor (docs/architecture.md).
+*/
+#ifndef ZMESH_NODE_CTX_H_INCLUDED
+#define ZMESH_NODE_CTX_H_INCLUDED
+
+#include "zmesh.h"
+#include "zmesh_config.h"
+#include "zmesh_identity.h"
+#include "zmesh_metrics.h"
+#include "zmesh_trust.h"
+#include <pthread.h>
+
+#define ZMESH_ACTORS_MAX 8  //  actor kinds a node can run
+
+typedef struct {
+    char name [16];     //  "gossip", "beacon", "control"
+    char state [16];    //  "starting", "running", "restarting", "stopped", "failed"
+    uint32_t restarts;  //  times the supervisor restarted it
+} zmesh_actor_status_t;
+
+typedef struct {
+    zmesh_config_t config;               //  the node's own copy
+    zmesh_identity_t identity;           //  keys and id
+    zmesh_trust_t *trust;                //  owned
+    zmesh_metrics_t metrics;             //  counters
+    uint64_t generation;                 //  this run's generation: wall-clock ms at start
+    int64_t started_mono_ms;             //  zclock_mono at start
+    char events_endpoint [96];           //  inproc PULL of the API thread, for membership events
+    pthread_mutex_t mutex;               //  guards the fields below
+    char endpoint [ZMESH_ENDPOINT_MAX];  //  advertised tcp endpoint ("" until bound)
+    zmesh_member_t *members;             //  snapshot, self first
+    size_t member_count;
+    zmesh_actor_status_t actors [ZMESH_ACTORS_MAX];
+    size_t actor_count;
+} zmesh_node_ctx_t;
+
+void zmesh_ctx_set_endpoint (zmesh_node_ctx_t *self, const char *endpoint);
+//  Copy of the advertised endpoint into out (ZMESH_ENDPOINT_MAX).
+void zmesh_ctx_endpoint (zmesh_node_ctx_t *self, char *out);
+//  Replace the members snapshot with a copy of members[0..count).
+int zmesh_ctx_publish_members (zmesh_node_ctx_t *self, const zmesh_member_t *members, size_t count);
+//  A malloc'd copy of the snapshot (caller frees); *count set. NULL with *count 0 if empty.
+zmesh_member_t *zmesh_ctx_members (zmesh_node_ctx_t *self, size_t *count);
+//  Create or update the status row of an actor.
+void zmesh_ctx_set_actor (zmesh_node_ctx_t *self,
+                          const char *name,
+                          const char *state,
+                          uint32_t restarts);
+//  Copy up to max rows; returns how many.
+size_t zmesh_ctx_actors (zmesh_node_ctx_t *self, zmesh_actor_status_t *out, size_t max);
+
+#endif

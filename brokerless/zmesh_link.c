@@ -1,0 +1,198 @@
+/*  zmesh_link.c: CURVE server and client sockets, envelope send/recv (see zmesh_link.h). */
+#include "zmesh_link.h"
+#include "zmesh_error.h"
+
+static void
+s_apply_common (zsock_t *sock, const zmesh_identity_t *identity, const zmesh_link_config_t *config)
+{
+    zsock_set_curve_publickey_bin (sock, identity->pub.curve_public);
+    zsock_set_curve_secretkey_bin (sock, identity->curve_secret);
+    zsock_set_maxmsgsize (sock, (int64_t) config->max_message_bytes * ZMESH_LINK_HARD_MAX_FACTOR);
+    zsock_set_linger (sock, config->linger_ms);
+    zsock_set_sndhwm (sock, ZMESH_LINK_SNDHWM_DEFAULT);
+    zsock_set_rcvhwm (sock, ZMESH_LINK_SNDHWM_DEFAULT * 10);
+}
+
+zsock_t *
+zmesh_link_server_new (const zmesh_identity_t *identity,
+                       const char *domain,
+                       const char *endpoint,
+                       const zmesh_link_config_t *config,
+                       char *bound,
+                       char *err,
+                       size_t err_size)
+{
+    zsock_t *server = zsock_new (ZMQ_ROUTER);
+    if (!server) {
+        snprintf (err, err_size, "cannot create socket: %s", zmq_strerror (zmq_errno ()));
+        return NULL;
+    }
+    s_apply_common (server, identity, config);
+    zsock_set_zap_domain (server, domain);
+    zsock_set_curve_server (server, 1);
+    zsock_set_router_handover (server, 1);  //  a peer that reconnects replaces its old pipe
+    int port = zsock_bind (server, "%s", endpoint);
+    if (port < 0) {
+        snprintf (err, err_size, "cannot bind %s: %s", endpoint, zmq_strerror (zmq_errno ()));
+        zsock_destroy (&server);
+        return NULL;
+    }
+    //  Report the real port when binding to '*'.
+    const char *last = zsock_last_endpoint (server);
+    snprintf (bound, ZMESH_ENDPOINT_MAX, "%s", last ? last : endpoint);
+    (void) port;
+    return server;
+}
+
+zsock_t *
+zmesh_link_client_new (const zmesh_identity_t *identity,
+                       const uint8_t server_curve_public [ZMESH_KEY_SIZE],
+                       const char *endpoint,
+                       const zmesh_link_config_t *config)
+{
+    zsock_t *client = zsock_new (ZMQ_DEALER);
+    if (!client)
+        return NULL;
+    s_apply_common (client, identity, config);
+    zsock_set_curve_serverkey_bin (client, server_curve_public);
+    //  Queue nothing for a peer that is not connected: liveness, not a backlog, tells.
+    zsock_set_immediate (client, 1);
+    zsock_set_reconnect_ivl (client, 100);
+    zsock_set_reconnect_ivl_max (client, 2000);
+    if (zsock_connect (client, "%s", endpoint) != 0) {
+        zsock_destroy (&client);
+        return NULL;
+    }
+    return client;
+}
+
+int
+zmesh_link_send (zsock_t *client, const zmesh_msg_t *msg, zmesh_metrics_t *metrics)
+{
+    uint8_t buffer [ZMESH_MSG_SIZE_MAX];
+    size_t size;
+    int rc = zmesh_msg_encode (msg, buffer, sizeof buffer, &size);
+    ZMESH_ASSERT (rc == 0);  //  we only send what we built
+    if (zmq_send (zsock_resolve (client), buffer, size, ZMQ_DONTWAIT) < 0) {
+        zmesh_metrics_add (metrics, ZMESH_M_SEND_DROPPED, 1);
+        return ZMESH_ELIMIT;
+    }
+    zmesh_metrics_add (metrics, ZMESH_M_MSG_SENT, 1);
+    zmesh_metrics_add (metrics, ZMESH_M_BYTES_SENT, size);
+    return ZMESH_OK;
+}
+
+//  Drain what is left of a multipart message.
+static void
+s_drain (void *handle)
+{
+    int more = 1;
+    size_t more_size = sizeof more;
+    while (zmq_getsockopt (handle, ZMQ_RCVMORE, &more, &more_size) == 0 && more) {
+        zmq_msg_t part;
+        zmq_msg_init (&part);
+        zmq_msg_recv (&part, handle, ZMQ_DONTWAIT);
+        zmq_msg_close (&part);
+    }
+}
+
+static zmesh_metric_t
+s_drop_reason (int rc)
+{
+    switch (rc) {
+        case ZMESH_EVERSION:
+            return ZMESH_M_DROP_VERSION;
+        case ZMESH_ETYPE:
+            return ZMESH_M_DROP_UNKNOWN_TYPE;
+        case ZMESH_ETOOBIG:
+            return ZMESH_M_DROP_OVERSIZED;
+        default:
+            return ZMESH_M_DROP_MALFORMED;
+    }
+}
+
+int
+zmesh_link_recv (zsock_t *server,
+                 zmesh_msg_t *msg,
+                 uint8_t curve_public [ZMESH_KEY_SIZE],
+                 const zmesh_link_config_t *config,
+                 zmesh_metrics_t *metrics)
+{
+    void *handle = zsock_resolve (server);
+    zmq_msg_t routing_id, payload;
+    zmq_msg_init (&routing_id);
+    zmq_msg_init (&payload);
+    int rc = ZMESH_EPROTO;
+    if (zmq_msg_recv (&routing_id, handle, ZMQ_DONTWAIT) < 0) {
+        zmq_msg_close (&routing_id);
+        zmq_msg_close (&payload);
+        return ZMESH_ETIMEOUT;  //  nothing there after all
+    }
+    if (!zmq_msg_more (&routing_id) || zmq_msg_recv (&payload, handle, ZMQ_DONTWAIT) < 0
+        || zmq_msg_more (&payload)) {
+        s_drain (handle);
+        zmesh_metrics_add (metrics, ZMESH_M_DROP_MALFORMED, 1);
+        goto done;
+    }
+    size_t size = zmq_msg_size (&payload);
+    zmesh_metrics_add (metrics, ZMESH_M_BYTES_RECEIVED, size);
+    const char *user_id = zmq_msg_gets (&payload, "User-Id");
+    if (!user_id || zmesh_hex_decode (curve_public, ZMESH_KEY_SIZE, user_id) != 0) {
+        zmesh_metrics_add (metrics, ZMESH_M_DROP_UNAUTHENTICATED, 1);
+        goto done;
+    }
+    if (size > config->max_message_bytes) {
+        zmesh_metrics_add (metrics, ZMESH_M_DROP_OVERSIZED, 1);
+        rc = ZMESH_ETOOBIG;
+        goto done;
+    }
+    rc = zmesh_msg_decode (msg, zmq_msg_data (&payload), size);
+    if (rc) {
+        zmesh_metrics_add (metrics, s_drop_reason (rc), 1);
+        goto done;
+    }
+    zmesh_id_t authenticated;
+    zmesh_id_from_curve_key (&authenticated, curve_public);
+    if (!zmesh_id_equal (&authenticated, &msg->sender)) {
+        zmesh_metrics_add (metrics, ZMESH_M_DROP_SENDER_MISMATCH, 1);
+        rc = ZMESH_ECRYPTO;
+        goto done;
+    }
+    zmesh_metrics_add (metrics, ZMESH_M_MSG_RECEIVED, 1);
+done:
+    zmq_msg_close (&routing_id);
+    zmq_msg_close (&payload);
+    return rc;
+}
+
+zsock_t *
+zmesh_link_monitor_new (zsock_t *server)
+{
+    char endpoint [64];
+    snprintf (endpoint, sizeof endpoint, "inproc://zmesh-monitor-%p", (void *) server);
+    int events = ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL
+                 | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH;
+    if (zmq_socket_monitor (zsock_resolve (server), endpoint, events) != 0)
+        return NULL;
+    zsock_t *monitor = zsock_new (ZMQ_PAIR);
+    if (monitor && zsock_connect (monitor, "%s", endpoint) != 0)
+        zsock_destroy (&monitor);
+    return monitor;
+}
+
+void
+zmesh_link_monitor_handle (zsock_t *monitor, zmesh_metrics_t *metrics)
+{
+    //  Frame 1: 16-bit event + 32-bit value; frame 2: the peer's address.
+    zmsg_t *event = zmsg_recv (monitor);
+    zframe_t *first = event ? zmsg_first (event) : NULL;
+    if (first && zframe_size (first) >= 2) {
+        uint16_t id;
+        memcpy (&id, zframe_data (first), sizeof id);
+        if (id == ZMQ_EVENT_HANDSHAKE_SUCCEEDED)
+            zmesh_metrics_add (metrics, ZMESH_M_CONN_ACCEPTED, 1);
+        else if (id != ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)  //  ZAP refusals are counted by reason
+            zmesh_metrics_add (metrics, ZMESH_M_CONN_REFUSED_HANDSHAKE, 1);
+    }
+    zmsg_destroy (&event);
+}

@@ -1,0 +1,59 @@
+/*  zmesh_link.h: CURVE links between nodes, and the envelope check on every message.
+
+    Each node binds one ROUTER as a CURVE server (its inbox) and connects one DEALER as a
+    CURVE client to each peer it talks to (as Zyre does): A's messages to B go over A's DEALER
+    to B's ROUTER, B's replies over B's DEALER to A's ROUTER. Plaintext is impossible: the
+    server speaks only CURVE, and the ZAP handler (zmesh_trust.h) admits only trusted keys.
+
+    On receive, the key CURVE authenticated for the connection (the ZAP User-Id) gives the
+    only node id the envelope may claim as its sender; anything else is dropped and counted,
+    as is every message that does not decode. Oversized messages are dropped by size before
+    decoding; far larger ones never arrive (ZMQ_MAXMSGSIZE closes the connection).
+*/
+#ifndef ZMESH_LINK_H_INCLUDED
+#define ZMESH_LINK_H_INCLUDED
+
+#include "zmesh_identity.h"
+#include "zmesh_metrics.h"
+#include "zmesh_wire.h"
+#include <czmq.h>
+
+#define ZMESH_LINK_SNDHWM_DEFAULT  1000  //  messages queued per peer before sends are dropped
+#define ZMESH_LINK_HARD_MAX_FACTOR 4     //  MAXMSGSIZE = factor x message size limit
+
+typedef struct {
+    size_t max_message_bytes;  //  larger envelopes are dropped and counted
+    int linger_ms;             //  how long close waits to flush (LEAVE at shutdown)
+} zmesh_link_config_t;
+
+//  The CURVE server socket, bound to endpoint ("tcp://HOST:PORT", port '*' = any). The actual
+//  endpoint is written to bound (capacity ZMESH_ENDPOINT_MAX). domain = the node's ZAP domain,
+//  already registered with zmesh_zap_register. NULL on error, with a message in err.
+zsock_t *zmesh_link_server_new (const zmesh_identity_t *identity,
+                                const char *domain,
+                                const char *endpoint,
+                                const zmesh_link_config_t *config,
+                                char *bound,
+                                char *err,
+                                size_t err_size);
+//  A CURVE client connected to a peer's server.
+zsock_t *zmesh_link_client_new (const zmesh_identity_t *identity,
+                                const uint8_t server_curve_public [ZMESH_KEY_SIZE],
+                                const char *endpoint,
+                                const zmesh_link_config_t *config);
+//  Encode msg and send it without blocking. ZMESH_ELIMIT if the peer's queue is full.
+int zmesh_link_send (zsock_t *client, const zmesh_msg_t *msg, zmesh_metrics_t *metrics);
+//  Receive one message from the server socket. Returns ZMESH_OK with msg filled and the
+//  sender's authenticated CURVE key in curve_public; any other return means the message was
+//  dropped (and counted); the caller just goes on.
+int zmesh_link_recv (zsock_t *server,
+                     zmesh_msg_t *msg,
+                     uint8_t curve_public [ZMESH_KEY_SIZE],
+                     const zmesh_link_config_t *config,
+                     zmesh_metrics_t *metrics);
+//  Watch a server socket's handshakes: returns a PAIR socket that receives libzmq monitor
+//  events; feed them to zmesh_link_monitor_handle.
+zsock_t *zmesh_link_monitor_new (zsock_t *server);
+void zmesh_link_monitor_handle (zsock_t *monitor, zmesh_metrics_t *metrics);
+
+#endif

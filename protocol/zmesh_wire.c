@@ -1,0 +1,200 @@
+/*  zmesh_wire.c: envelope codec (see zmesh_wire.h and docs/protocol.md). */
+#include "zmesh_wire.h"
+#include "zmesh_error.h"
+#include "zmesh_mpack.h"
+#include <string.h>
+
+const char *
+zmesh_msg_type_name (int type)
+{
+    switch (type) {
+        case ZMESH_MSG_HELLO:
+            return "HELLO";
+        case ZMESH_MSG_PING:
+            return "PING";
+        case ZMESH_MSG_PONG:
+            return "PONG";
+        case ZMESH_MSG_PEERS:
+            return "PEERS";
+        case ZMESH_MSG_LEAVE:
+            return "LEAVE";
+        default:
+            return "UNKNOWN";
+    }
+}
+
+static void
+s_pack_str (msgpack_packer *pk, const char *str)
+{
+    size_t len = strlen (str);
+    msgpack_pack_str (pk, len);
+    msgpack_pack_str_body (pk, str, len);
+}
+
+static int
+s_encode_body (const zmesh_msg_t *msg, msgpack_packer *pk)
+{
+    switch (msg->type) {
+        case ZMESH_MSG_HELLO: {
+            const zmesh_hello_t *hello = &msg->body.hello;
+            if (hello->endpoint_count < 1 || hello->endpoint_count > ZMESH_HELLO_ENDPOINTS_MAX
+                || !hello->name [0])
+                return ZMESH_EINVAL;
+            msgpack_pack_array (pk, 5);
+            s_pack_str (pk, hello->name);
+            msgpack_pack_array (pk, hello->endpoint_count);
+            for (uint32_t i = 0; i < hello->endpoint_count; i++)
+                s_pack_str (pk, hello->endpoints [i]);
+            s_pack_str (pk, hello->software);
+            msgpack_pack_uint64 (pk, hello->generation);
+            msgpack_pack_bin (pk, ZMESH_KEY_SIZE);
+            msgpack_pack_bin_body (pk, hello->sign_public, ZMESH_KEY_SIZE);
+            return ZMESH_OK;
+        }
+        case ZMESH_MSG_PING:
+        case ZMESH_MSG_PONG:
+            msgpack_pack_array (pk, 2);
+            msgpack_pack_uint64 (pk, msg->body.ping.seq);
+            msgpack_pack_uint64 (pk, msg->body.ping.generation);
+            return ZMESH_OK;
+        case ZMESH_MSG_PEERS: {
+            const zmesh_peers_t *peers = &msg->body.peers;
+            if (peers->count > ZMESH_PEERS_MAX)
+                return ZMESH_EINVAL;
+            msgpack_pack_array (pk, 1);
+            msgpack_pack_array (pk, peers->count);
+            for (uint32_t i = 0; i < peers->count; i++) {
+                msgpack_pack_array (pk, 2);
+                msgpack_pack_bin (pk, ZMESH_KEY_SIZE);
+                msgpack_pack_bin_body (pk, peers->peers [i].sign_public, ZMESH_KEY_SIZE);
+                s_pack_str (pk, peers->peers [i].endpoint);
+            }
+            return ZMESH_OK;
+        }
+        case ZMESH_MSG_LEAVE:
+            msgpack_pack_array (pk, 0);
+            return ZMESH_OK;
+        default:
+            return ZMESH_EINVAL;
+    }
+}
+
+int
+zmesh_msg_encode (const zmesh_msg_t *msg, uint8_t *buf, size_t capacity, size_t *size)
+{
+    zmesh_mp_writer_t writer;
+    zmesh_mp_writer_init (&writer, buf, capacity);
+    msgpack_pack_array (&writer.pk, 4);
+    msgpack_pack_uint8 (&writer.pk, ZMESH_WIRE_VERSION);
+    msgpack_pack_uint8 (&writer.pk, msg->type);
+    msgpack_pack_bin (&writer.pk, ZMESH_ID_SIZE);
+    msgpack_pack_bin_body (&writer.pk, msg->sender.bytes, ZMESH_ID_SIZE);
+    int rc = s_encode_body (msg, &writer.pk);
+    if (rc)
+        return rc;
+    if (zmesh_mp_writer_status (&writer))
+        return ZMESH_ETOOBIG;
+    *size = writer.size;
+    return ZMESH_OK;
+}
+
+//  Skip the elements of a body array beyond the `known` ones this version reads.
+static int
+s_skip_extra (zmesh_mp_reader_t *r, uint32_t count, uint32_t known)
+{
+    for (uint32_t i = known; i < count; i++)
+        if (zmesh_mp_skip (r))
+            return ZMESH_EPROTO;
+    return ZMESH_OK;
+}
+
+static int
+s_decode_hello (zmesh_hello_t *hello, zmesh_mp_reader_t *r, uint32_t count)
+{
+    uint32_t endpoints;
+    if (count < 5 || zmesh_mp_read_cstr (r, hello->name, sizeof hello->name) || !hello->name [0]
+        || zmesh_mp_read_array (r, &endpoints) || endpoints < 1
+        || endpoints > ZMESH_HELLO_ENDPOINTS_MAX)
+        return ZMESH_EPROTO;
+    hello->endpoint_count = endpoints;
+    for (uint32_t i = 0; i < endpoints; i++)
+        if (zmesh_mp_read_cstr (r, hello->endpoints [i], ZMESH_ENDPOINT_MAX)
+            || zmesh_endpoint_check (hello->endpoints [i], false))
+            return ZMESH_EPROTO;
+    if (zmesh_mp_read_cstr (r, hello->software, sizeof hello->software)
+        || zmesh_mp_read_uint (r, &hello->generation)
+        || zmesh_mp_read_bin_exact (r, hello->sign_public, ZMESH_KEY_SIZE))
+        return ZMESH_EPROTO;
+    return s_skip_extra (r, count, 5);
+}
+
+static int
+s_decode_peers (zmesh_peers_t *peers, zmesh_mp_reader_t *r, uint32_t count)
+{
+    uint32_t entries;
+    if (count < 1 || zmesh_mp_read_array (r, &entries) || entries > ZMESH_PEERS_MAX)
+        return ZMESH_EPROTO;
+    peers->count = entries;
+    for (uint32_t i = 0; i < entries; i++) {
+        uint32_t fields;
+        zmesh_peer_info_t *peer = &peers->peers [i];
+        if (zmesh_mp_read_array (r, &fields) || fields < 2
+            || zmesh_mp_read_bin_exact (r, peer->sign_public, ZMESH_KEY_SIZE)
+            || zmesh_mp_read_cstr (r, peer->endpoint, ZMESH_ENDPOINT_MAX)
+            || zmesh_endpoint_check (peer->endpoint, false) || s_skip_extra (r, fields, 2))
+            return ZMESH_EPROTO;
+    }
+    return s_skip_extra (r, count, 1);
+}
+
+int
+zmesh_msg_decode (zmesh_msg_t *msg, const uint8_t *data, size_t size)
+{
+    if (size > ZMESH_MSG_SIZE_MAX)
+        return ZMESH_ETOOBIG;
+    zmesh_mp_reader_t r;
+    zmesh_mp_reader_init (&r, data, size);
+    uint32_t count;
+    uint64_t version, type;
+    if (zmesh_mp_read_array (&r, &count) || count < 4 || zmesh_mp_read_uint (&r, &version))
+        return ZMESH_EPROTO;
+    if (version != ZMESH_WIRE_VERSION) {
+        msg->version = version > 255 ? 255 : (uint8_t) version;
+        return ZMESH_EVERSION;
+    }
+    if (zmesh_mp_read_uint (&r, &type) || type > 255
+        || zmesh_mp_read_bin_exact (&r, msg->sender.bytes, ZMESH_ID_SIZE))
+        return ZMESH_EPROTO;
+    msg->version = (uint8_t) version;
+    msg->type = (uint8_t) type;
+    if (type < 1 || type > ZMESH_MSG_TYPE_MAX)
+        return ZMESH_ETYPE;
+    uint32_t body_count;
+    if (zmesh_mp_read_array (&r, &body_count))
+        return ZMESH_EPROTO;
+    int rc;
+    switch (type) {
+        case ZMESH_MSG_HELLO:
+            rc = s_decode_hello (&msg->body.hello, &r, body_count);
+            break;
+        case ZMESH_MSG_PING:
+        case ZMESH_MSG_PONG:
+            rc = body_count < 2 || zmesh_mp_read_uint (&r, &msg->body.ping.seq)
+                         || zmesh_mp_read_uint (&r, &msg->body.ping.generation)
+                     ? ZMESH_EPROTO
+                     : s_skip_extra (&r, body_count, 2);
+            break;
+        case ZMESH_MSG_PEERS:
+            rc = s_decode_peers (&msg->body.peers, &r, body_count);
+            break;
+        default:  //  LEAVE
+            rc = s_skip_extra (&r, body_count, 0);
+            break;
+    }
+    //  Envelope fields beyond the four of version 1 are skipped; trailing bytes are not.
+    if (rc == 0)
+        rc = s_skip_extra (&r, count, 4);
+    if (rc == 0 && zmesh_mp_remaining (&r) != 0)
+        rc = ZMESH_EPROTO;
+    return rc;
+}

@@ -1,0 +1,273 @@
+/*  zmeshd: the zmesh node daemon.
+
+    Runs one node in the foreground, logging to stderr, until SIGTERM or SIGINT; then it
+    announces LEAVE to its peers and stops its actors in reverse order. Settings come from
+    the defaults, then the config file (-c), then the flags, later ones winning.
+
+    Exit status: 0 stopped on a signal; 1 the node could not start (bind, identity, actor);
+    2 bad usage, flag value or configuration (the message names the flag or key and line).
+*/
+#include "zmesh.h"
+#include <czmq.h>
+#include <getopt.h>
+#include <signal.h>
+
+static volatile sig_atomic_t s_stop;
+
+static void
+s_on_signal (int signum)
+{
+    (void) signum;
+    s_stop = 1;
+}
+
+static void
+s_usage (FILE *out)
+{
+    fprintf (out,
+             "usage: zmeshd --data DIR [-c FILE] [--name NAME] [--bind ENDPOINT]\n"
+             "              [--advertise ENDPOINT] [--seed ENDPOINT#KEY]... [--open]\n"
+             "              [--beacon-port N | --no-beacon] [--set KEY=VALUE]... [-v]\n"
+             "       zmeshd --data DIR --init\n"
+             "       zmeshd --config-help | --version\n"
+             "\n"
+             "  --data DIR          node state: identity, trusted keys, control socket\n"
+             "  -c, --config FILE   ZPL config file (keys: zmeshd --config-help)\n"
+             "  --name NAME         node name (default: host name)\n"
+             "  --bind ENDPOINT     CURVE endpoint to listen on (default tcp://*:*)\n"
+             "  --advertise EP      endpoint peers should use, if not the bound one\n"
+             "  --seed CONTACT      node to join, tcp://HOST:PORT#PUBLICKEY (repeatable)\n"
+             "  --open              trust any key (default: only DATA/trusted/ keys)\n"
+             "  --beacon-port N     UDP port of LAN discovery beacons (default 5670)\n"
+             "  --no-beacon         no LAN discovery (seeds and join only)\n"
+             "  --set KEY=VALUE     any config key, e.g. --set gossip/dead_timeout_ms=2000\n"
+             "  -v, --verbose       log more\n"
+             "  --init              create the identity in DIR if missing, print the public key,\n"
+             "                      and exit (to exchange keys before the first start)\n"
+             "\nexit status: 0 stopped by a signal, 1 failed to start, 2 bad usage or config\n");
+}
+
+static int
+s_set (zmesh_config_t *config, const char *flag, const char *key, const char *value)
+{
+    char err [512];
+    if (zmesh_config_set (config, key, value, err, sizeof err) == 0)
+        return 0;
+    fprintf (stderr, "zmeshd: %s: %s\n", flag, err);
+    return -1;
+}
+
+//  Apply the command line to config (after any -c file). Returns 0, or 2 on a bad flag.
+static int
+s_apply_flags (zmesh_config_t *config, int argc, char **argv, bool *verbose)
+{
+    static const struct option options [] = {{"data", required_argument, 0, 'd'},
+                                             {"config", required_argument, 0, 'c'},
+                                             {"name", required_argument, 0, 'n'},
+                                             {"bind", required_argument, 0, 'b'},
+                                             {"advertise", required_argument, 0, 'a'},
+                                             {"seed", required_argument, 0, 's'},
+                                             {"open", no_argument, 0, 'o'},
+                                             {"beacon-port", required_argument, 0, 'p'},
+                                             {"no-beacon", no_argument, 0, 'B'},
+                                             {"set", required_argument, 0, 'S'},
+                                             {"verbose", no_argument, 0, 'v'},
+                                             {"init", no_argument, 0, 'I'},
+                                             {0, 0, 0, 0}};
+    char err [512];
+    optind = 1;
+    int opt;
+    while ((opt = getopt_long (argc, argv, "c:v", options, NULL)) != -1) {
+        int rc = 0;
+        switch (opt) {
+            case 'd':
+                rc = s_set (config, "--data", "node/data", optarg);
+                break;
+            case 'c':
+            case 'I':
+                break;  //  handled in main
+            case 'n':
+                rc = s_set (config, "--name", "node/name", optarg);
+                break;
+            case 'b':
+                rc = s_set (config, "--bind", "node/bind", optarg);
+                break;
+            case 'a':
+                rc = s_set (config, "--advertise", "node/advertise", optarg);
+                break;
+            case 's':
+                if ((rc = zmesh_config_add_seed (config, optarg, err, sizeof err)) != 0)
+                    fprintf (stderr, "zmeshd: --seed: %s\n", err);
+                break;
+            case 'o':
+                rc = s_set (config, "--open", "trust/mode", "open");
+                break;
+            case 'p':
+                rc = s_set (config, "--beacon-port", "beacon/port", optarg);
+                break;
+            case 'B':
+                rc = s_set (config, "--no-beacon", "beacon/enabled", "0");
+                break;
+            case 'S': {
+                char *eq = strchr (optarg, '=');
+                if (!eq) {
+                    fprintf (stderr, "zmeshd: --set: '%s' is not KEY=VALUE\n", optarg);
+                    return 2;
+                }
+                *eq = 0;
+                rc = s_set (config, "--set", optarg, eq + 1);
+                *eq = '=';
+                break;
+            }
+            case 'v':
+                *verbose = true;
+                rc = s_set (config, "-v", "log/verbose", "1");
+                break;
+            default:
+                s_usage (stderr);
+                return 2;
+        }
+        if (rc)
+            return 2;
+    }
+    if (optind < argc) {
+        fprintf (stderr, "zmeshd: unexpected argument '%s'\n", argv [optind]);
+        s_usage (stderr);
+        return 2;
+    }
+    return 0;
+}
+
+//  Load -c FILE, if given, before the other flags apply.
+static int
+s_load_config_file (zmesh_config_t *config, int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *path = NULL;
+        if ((streq (argv [i], "-c") || streq (argv [i], "--config")) && i + 1 < argc)
+            path = argv [i + 1];
+        else if (strncmp (argv [i], "--config=", 9) == 0)
+            path = argv [i] + 9;
+        char err [1024];
+        if (path && zmesh_config_load (config, path, err, sizeof err)) {
+            fprintf (stderr, "zmeshd: %s\n", err);
+            return 2;
+        }
+    }
+    return 0;
+}
+
+static void
+s_without_beacon (zmesh_config_t *config)
+{
+    char *enabled = zmesh_config_get (config, "beacon/enabled");
+    char *actors = zmesh_config_get (config, "node/actors");
+    if (enabled && streq (enabled, "0") && actors) {
+        //  Drop "beacon" from the actor list.
+        char list [128] = "";
+        char *save = NULL;
+        for (char *word = strtok_r (actors, " ,", &save); word; word = strtok_r (NULL, " ,", &save))
+            if (!streq (word, "beacon"))
+                snprintf (list + strlen (list), sizeof list - strlen (list), "%s%s",
+                          list [0] ? " " : "", word);
+        char err [256];
+        zmesh_config_set (config, "node/actors", list, err, sizeof err);
+    }
+    free (enabled);
+    free (actors);
+}
+
+//  DATA/contact: how other nodes and scripts reach this one, while it runs.
+static void
+s_write_contact (const char *data, const char *contact)
+{
+    char path [1024], tmp [1100];
+    snprintf (path, sizeof path, "%s/contact", data);
+    snprintf (tmp, sizeof tmp, "%s.tmp", path);
+    FILE *file = fopen (tmp, "w");
+    bool ok = file && fprintf (file, "%s\n", contact) > 0;
+    ok = file && fclose (file) == 0 && ok;
+    if (!ok || rename (tmp, path) != 0) {
+        zsys_warning ("cannot write %s", path);
+        unlink (tmp);
+    }
+}
+
+int
+main (int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        if (streq (argv [i], "--help") || streq (argv [i], "-h")) {
+            s_usage (stdout);
+            return 0;
+        }
+        if (streq (argv [i], "--version")) {
+            printf ("zmeshd %s\n", ZMESH_API_VERSION);
+            return 0;
+        }
+        if (streq (argv [i], "--config-help")) {
+            zmesh_config_print_reference (stdout);
+            return 0;
+        }
+    }
+    //  Our own signal handling: CZMQ's would stop actor threads on SIGINT behind our back.
+    zsys_handler_set (NULL);
+    zsys_set_logstream (stderr);
+    zsys_set_logident ("zmeshd");
+    zsys_init ();
+    struct sigaction action = {.sa_handler = s_on_signal};
+    sigemptyset (&action.sa_mask);
+    sigaction (SIGTERM, &action, NULL);
+    sigaction (SIGINT, &action, NULL);
+    signal (SIGPIPE, SIG_IGN);
+
+    zmesh_config_t *config = zmesh_config_new ();
+    bool verbose = false;
+    int rc = s_load_config_file (config, argc, argv);
+    if (rc == 0)
+        rc = s_apply_flags (config, argc, argv, &verbose);
+    if (rc) {
+        zmesh_config_destroy (&config);
+        return rc;
+    }
+    s_without_beacon (config);
+    char err [1024];
+    zmesh_node_t *node = zmesh_node_new (config, err, sizeof err);
+    char *data = zmesh_config_get (config, "node/data");
+    zmesh_config_destroy (&config);
+    if (!node) {
+        fprintf (stderr, "zmeshd: %s\n", err);
+        free (data);
+        return strstr (err, "node/") || strstr (err, "gossip/") || strstr (err, "supervisor/") ? 2
+                                                                                               : 1;
+    }
+    for (int i = 1; i < argc; i++)
+        if (streq (argv [i], "--init")) {
+            printf ("%s\n", zmesh_node_public_key (node));
+            zmesh_node_destroy (&node);
+            free (data);
+            return 0;
+        }
+    if (zmesh_node_start (node, err, sizeof err)) {
+        fprintf (stderr, "zmeshd: cannot start: %s\n", err);
+        zmesh_node_destroy (&node);
+        return 1;
+    }
+    char *contact = zmesh_node_contact (node);
+    zsys_info ("node %s (%s) running; contact %s", zmesh_node_name (node), zmesh_node_id (node),
+               contact);
+    s_write_contact (data, contact);
+    free (contact);
+    while (!s_stop) {
+        zmesh_event_t event;
+        if (zmesh_node_event_recv (node, &event, 200) == 0 && verbose)
+            zsys_debug ("event: %s %.12s %s -> %s", event.name, event.id, event.from, event.to);
+    }
+    zsys_info ("stopping: announcing LEAVE");
+    zmesh_node_destroy (&node);
+    char path [1024];
+    snprintf (path, sizeof path, "%s/contact", data);
+    unlink (path);
+    free (data);
+    return 0;
+}
