@@ -20,6 +20,11 @@
 //  A new link retries HELLO quickly (the connection takes a moment to come up), backing off
 //  to the heartbeat: a mesh forms in tens of milliseconds, not heartbeats.
 #define S_HELLO_RETRY_FIRST_MS 10
+//  A link whose HELLO is not acknowledged gets a fresh connection after this long, doubling
+//  to the max: libzmq keeps a connection whose CURVE handshake the peer refused (ZAP) open
+//  and silent, so only a new one can succeed once the peer trusts us.
+#define S_RECONNECT_FIRST_MS 2000
+#define S_RECONNECT_MAX_MS   30000
 
 typedef struct {
     zmesh_public_t pub;  //  keys and id
@@ -33,14 +38,16 @@ typedef struct {
     uint64_t generation;                 //  its generation, as last heard
     int64_t next_hello_ms;               //  when to try HELLO again while not acked
     int hello_delay_ms;                  //  current retry delay: 10 ms doubling to heartbeat
+    int64_t connected_ms;                //  when our DEALER was (re)created
+    int reconnect_delay_ms;              //  a link not acked this long is made anew
 } s_peer_t;
 
 typedef struct {
-    zmesh_node_ctx_t *ctx;         //  shared node state
-    const zmesh_config_t *config;  //  ctx->config
-    zsock_t *pipe;                 //  to the supervisor
-    zsock_t *server;               //  our CURVE ROUTER
-    zsock_t *monitor;              //  its handshake events
+    zmesh_node_ctx_t *ctx;          //  shared node state
+    const zmesh_config_t *config;   //  ctx->config
+    zsock_t *pipe;                  //  to the supervisor
+    zsock_t *server;                //  our CURVE ROUTER
+    zmesh_link_monitor_t *monitor;  //  its connection and handshake events
     zpoller_t *poller;
     zhashx_t *peers;            //  id hex -> s_peer_t *
     zmesh_liveness_t liveness;  //  the pure core
@@ -123,6 +130,9 @@ s_peer_connect (self_t *self, s_peer_t *peer)
         zmesh_metrics_add (&self->ctx->metrics, ZMESH_M_PEERS_UNTRUSTED, 1);
         return;  //  retried when the trust store changes
     }
+    peer->connected_ms = zclock_mono ();
+    if (!peer->reconnect_delay_ms)
+        peer->reconnect_delay_ms = S_RECONNECT_FIRST_MS;
     peer->client = zmesh_link_client_new (&self->ctx->identity, peer->pub.curve_public,
                                           peer->endpoint, &self->link);
     if (!peer->client)
@@ -319,6 +329,7 @@ s_on_message (self_t *self, const uint8_t curve_public [ZMESH_KEY_SIZE])
             else if (msg->type == ZMESH_MSG_PONG && !peer->hello_acked && peer->hello_seq
                      && msg->body.ping.seq >= peer->hello_seq) {
                 peer->hello_acked = true;
+                peer->reconnect_delay_ms = S_RECONNECT_FIRST_MS;
                 s_send_peers (self, peer);  //  a new link: tell it whom we know, now
             }
             s_liveness_event (self, ZMESH_LIVENESS_HEARD, peer, msg->body.ping.generation);
@@ -383,6 +394,14 @@ s_hello_retries (self_t *self, int64_t now)
     for (s_peer_t *peer = zhashx_first (self->peers); peer; peer = zhashx_next (self->peers)) {
         if (!peer->client || peer->hello_acked)
             continue;
+        if (now - peer->connected_ms >= peer->reconnect_delay_ms) {
+            s_peer_connect (self, peer);
+            peer->reconnect_delay_ms = peer->reconnect_delay_ms * 2 > S_RECONNECT_MAX_MS
+                                           ? S_RECONNECT_MAX_MS
+                                           : peer->reconnect_delay_ms * 2;
+            if (!peer->client)
+                continue;
+        }
         if (now >= peer->next_hello_ms)
             s_hello (self, peer, now);
         if (peer->next_hello_ms < next)
@@ -537,6 +556,22 @@ s_advertise (self_t *self, const char *bound)
     ziflist_destroy (&interfaces);
 }
 
+//  After a restart of this actor, the last members snapshot still names our peers: link to
+//  them again at once rather than wait for them to notice and HELLO us.
+static void
+s_relearn (self_t *self)
+{
+    size_t count;
+    zmesh_member_t *members = zmesh_ctx_members (self->ctx, &count);
+    for (size_t i = 0; i < count; i++) {
+        uint8_t key [ZMESH_KEY_SIZE];
+        if (!members [i].self && zmesh_hex_decode (key, ZMESH_KEY_SIZE, members [i].public_key) == 0
+            && (streq (members [i].state, "alive") || streq (members [i].state, "suspect")))
+            s_learn (self, key, members [i].endpoint);
+    }
+    free (members);
+}
+
 static void
 s_self_destroy (self_t **self_p)
 {
@@ -545,7 +580,7 @@ s_self_destroy (self_t **self_p)
         return;
     zpoller_destroy (&self->poller);
     zhashx_destroy (&self->peers);
-    zsock_destroy (&self->monitor);
+    zmesh_link_monitor_destroy (&self->monitor);
     zsock_destroy (&self->server);
     zmesh_zap_unregister (self->ctx->identity.id_hex);
     zmesh_liveness_fini (&self->liveness);
@@ -580,18 +615,21 @@ s_self_new (zsock_t *pipe, zmesh_node_ctx_t *ctx, char *err, size_t err_size)
         s_self_destroy (&self);
         return NULL;
     }
-    self->server = zmesh_link_server_new (&ctx->identity, ctx->identity.id_hex, ctx->config.bind,
-                                          &self->link, bound, err, err_size);
+    //  A restarted gossip binds where the first one did, so peers' links still reach it.
+    const char *bind = ctx->bound [0] ? ctx->bound : ctx->config.bind;
+    self->server = zmesh_link_server_new (&ctx->identity, ctx->identity.id_hex, bind, &self->link,
+                                          bound, err, err_size);
     if (!self->server) {
         s_self_destroy (&self);
         return NULL;
     }
+    snprintf (ctx->bound, sizeof ctx->bound, "%s", bound);
     self->monitor = zmesh_link_monitor_new (self->server);
     s_advertise (self, bound);
     zmesh_ctx_set_endpoint (ctx, self->endpoint);
     self->poller = zpoller_new (pipe, self->server, NULL);
     if (self->monitor)
-        zpoller_add (self->poller, self->monitor);
+        zpoller_add (self->poller, self->monitor->events);
     zpoller_set_nonstop (self->poller, true);
     self->trust_version = zmesh_trust_version (ctx->trust);
     for (int i = 0; i < ctx->config.seed_count; i++) {
@@ -600,6 +638,7 @@ s_self_new (zsock_t *pipe, zmesh_node_ctx_t *ctx, char *err, size_t err_size)
         if (zmesh_contact_parse (ctx->config.seeds [i], endpoint, key) == 0)
             s_learn (self, key, endpoint);
     }
+    s_relearn (self);
     self->members_dirty = true;
     return self;
 }
@@ -622,7 +661,7 @@ zmesh_gossip_actor (zsock_t *pipe, void *args)
             s_handle_pipe (self);
         else if (which == self->server)
             s_handle_server (self);
-        else if (which && which == self->monitor)
+        else if (which && self->monitor && which == self->monitor->events)
             zmesh_link_monitor_handle (self->monitor, &self->ctx->metrics);
         s_timers (self);
     }

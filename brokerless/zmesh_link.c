@@ -38,8 +38,9 @@ zmesh_link_server_new (const zmesh_identity_t *identity,
         return NULL;
     }
     //  Report the real port when binding to '*'.
-    const char *last = zsock_last_endpoint (server);
+    char *last = zsock_last_endpoint (server);  //  ours to free
     snprintf (bound, ZMESH_ENDPOINT_MAX, "%s", last ? last : endpoint);
+    zstr_free (&last);
     (void) port;
     return server;
 }
@@ -165,34 +166,77 @@ done:
     return rc;
 }
 
-zsock_t *
+zmesh_link_monitor_t *
 zmesh_link_monitor_new (zsock_t *server)
 {
     char endpoint [64];
     snprintf (endpoint, sizeof endpoint, "inproc://zmesh-monitor-%p", (void *) server);
-    int events = ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL
-                 | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH;
+    int events = ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_HANDSHAKE_SUCCEEDED
+                 | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
+                 | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH;
     if (zmq_socket_monitor (zsock_resolve (server), endpoint, events) != 0)
         return NULL;
-    zsock_t *monitor = zsock_new (ZMQ_PAIR);
-    if (monitor && zsock_connect (monitor, "%s", endpoint) != 0)
-        zsock_destroy (&monitor);
-    return monitor;
+    zmesh_link_monitor_t *self = (zmesh_link_monitor_t *) calloc (1, sizeof *self);
+    ZMESH_ASSERT (self);
+    self->events = zsock_new (ZMQ_PAIR);
+    if (!self->events || zsock_connect (self->events, "%s", endpoint) != 0)
+        zmesh_link_monitor_destroy (&self);
+    return self;
 }
 
 void
-zmesh_link_monitor_handle (zsock_t *monitor, zmesh_metrics_t *metrics)
+zmesh_link_monitor_destroy (zmesh_link_monitor_t **self_p)
 {
-    //  Frame 1: 16-bit event + 32-bit value; frame 2: the peer's address.
-    zmsg_t *event = zmsg_recv (monitor);
+    if (*self_p) {
+        zsock_destroy (&(*self_p)->events);
+        free (*self_p);
+        *self_p = NULL;
+    }
+}
+
+//  Drop pending entry i, keeping the others in accept order.
+static void
+s_pending_drop (zmesh_link_monitor_t *self, size_t i)
+{
+    memmove (&self->pending [i], &self->pending [i + 1],
+             (self->pending_count - i - 1) * sizeof self->pending [0]);
+    self->pending_count--;
+}
+
+void
+zmesh_link_monitor_handle (zmesh_link_monitor_t *self, zmesh_metrics_t *metrics)
+{
+    //  Frame 1: 16-bit event + 32-bit value (the fd for accept/close); frame 2: the endpoint.
+    zmsg_t *event = zmsg_recv (self->events);
     zframe_t *first = event ? zmsg_first (event) : NULL;
-    if (first && zframe_size (first) >= 2) {
+    if (first && zframe_size (first) >= 6) {
         uint16_t id;
+        uint32_t value;
         memcpy (&id, zframe_data (first), sizeof id);
-        if (id == ZMQ_EVENT_HANDSHAKE_SUCCEEDED)
-            zmesh_metrics_add (metrics, ZMESH_M_CONN_ACCEPTED, 1);
-        else if (id != ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)  //  ZAP refusals are counted by reason
-            zmesh_metrics_add (metrics, ZMESH_M_CONN_REFUSED_HANDSHAKE, 1);
+        memcpy (&value, zframe_data (first) + 2, sizeof value);
+        if (id == ZMQ_EVENT_ACCEPTED) {
+            zmesh_metrics_add (metrics, ZMESH_M_TCP_ACCEPTED, 1);
+            if (self->pending_count == ZMESH_LINK_PENDING_MAX)
+                s_pending_drop (self, 0);  //  a flood: forget the oldest
+            self->pending [self->pending_count++] = (int) value;
+        }
+        else if (id == ZMQ_EVENT_DISCONNECTED) {
+            //  Still pending: it closed before any handshake result.
+            for (size_t i = 0; i < self->pending_count; i++)
+                if (self->pending [i] == (int) value) {
+                    s_pending_drop (self, i);
+                    zmesh_metrics_add (metrics, ZMESH_M_CONN_REFUSED_DROPPED, 1);
+                    break;
+                }
+        }
+        else {
+            if (self->pending_count)
+                s_pending_drop (self, 0);
+            if (id == ZMQ_EVENT_HANDSHAKE_SUCCEEDED)
+                zmesh_metrics_add (metrics, ZMESH_M_CONN_ACCEPTED, 1);
+            else if (id != ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)  //  ZAP refusals are counted by reason
+                zmesh_metrics_add (metrics, ZMESH_M_CONN_REFUSED_HANDSHAKE, 1);
+        }
     }
     zmsg_destroy (&event);
 }

@@ -51,9 +51,21 @@ int zmesh_link_recv (zsock_t *server,
                      uint8_t curve_public [ZMESH_KEY_SIZE],
                      const zmesh_link_config_t *config,
                      zmesh_metrics_t *metrics);
-//  Watch a server socket's handshakes: returns a PAIR socket that receives libzmq monitor
-//  events; feed them to zmesh_link_monitor_handle.
-zsock_t *zmesh_link_monitor_new (zsock_t *server);
-void zmesh_link_monitor_handle (zsock_t *monitor, zmesh_metrics_t *metrics);
+//  Watch a server socket's connections and handshakes, to count what never became a link:
+//  handshakes libzmq reports failed, and tcp connections closed before any handshake
+//  completed (garbage, another protocol). libzmq does not say which connection a handshake
+//  result belongs to, so results are matched to accepted connections in accept order
+//  (handshakes take the same few round trips, so they finish in that order in practice).
+#define ZMESH_LINK_PENDING_MAX 256  //  connections tracked between accept and handshake
+
+typedef struct {
+    zsock_t *events;                       //  PAIR receiving libzmq monitor events
+    int pending [ZMESH_LINK_PENDING_MAX];  //  fds accepted, no handshake result yet, oldest first
+    size_t pending_count;
+} zmesh_link_monitor_t;
+
+zmesh_link_monitor_t *zmesh_link_monitor_new (zsock_t *server);
+void zmesh_link_monitor_destroy (zmesh_link_monitor_t **self_p);
+void zmesh_link_monitor_handle (zmesh_link_monitor_t *self, zmesh_metrics_t *metrics);
 
 #endif

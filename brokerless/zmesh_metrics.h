@@ -12,46 +12,49 @@
 #include <stdint.h>
 
 //  X (enum, prometheus name, labels, help)
-#define ZMESH_METRICS(X)                                                                         \
-    X (MSG_RECEIVED, "zmesh_messages_received_total", "", "Envelopes received and accepted")     \
-    X (MSG_SENT, "zmesh_messages_sent_total", "", "Envelopes sent")                              \
-    X (BYTES_RECEIVED, "zmesh_bytes_received_total", "", "Bytes of envelopes received")          \
-    X (BYTES_SENT, "zmesh_bytes_sent_total", "", "Bytes of envelopes sent")                      \
-    X (SEND_DROPPED, "zmesh_send_dropped_total", "", "Envelopes not sent: peer queue full")      \
-    X (DROP_MALFORMED, "zmesh_dropped_total", "reason=\"malformed\"", "Inputs dropped")          \
-    X (DROP_VERSION, "zmesh_dropped_total", "reason=\"version\"", "Inputs dropped")              \
-    X (DROP_UNKNOWN_TYPE, "zmesh_dropped_total", "reason=\"unknown_type\"", "Inputs dropped")    \
-    X (DROP_SENDER_MISMATCH, "zmesh_dropped_total", "reason=\"sender_mismatch\"",                \
-       "Inputs dropped")                                                                         \
-    X (DROP_OVERSIZED, "zmesh_dropped_total", "reason=\"oversized\"", "Inputs dropped")          \
-    X (DROP_UNAUTHENTICATED, "zmesh_dropped_total", "reason=\"unauthenticated\"",                \
-       "Inputs dropped")                                                                         \
-    X (DROP_BEACON_MALFORMED, "zmesh_dropped_total", "reason=\"beacon_malformed\"",              \
-       "Inputs dropped")                                                                         \
-    X (DROP_BEACON_SIGNATURE, "zmesh_dropped_total", "reason=\"beacon_signature\"",              \
-       "Inputs dropped")                                                                         \
-    X (DROP_TABLE_FULL, "zmesh_dropped_total", "reason=\"table_full\"", "Inputs dropped")        \
-    X (CONN_ACCEPTED, "zmesh_connections_accepted_total", "", "CURVE handshakes that succeeded") \
-    X (CONN_REFUSED_UNTRUSTED, "zmesh_connections_refused_total", "reason=\"untrusted\"",        \
-       "Connections refused")                                                                    \
-    X (CONN_REFUSED_MECHANISM, "zmesh_connections_refused_total", "reason=\"not_curve\"",        \
-       "Connections refused")                                                                    \
-    X (CONN_REFUSED_HANDSHAKE, "zmesh_connections_refused_total", "reason=\"handshake\"",        \
-       "Connections refused")                                                                    \
-    X (BEACON_SENT, "zmesh_beacons_sent_total", "", "Beacons broadcast")                         \
-    X (BEACON_RECEIVED, "zmesh_beacons_received_total", "", "Valid beacons from other nodes")    \
-    X (PEERS_JOINED, "zmesh_peer_events_total", "event=\"joined\"", "Peer state changes")        \
-    X (PEERS_SUSPECT, "zmesh_peer_events_total", "event=\"suspect\"", "Peer state changes")      \
-    X (PEERS_DEAD, "zmesh_peer_events_total", "event=\"dead\"", "Peer state changes")            \
-    X (PEERS_LEFT, "zmesh_peer_events_total", "event=\"left\"", "Peer state changes")            \
-    X (PEERS_ALIVE_AGAIN, "zmesh_peer_events_total", "event=\"alive_again\"",                    \
-       "Peer state changes")                                                                     \
-    X (PEERS_UNTRUSTED, "zmesh_peers_not_connected_total", "reason=\"untrusted\"",               \
-       "Peers learned but not connected")                                                        \
-    X (RESTARTS_GOSSIP, "zmesh_actor_restarts_total", "actor=\"gossip\"", "Actor restarts")      \
-    X (RESTARTS_BEACON, "zmesh_actor_restarts_total", "actor=\"beacon\"", "Actor restarts")      \
-    X (RESTARTS_CONTROL, "zmesh_actor_restarts_total", "actor=\"control\"", "Actor restarts")    \
-    X (CONTROL_REQUESTS, "zmesh_control_requests_total", "", "zmeshctl requests served")         \
+#define ZMESH_METRICS(X)                                                                          \
+    X (MSG_RECEIVED, "zmesh_messages_received_total", "", "Envelopes received and accepted")      \
+    X (MSG_SENT, "zmesh_messages_sent_total", "", "Envelopes sent")                               \
+    X (BYTES_RECEIVED, "zmesh_bytes_received_total", "", "Bytes of envelopes received")           \
+    X (BYTES_SENT, "zmesh_bytes_sent_total", "", "Bytes of envelopes sent")                       \
+    X (SEND_DROPPED, "zmesh_send_dropped_total", "", "Envelopes not sent: peer queue full")       \
+    X (DROP_MALFORMED, "zmesh_dropped_total", "reason=\"malformed\"", "Inputs dropped")           \
+    X (DROP_VERSION, "zmesh_dropped_total", "reason=\"version\"", "Inputs dropped")               \
+    X (DROP_UNKNOWN_TYPE, "zmesh_dropped_total", "reason=\"unknown_type\"", "Inputs dropped")     \
+    X (DROP_SENDER_MISMATCH, "zmesh_dropped_total", "reason=\"sender_mismatch\"",                 \
+       "Inputs dropped")                                                                          \
+    X (DROP_OVERSIZED, "zmesh_dropped_total", "reason=\"oversized\"", "Inputs dropped")           \
+    X (DROP_UNAUTHENTICATED, "zmesh_dropped_total", "reason=\"unauthenticated\"",                 \
+       "Inputs dropped")                                                                          \
+    X (DROP_BEACON_MALFORMED, "zmesh_dropped_total", "reason=\"beacon_malformed\"",               \
+       "Inputs dropped")                                                                          \
+    X (DROP_BEACON_SIGNATURE, "zmesh_dropped_total", "reason=\"beacon_signature\"",               \
+       "Inputs dropped")                                                                          \
+    X (DROP_TABLE_FULL, "zmesh_dropped_total", "reason=\"table_full\"", "Inputs dropped")         \
+    X (CONN_ACCEPTED, "zmesh_connections_accepted_total", "", "CURVE handshakes that succeeded")  \
+    X (CONN_REFUSED_UNTRUSTED, "zmesh_connections_refused_total", "reason=\"untrusted\"",         \
+       "Connections refused")                                                                     \
+    X (CONN_REFUSED_MECHANISM, "zmesh_connections_refused_total", "reason=\"not_curve\"",         \
+       "Connections refused")                                                                     \
+    X (CONN_REFUSED_HANDSHAKE, "zmesh_connections_refused_total", "reason=\"handshake\"",         \
+       "Connections refused")                                                                     \
+    X (CONN_REFUSED_DROPPED, "zmesh_connections_refused_total", "reason=\"dropped\"",             \
+       "Connections refused")                                                                     \
+    X (TCP_ACCEPTED, "zmesh_tcp_accepted_total", "", "TCP connections accepted on the link port") \
+    X (BEACON_SENT, "zmesh_beacons_sent_total", "", "Beacons broadcast")                          \
+    X (BEACON_RECEIVED, "zmesh_beacons_received_total", "", "Valid beacons from other nodes")     \
+    X (PEERS_JOINED, "zmesh_peer_events_total", "event=\"joined\"", "Peer state changes")         \
+    X (PEERS_SUSPECT, "zmesh_peer_events_total", "event=\"suspect\"", "Peer state changes")       \
+    X (PEERS_DEAD, "zmesh_peer_events_total", "event=\"dead\"", "Peer state changes")             \
+    X (PEERS_LEFT, "zmesh_peer_events_total", "event=\"left\"", "Peer state changes")             \
+    X (PEERS_ALIVE_AGAIN, "zmesh_peer_events_total", "event=\"alive_again\"",                     \
+       "Peer state changes")                                                                      \
+    X (PEERS_UNTRUSTED, "zmesh_peers_not_connected_total", "reason=\"untrusted\"",                \
+       "Peers learned but not connected")                                                         \
+    X (RESTARTS_GOSSIP, "zmesh_actor_restarts_total", "actor=\"gossip\"", "Actor restarts")       \
+    X (RESTARTS_BEACON, "zmesh_actor_restarts_total", "actor=\"beacon\"", "Actor restarts")       \
+    X (RESTARTS_CONTROL, "zmesh_actor_restarts_total", "actor=\"control\"", "Actor restarts")     \
+    X (CONTROL_REQUESTS, "zmesh_control_requests_total", "", "zmeshctl requests served")          \
     X (CONTROL_ERRORS, "zmesh_control_errors_total", "", "zmeshctl requests refused")
 
 typedef enum {

@@ -57,6 +57,9 @@ int
 zmesh_config_add_trusted (zmesh_config_t *self, const char *key_hex, char *err, size_t err_size);
 //  The value of a key as text (a fresh string, caller frees), NULL for an unknown key.
 char *zmesh_config_get (const zmesh_config_t *self, const char *key);
+//  Checks that need several keys at once (node/data set, timeouts in order). ZMESH_ECONFIG
+//  with err naming the keys; zmesh_node_new runs it too.
+int zmesh_config_validate (const zmesh_config_t *self, char *err, size_t err_size);
 //  Print the table of keys (markdown) to a stream.
 void zmesh_config_print_reference (void *file);
 

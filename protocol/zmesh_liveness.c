@@ -33,8 +33,10 @@ int
 zmesh_liveness_init (zmesh_liveness_t *self, const zmesh_liveness_config_t *config)
 {
     memset (self, 0, sizeof *self);
+    //  reap_after_ms 0 would let one tick take a peer ALIVE -> SUSPECT -> DEAD -> NONE: three
+    //  changes, where the update has room for two per peer.
     if (config->suspect_timeout_ms == 0 || config->dead_timeout_ms <= config->suspect_timeout_ms
-        || config->max_peers == 0 || config->max_peers > 1000000)
+        || config->reap_after_ms == 0 || config->max_peers == 0 || config->max_peers > 1000000)
         return ZMESH_EINVAL;
     self->config = *config;
     self->peers = calloc (config->max_peers, sizeof *self->peers);
@@ -126,11 +128,13 @@ s_tick (zmesh_liveness_t *self, uint64_t now_ms, zmesh_liveness_update_t *update
     while (i < self->peer_count) {
         zmesh_liveness_peer_t *peer = &self->peers [i];
         uint64_t silent_ms = now_ms > peer->last_heard_ms ? now_ms - peer->last_heard_ms : 0;
-        uint64_t in_state_ms = now_ms > peer->state_since_ms ? now_ms - peer->state_since_ms : 0;
         if (peer->state == ZMESH_PEER_ALIVE && silent_ms >= config->suspect_timeout_ms)
             s_transition (self, update, peer, ZMESH_PEER_SUSPECT, now_ms);
         if (peer->state == ZMESH_PEER_SUSPECT && silent_ms >= config->dead_timeout_ms)
             s_transition (self, update, peer, ZMESH_PEER_DEAD, now_ms);
+        //  Measured after the transitions above: a peer that became DEAD in this tick has been
+        //  DEAD for 0 ms, however long it was ALIVE before.
+        uint64_t in_state_ms = now_ms > peer->state_since_ms ? now_ms - peer->state_since_ms : 0;
         if ((peer->state == ZMESH_PEER_DEAD || peer->state == ZMESH_PEER_LEFT)
             && in_state_ms >= config->reap_after_ms) {
             s_transition (self, update, peer, ZMESH_PEER_NONE, now_ms);
@@ -155,10 +159,17 @@ zmesh_liveness_step (zmesh_liveness_t *self,
             break;
         case ZMESH_LIVENESS_LEAVE: {
             zmesh_liveness_peer_t *peer = s_find (self, &event->id);
-            if (peer && peer->state != ZMESH_PEER_LEFT && event->generation >= peer->generation) {
-                peer->generation = event->generation;
+            if (!peer || event->generation < peer->generation)
+                break;
+            if (peer->state != ZMESH_PEER_LEFT)
                 s_transition (self, update, peer, ZMESH_PEER_LEFT, event->now_ms);
-            }
+            else
+            if (event->generation > peer->generation)
+                //  Already LEFT: the peer restarted and left again before we heard its new
+                //  generation. Remember that generation, from now, for reap_after_ms: its
+                //  late messages must not resurrect the peer, nor re-add it after a reap.
+                peer->state_since_ms = event->now_ms;
+            peer->generation = event->generation;
             break;
         }
         case ZMESH_LIVENESS_TICK:

@@ -232,14 +232,18 @@ main (int argc, char **argv)
     }
     s_without_beacon (config);
     char err [1024];
+    if (zmesh_config_validate (config, err, sizeof err)) {
+        fprintf (stderr, "zmeshd: %s\n", err);
+        zmesh_config_destroy (&config);
+        return 2;
+    }
     zmesh_node_t *node = zmesh_node_new (config, err, sizeof err);
     char *data = zmesh_config_get (config, "node/data");
     zmesh_config_destroy (&config);
     if (!node) {
         fprintf (stderr, "zmeshd: %s\n", err);
         free (data);
-        return strstr (err, "node/") || strstr (err, "gossip/") || strstr (err, "supervisor/") ? 2
-                                                                                               : 1;
+        return 1;
     }
     for (int i = 1; i < argc; i++)
         if (streq (argv [i], "--init")) {

@@ -1,0 +1,652 @@
+/*  zmesh_control.c: the control actor, which serves zmeshctl on ipc://DATA/control.sock.
+
+    A ROUTER socket bound to a unix socket file in the data directory; the file is mode 0600
+    and the data directory 0700, so filesystem permissions decide who may drive the node
+    (docs/architecture.md). A request is one multipart message from a DEALER:
+
+        [command] [arg]...                    strings, at most S_FRAMES_MAX frames
+    and the answer is always exactly two frames:
+        ["ok"]    [payload]                   payload: one msgpack object
+        ["error"] [message]                   message: one sentence for a person
+
+    The actor reads the node's shared state (zmesh_node_ctx.h) and copies out under its lock;
+    what must change another actor's state (join, trust, fault) goes to the supervisor as a
+    "ROUTE" message on the pipe (zmesh_actors.h). A request can never crash the node: every
+    frame is checked for count, size and content before a command sees it, and anything off is
+    an "error" reply, counted in zmesh_control_errors_total.
+*/
+#include "zmesh_actors.h"
+#include "zmesh_node_ctx.h"
+#include <errno.h>
+#include <msgpack.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#ifndef ZMESH_VERSION
+#define ZMESH_VERSION ZMESH_API_VERSION
+#endif
+
+#define S_FRAMES_MAX    8                  //  frames of one request: command + arguments
+#define S_ARG_MAX       ZMESH_CONTACT_MAX  //  bytes of one argument, NUL included
+#define S_MSG_BYTES_MAX 65536              //  libzmq drops a peer that sends a larger frame
+#define S_SOCKET_NAME   "control.sock"     //  in the data directory
+#define S_ERROR_MAX     512                //  bytes of an error message
+//  Bytes of a unix socket path, NUL included (108 on Linux).
+#define S_PATH_MAX sizeof (((struct sockaddr_un *) 0)->sun_path)
+
+typedef struct {
+    zsock_t *pipe;           //  to the supervisor
+    zmesh_node_ctx_t *ctx;   //  the node's shared state, borrowed
+    zsock_t *router;         //  serves zmeshctl
+    zpoller_t *poller;       //  pipe + router
+    char path [S_PATH_MAX];  //  the socket file
+    bool terminated;         //  $TERM or FAULT received
+    char fault_actor [16];   //  fault to inject once the reply is sent ("" = none)
+} self_t;
+
+//  One reply being built: a msgpack payload, or an error message.
+typedef struct {
+    msgpack_sbuffer buffer;    //  the payload
+    msgpack_packer pk;         //  writes into buffer through s_reply_write
+    bool out_of_memory;        //  a write did not fit; the payload is unusable
+    char error [S_ERROR_MAX];  //  set when the command failed
+} s_reply_t;
+
+typedef int (s_command_fn) (self_t *self, char args [][S_ARG_MAX], s_reply_t *reply);
+
+//  ---------------------------------------------------------------------------------------------
+//  Reply building
+
+static int
+s_reply_write (void *data, const char *buf, size_t len)
+{
+    s_reply_t *reply = (s_reply_t *) data;
+    if (reply->out_of_memory)
+        return -1;
+    if (msgpack_sbuffer_write (&reply->buffer, buf, len)) {
+        reply->out_of_memory = true;
+        return -1;
+    }
+    return 0;
+}
+
+static void
+s_reply_init (s_reply_t *reply)
+{
+    memset (reply, 0, sizeof *reply);
+    msgpack_sbuffer_init (&reply->buffer);
+    msgpack_packer_init (&reply->pk, reply, s_reply_write);
+}
+
+//  Record why a command failed; returns -1 for `return s_fail (...)`.
+static int
+s_fail (s_reply_t *reply, const char *format, ...)
+{
+    va_list args;
+    va_start (args, format);
+    vsnprintf (reply->error, sizeof reply->error, format, args);
+    va_end (args);
+    return -1;
+}
+
+static void
+s_pack_str (msgpack_packer *pk, const char *str)
+{
+    size_t len = strlen (str);
+    msgpack_pack_str (pk, len);
+    msgpack_pack_str_body (pk, str, len);
+}
+
+static void
+s_pack_kv_str (msgpack_packer *pk, const char *key, const char *value)
+{
+    s_pack_str (pk, key);
+    s_pack_str (pk, value);
+}
+
+static void
+s_pack_kv_uint (msgpack_packer *pk, const char *key, uint64_t value)
+{
+    s_pack_str (pk, key);
+    msgpack_pack_uint64 (pk, value);
+}
+
+//  Copy of text fit to quote in an error message: printable ASCII, the rest as '?'.
+static const char *
+s_printable (char *dest, size_t dest_size, const char *text)
+{
+    size_t i = 0;
+    for (; text [i] && i + 1 < dest_size; i++)
+        dest [i] = text [i] >= 0x20 && text [i] < 0x7f ? text [i] : '?';
+    dest [i] = 0;
+    return dest;
+}
+
+//  ---------------------------------------------------------------------------------------------
+//  Reading the node's state
+
+//  The members snapshot, self first. Before gossip has published one, a table of this node
+//  alone, so that status and members always show at least self. NULL if out of memory.
+static zmesh_member_t *
+s_members (self_t *self, size_t *count)
+{
+    zmesh_member_t *members = zmesh_ctx_members (self->ctx, count);
+    if (members)
+        return members;
+    members = calloc (1, sizeof *members);
+    if (!members)
+        return NULL;
+    const zmesh_node_ctx_t *ctx = self->ctx;
+    snprintf (members->id, sizeof members->id, "%s", ctx->identity.id_hex);
+    snprintf (members->name, sizeof members->name, "%s", ctx->config.name);
+    zmesh_ctx_endpoint (self->ctx, members->endpoint);
+    snprintf (members->public_key, sizeof members->public_key, "%s", ctx->identity.key_hex);
+    snprintf (members->state, sizeof members->state, "alive");
+    members->self = true;
+    members->generation = ctx->generation;
+    *count = 1;
+    return members;
+}
+
+static size_t
+s_count_state (const zmesh_member_t *members, size_t count, const char *state)
+{
+    size_t matches = 0;
+    for (size_t i = 0; i < count; i++)
+        if (strcmp (members [i].state, state) == 0)
+            matches++;
+    return matches;
+}
+
+static uint64_t
+s_uptime_s (const zmesh_node_ctx_t *ctx)
+{
+    int64_t elapsed_ms = zclock_mono () - ctx->started_mono_ms;
+    return elapsed_ms > 0 ? (uint64_t) elapsed_ms / 1000 : 0;
+}
+
+//  "ENDPOINT#KEYHEX" of this node, "" before it is bound.
+static void
+s_contact (self_t *self, char contact [ZMESH_CONTACT_MAX])
+{
+    char endpoint [ZMESH_ENDPOINT_MAX];
+    zmesh_ctx_endpoint (self->ctx, endpoint);
+    contact [0] = 0;
+    if (endpoint [0])
+        zmesh_contact_format (contact, endpoint, self->ctx->identity.pub.sign_public);
+}
+
+//  ---------------------------------------------------------------------------------------------
+//  Commands
+
+static int
+s_cmd_status (self_t *self, char args [][S_ARG_MAX], s_reply_t *reply)
+{
+    zmesh_node_ctx_t *ctx = self->ctx;
+    size_t member_count;
+    zmesh_member_t *members = s_members (self, &member_count);
+    if (!members)
+        return s_fail (reply, "out of memory");
+    zmesh_actor_status_t actors [ZMESH_ACTORS_MAX];
+    size_t actor_count = zmesh_ctx_actors (ctx, actors, ZMESH_ACTORS_MAX);
+    char endpoint [ZMESH_ENDPOINT_MAX];
+    zmesh_ctx_endpoint (ctx, endpoint);
+    char contact [ZMESH_CONTACT_MAX];
+    s_contact (self, contact);
+
+    msgpack_packer *pk = &reply->pk;
+    msgpack_pack_map (pk, 13);
+    s_pack_kv_str (pk, "id", ctx->identity.id_hex);
+    s_pack_kv_str (pk, "name", ctx->config.name);
+    s_pack_kv_str (pk, "version", ZMESH_VERSION);
+    s_pack_kv_str (pk, "endpoint", endpoint);
+    s_pack_kv_str (pk, "contact", contact);
+    s_pack_kv_str (pk, "public_key", ctx->identity.key_hex);
+    s_pack_kv_uint (pk, "uptime_s", s_uptime_s (ctx));
+    s_pack_kv_uint (pk, "generation", ctx->generation);
+    s_pack_kv_str (pk, "trust_mode", ctx->config.trust_mode);
+    s_pack_kv_str (pk, "data", ctx->config.data);
+    s_pack_kv_uint (pk, "pid", (uint64_t) getpid ());
+    s_pack_str (pk, "actors");
+    msgpack_pack_array (pk, actor_count);
+    for (size_t i = 0; i < actor_count; i++) {
+        msgpack_pack_map (pk, 3);
+        s_pack_kv_str (pk, "name", actors [i].name);
+        s_pack_kv_str (pk, "state", actors [i].state);
+        s_pack_kv_uint (pk, "restarts", actors [i].restarts);
+    }
+    s_pack_kv_uint (pk, "members_alive", s_count_state (members, member_count, "alive"));
+    free (members);
+    return 0;
+}
+
+static int
+s_cmd_members (self_t *self, char args [][S_ARG_MAX], s_reply_t *reply)
+{
+    size_t count;
+    zmesh_member_t *members = s_members (self, &count);
+    if (!members)
+        return s_fail (reply, "out of memory");
+    msgpack_packer *pk = &reply->pk;
+    msgpack_pack_array (pk, count);
+    for (size_t i = 0; i < count; i++) {
+        const zmesh_member_t *member = &members [i];
+        msgpack_pack_map (pk, 8);
+        s_pack_kv_str (pk, "id", member->id);
+        s_pack_kv_str (pk, "name", member->name);
+        s_pack_kv_str (pk, "endpoint", member->endpoint);
+        s_pack_kv_str (pk, "public_key", member->public_key);
+        s_pack_kv_str (pk, "state", member->state);
+        s_pack_str (pk, "self");
+        if (member->self)
+            msgpack_pack_true (pk);
+        else
+            msgpack_pack_false (pk);
+        s_pack_kv_uint (pk, "generation", member->generation);
+        s_pack_kv_uint (pk, "silent_ms", member->silent_ms);
+    }
+    free (members);
+    return 0;
+}
+
+static int
+s_cmd_keys (self_t *self, char args [][S_ARG_MAX], s_reply_t *reply)
+{
+    zmesh_node_ctx_t *ctx = self->ctx;
+    char contact [ZMESH_CONTACT_MAX];
+    s_contact (self, contact);
+    msgpack_packer *pk = &reply->pk;
+    msgpack_pack_map (pk, 5);
+    s_pack_kv_str (pk, "id", ctx->identity.id_hex);
+    s_pack_kv_str (pk, "public_key", ctx->identity.key_hex);
+    s_pack_kv_str (pk, "contact", contact);
+    s_pack_kv_str (pk, "trust_mode", ctx->config.trust_mode);
+    s_pack_kv_uint (pk, "trusted_count", zmesh_trust_count (ctx->trust));
+    return 0;
+}
+
+static int
+s_cmd_join (self_t *self, char args [][S_ARG_MAX], s_reply_t *reply)
+{
+    char endpoint [ZMESH_ENDPOINT_MAX];
+    uint8_t key [ZMESH_KEY_SIZE];
+    char shown [64];
+    if (zmesh_contact_parse (args [0], endpoint, key))
+        return s_fail (reply,
+                       "not a contact: '%s' (expected tcp://HOST:PORT#KEY, KEY the node's "
+                       "public key in 64 hex digits, as 'zmeshctl keys' prints it)",
+                       s_printable (shown, sizeof shown, args [0]));
+    if (memcmp (key, self->ctx->identity.pub.sign_public, ZMESH_KEY_SIZE) == 0)
+        return s_fail (reply, "that is this node's own contact");
+    char contact [ZMESH_CONTACT_MAX];
+    zmesh_contact_format (contact, endpoint, key);
+    zstr_sendx (self->pipe, "ROUTE", "gossip", "JOIN", contact, NULL);
+    msgpack_pack_map (&reply->pk, 1);
+    s_pack_kv_str (&reply->pk, "joining", contact);
+    return 0;
+}
+
+static int
+s_cmd_trust (self_t *self, char args [][S_ARG_MAX], s_reply_t *reply)
+{
+    char shown [64];
+    if (strcmp (args [0], "add") != 0)
+        return s_fail (reply, "unknown trust subcommand '%s' (expected: trust add KEY)",
+                       s_printable (shown, sizeof shown, args [0]));
+    uint8_t key [ZMESH_KEY_SIZE];
+    if (zmesh_hex_decode (key, ZMESH_KEY_SIZE, args [1]))
+        return s_fail (reply, "not a public key: '%s' (expected 64 hex digits)",
+                       s_printable (shown, sizeof shown, args [1]));
+    zmesh_public_t pub;
+    if (zmesh_public_from_sign_key (&pub, key))
+        return s_fail (reply, "not a valid Ed25519 public key: %s", args [1]);
+    int rc = zmesh_trust_add (self->ctx->trust, key, true);
+    if (rc == ZMESH_ELIMIT)
+        return s_fail (reply, "cannot trust more keys: the limit is %d", ZMESH_TRUST_KEYS_MAX);
+    if (rc)
+        return s_fail (reply, "cannot trust the key: %s (writing %s/trusted/)", zmesh_strerror (rc),
+                       self->ctx->config.data);
+    zstr_sendx (self->pipe, "ROUTE", "gossip", "TRUST", NULL);
+
+    char key_hex [ZMESH_KEY_HEX_SIZE];
+    char id_hex [ZMESH_ID_HEX_SIZE];
+    zmesh_hex_encode (key_hex, key, ZMESH_KEY_SIZE);
+    zmesh_id_to_hex (&pub.id, id_hex);
+    msgpack_pack_map (&reply->pk, 2);
+    s_pack_kv_str (&reply->pk, "trusted", key_hex);
+    s_pack_kv_str (&reply->pk, "id", id_hex);
+    return 0;
+}
+
+//  Counters of the table as they are, then gauges computed now.
+static int
+s_cmd_metrics (self_t *self, char args [][S_ARG_MAX], s_reply_t *reply)
+{
+    static const char *states [] = {"alive", "suspect", "dead", "left"};
+    const size_t state_count = sizeof states / sizeof *states;
+    size_t member_count;
+    zmesh_member_t *members = s_members (self, &member_count);
+    if (!members)
+        return s_fail (reply, "out of memory");
+
+    msgpack_packer *pk = &reply->pk;
+    msgpack_pack_array (pk, ZMESH_M_COUNT + state_count + 1);
+    for (int metric = 0; metric < ZMESH_M_COUNT; metric++) {
+        const zmesh_metric_info_t *info = zmesh_metric_info ((zmesh_metric_t) metric);
+        msgpack_pack_map (pk, 5);
+        s_pack_kv_str (pk, "name", info->name);
+        s_pack_kv_str (pk, "labels", info->labels);
+        s_pack_kv_str (pk, "help", info->help);
+        s_pack_kv_str (pk, "type", "counter");
+        s_pack_kv_uint (pk, "value",
+                        zmesh_metrics_get (&self->ctx->metrics, (zmesh_metric_t) metric));
+    }
+    for (size_t i = 0; i < state_count; i++) {
+        char labels [32];
+        snprintf (labels, sizeof labels, "state=\"%s\"", states [i]);
+        msgpack_pack_map (pk, 5);
+        s_pack_kv_str (pk, "name", "zmesh_members");
+        s_pack_kv_str (pk, "labels", labels);
+        s_pack_kv_str (pk, "help", "Members known to this node, by state");
+        s_pack_kv_str (pk, "type", "gauge");
+        s_pack_kv_uint (pk, "value", s_count_state (members, member_count, states [i]));
+    }
+    msgpack_pack_map (pk, 5);
+    s_pack_kv_str (pk, "name", "zmesh_uptime_seconds");
+    s_pack_kv_str (pk, "labels", "");
+    s_pack_kv_str (pk, "help", "Seconds since the node started");
+    s_pack_kv_str (pk, "type", "gauge");
+    s_pack_kv_uint (pk, "value", s_uptime_s (self->ctx));
+    free (members);
+    return 0;
+}
+
+//  Test hook: the actor is told to return as if it had crashed, after this reply is sent (the
+//  control actor may be the one to die).
+static int
+s_cmd_fault (self_t *self, char args [][S_ARG_MAX], s_reply_t *reply)
+{
+    static const char *actors [] = {"gossip", "beacon", "control"};
+    bool known = false;
+    for (size_t i = 0; i < sizeof actors / sizeof *actors; i++)
+        known |= strcmp (args [0], actors [i]) == 0;
+    char shown [64];
+    if (!known)
+        return s_fail (reply, "no actor '%s' to fault (gossip, beacon or control)",
+                       s_printable (shown, sizeof shown, args [0]));
+    if (!zmesh_config_has_actor (&self->ctx->config, args [0]))
+        return s_fail (reply, "actor %s does not run on this node (node/actors)", args [0]);
+    snprintf (self->fault_actor, sizeof self->fault_actor, "%s", args [0]);
+    msgpack_pack_map (&reply->pk, 1);
+    s_pack_kv_str (&reply->pk, "fault", args [0]);
+    return 0;
+}
+
+static const struct {
+    const char *name;
+    int args;           //  arguments after the command, exactly
+    const char *usage;  //  for error messages
+    bool hidden;        //  not listed to people (test hooks)
+    s_command_fn *fn;
+} s_commands [] = {
+    {"status", 0, "status", false, s_cmd_status},
+    {"members", 0, "members", false, s_cmd_members},
+    {"keys", 0, "keys", false, s_cmd_keys},
+    {"join", 1, "join CONTACT", false, s_cmd_join},
+    {"trust", 2, "trust add KEY", false, s_cmd_trust},
+    {"metrics", 0, "metrics", false, s_cmd_metrics},
+    {"fault", 1, "fault ACTOR", true, s_cmd_fault},
+};
+#define S_COMMAND_COUNT (sizeof s_commands / sizeof *s_commands)
+
+//  ---------------------------------------------------------------------------------------------
+//  Requests
+
+//  Check the frames of a request and run its command. 0 with a payload, or -1 with an error.
+static int
+s_self_dispatch (self_t *self, zmsg_t *request, s_reply_t *reply)
+{
+    size_t frames = zmsg_size (request);
+    if (frames == 0)
+        return s_fail (reply, "empty request: expected a command");
+    if (frames > S_FRAMES_MAX)
+        return s_fail (reply, "request has %zu frames; at most %d", frames, S_FRAMES_MAX);
+
+    char args [S_FRAMES_MAX][S_ARG_MAX];
+    size_t index = 0;
+    for (zframe_t *frame = zmsg_first (request); frame; frame = zmsg_next (request), index++) {
+        size_t size = zframe_size (frame);
+        if (size >= S_ARG_MAX)
+            return s_fail (reply, "frame %zu is %zu bytes; at most %d", index + 1, size,
+                           S_ARG_MAX - 1);
+        if (memchr (zframe_data (frame), 0, size))
+            return s_fail (reply, "frame %zu is not text (holds a NUL byte)", index + 1);
+        memcpy (args [index], zframe_data (frame), size);
+        args [index][size] = 0;
+    }
+    for (size_t i = 0; i < S_COMMAND_COUNT; i++) {
+        if (strcmp (args [0], s_commands [i].name) != 0)
+            continue;
+        if ((size_t) s_commands [i].args != frames - 1)
+            return s_fail (reply, "'%s' takes %d argument%s (%s), not %zu", s_commands [i].name,
+                           s_commands [i].args, s_commands [i].args == 1 ? "" : "s",
+                           s_commands [i].usage, frames - 1);
+        return s_commands [i].fn (self, args + 1, reply);
+    }
+    char shown [64];
+    char list [128] = "";
+    for (size_t i = 0; i < S_COMMAND_COUNT; i++)
+        if (!s_commands [i].hidden)
+            snprintf (list + strlen (list), sizeof list - strlen (list), "%s%s",
+                      list [0] ? ", " : "", s_commands [i].name);
+    return s_fail (reply, "unknown command '%s' (commands: %s)",
+                   s_printable (shown, sizeof shown, args [0]), list);
+}
+
+//  One request from zmeshctl: always answered, whatever it holds.
+static void
+s_self_handle_router (self_t *self)
+{
+    zmsg_t *request = zmsg_recv (self->router);
+    if (!request)
+        return;  //  interrupted
+    zframe_t *peer = zmsg_pop (request);
+    if (!peer) {
+        zmsg_destroy (&request);
+        return;
+    }
+    zmesh_metrics_add (&self->ctx->metrics, ZMESH_M_CONTROL_REQUESTS, 1);
+    s_reply_t reply;
+    s_reply_init (&reply);
+    self->fault_actor [0] = 0;
+    int rc = s_self_dispatch (self, request, &reply);
+    zmsg_destroy (&request);
+    if (rc == 0 && reply.out_of_memory) {
+        rc = s_fail (&reply, "out of memory");
+        self->fault_actor [0] = 0;
+    }
+    if (rc)
+        zmesh_metrics_add (&self->ctx->metrics, ZMESH_M_CONTROL_ERRORS, 1);
+
+    zmsg_t *answer = zmsg_new ();
+    zmsg_append (answer, &peer);
+    if (rc) {
+        zmsg_addstr (answer, "error");
+        zmsg_addstr (answer, reply.error);
+    }
+    else {
+        zmsg_addstr (answer, "ok");
+        zmsg_addmem (answer, reply.buffer.data, reply.buffer.size);
+    }
+    zmsg_send (&answer, self->router);  //  a ROUTER drops it if the client went away
+    msgpack_sbuffer_destroy (&reply.buffer);
+
+    if (self->fault_actor [0])
+        zstr_sendx (self->pipe, "ROUTE", self->fault_actor, "FAULT", NULL);
+    self->fault_actor [0] = 0;
+}
+
+//  From the supervisor: $TERM (stop) and FAULT (die at once) are all the control actor takes.
+static void
+s_self_handle_pipe (self_t *self)
+{
+    zmsg_t *msg = zmsg_recv (self->pipe);
+    if (!msg)
+        return;  //  interrupted
+    char *command = zmsg_popstr (msg);
+    if (command && (streq (command, "$TERM") || streq (command, "FAULT")))
+        self->terminated = true;
+    else
+        zsys_warning ("control: unexpected '%s' on the pipe, ignored", command ? command : "");
+    zstr_free (&command);
+    zmsg_destroy (&msg);
+}
+
+//  ---------------------------------------------------------------------------------------------
+//  Setup
+
+//  Does a process accept connections on this unix socket file? Non-blocking, so a listener
+//  whose backlog is full (EAGAIN) counts as live rather than stalling the start.
+static bool
+s_socket_is_live (const char *path)
+{
+    int fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0)
+        return false;
+    struct sockaddr_un address = {.sun_family = AF_UNIX};
+    snprintf (address.sun_path, sizeof address.sun_path, "%s", path);
+    bool live = connect (fd, (struct sockaddr *) &address, sizeof address) == 0 || errno == EAGAIN;
+    close (fd);
+    return live;
+}
+
+//  Bind the ROUTER at ipc://DATA/control.sock, mode 0600. A socket file left by a node that
+//  died is removed; one that a live process serves is an error (two nodes on one data dir).
+static int
+s_self_bind (self_t *self, char *reason, size_t reason_size)
+{
+    const char *data = self->ctx->config.data;
+    int length = snprintf (self->path, sizeof self->path, "%s/%s", data, S_SOCKET_NAME);
+    if (length < 0 || (size_t) length >= sizeof self->path) {
+        snprintf (reason, reason_size,
+                  "%s/%s is longer than a unix socket path may be (%zu bytes); use a shorter "
+                  "node/data",
+                  data, S_SOCKET_NAME, sizeof self->path - 1);
+        self->path [0] = 0;
+        return -1;
+    }
+    struct stat info;
+    if (lstat (self->path, &info) == 0) {
+        if (!S_ISSOCK (info.st_mode)) {
+            snprintf (reason, reason_size, "%s exists and is not a socket; remove it", self->path);
+            self->path [0] = 0;  //  not ours to remove at exit
+            return -1;
+        }
+        if (s_socket_is_live (self->path)) {
+            snprintf (reason, reason_size,
+                      "another process serves %s: is another node running with this data "
+                      "directory?",
+                      self->path);
+            self->path [0] = 0;
+            return -1;
+        }
+        if (unlink (self->path) && errno != ENOENT) {
+            snprintf (reason, reason_size, "cannot remove the stale %s: %s", self->path,
+                      strerror (errno));
+            self->path [0] = 0;
+            return -1;
+        }
+    }
+    self->router = zsock_new (ZMQ_ROUTER);
+    if (!self->router) {
+        snprintf (reason, reason_size, "cannot create the control socket: %s",
+                  zmq_strerror (zmq_errno ()));
+        return -1;
+    }
+    zsock_set_linger (self->router, 0);
+    zsock_set_maxmsgsize (self->router, S_MSG_BYTES_MAX);
+    if (zsock_bind (self->router, "ipc://%s", self->path) == -1) {
+        snprintf (reason, reason_size, "cannot bind ipc://%s: %s", self->path,
+                  zmq_strerror (zmq_errno ()));
+        self->path [0] = 0;
+        return -1;
+    }
+    //  The 0700 data directory already keeps others out between bind and chmod.
+    if (chmod (self->path, 0600)) {
+        snprintf (reason, reason_size, "cannot chmod 600 %s: %s", self->path, strerror (errno));
+        return -1;
+    }
+    return 0;
+}
+
+static void
+s_self_destroy (self_t **self_p)
+{
+    self_t *self = *self_p;
+    if (!self)
+        return;
+    zpoller_destroy (&self->poller);
+    zsock_destroy (&self->router);
+    //  libzmq leaves the file behind; without it zmeshctl can tell "not running" at once.
+    if (self->path [0])
+        unlink (self->path);
+    free (self);
+    *self_p = NULL;
+}
+
+static self_t *
+s_self_new (zsock_t *pipe, zmesh_node_ctx_t *ctx, char *reason, size_t reason_size)
+{
+    self_t *self = (self_t *) calloc (1, sizeof *self);
+    if (!self) {
+        snprintf (reason, reason_size, "out of memory");
+        return NULL;
+    }
+    self->pipe = pipe;
+    self->ctx = ctx;
+    if (s_self_bind (self, reason, reason_size) == 0) {
+        self->poller = zpoller_new (pipe, self->router, NULL);
+        if (self->poller) {
+            //  A SIGINT to the process is the daemon's to handle: keep serving until $TERM.
+            zpoller_set_nonstop (self->poller, true);
+            return self;
+        }
+        snprintf (reason, reason_size, "cannot create a poller");
+    }
+    s_self_destroy (&self);
+    return NULL;
+}
+
+//  ---------------------------------------------------------------------------------------------
+//  The actor
+
+void
+zmesh_control_actor (zsock_t *pipe, void *args)
+{
+    zmesh_node_ctx_t *ctx = (zmesh_node_ctx_t *) args;
+    ZMESH_ASSERT (ctx);
+    zsock_signal (pipe, 0);
+
+    char reason [S_ERROR_MAX + ZMESH_DATA_PATH_MAX];
+    self_t *self = s_self_new (pipe, ctx, reason, sizeof reason);
+    if (!self) {
+        zmesh_actor_failed (pipe, reason);
+        return;
+    }
+    zmesh_actor_ready (pipe);
+
+    while (!self->terminated) {
+        void *which = zpoller_wait (self->poller, -1);
+        if (which == pipe)
+            s_self_handle_pipe (self);
+        else if (which == self->router)
+            s_self_handle_router (self);
+        else if (zpoller_terminated (self->poller) && zmq_errno () != EINTR)
+            break;  //  the context is shutting down
+    }
+    s_self_destroy (&self);
+}

@@ -1,0 +1,187 @@
+#!/usr/bin/env bash
+# netns_beacon.sh: beacon discovery between hosts, as network namespaces on one bridge.
+#
+# Three nodes started by examples/netns-cluster.sh, with no seeds, must find each other by
+# signed UDP beacon alone; garbage and mis-signed beacons are dropped and counted and harm
+# nothing; a node cut off the LAN is declared dead within the dead timeout, and alive again
+# once plugged back in. Needs root and `ip netns`: otherwise it skips (exit 77). Binaries:
+# ZMESHD, ZMESHCTL, ZMESH_PROBE (set by ctest), else looked up in ZMESH_BIN_DIR or build/.
+set -u
+name=netns_beacon
+src=${ZMESH_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+bin=${ZMESH_BIN_DIR:-$src/build}
+export ZMESHD=${ZMESHD:-$bin/zmeshd}
+export ZMESHCTL=${ZMESHCTL:-$bin/zmeshctl}
+ZMESH_PROBE=${ZMESH_PROBE:-$bin/tests/zmesh_probe}
+launcher=$src/examples/netns-cluster.sh
+broadcast=10.77.0.255      # the launcher's LAN is 10.77.0.0/24
+beacon_port=5670
+dead_timeout_ms=3000       # gossip/dead_timeout_ms, the default
+nodes=(node1 node2 node3)
+
+if [ "$(id -u)" -ne 0 ]; then echo "skip - $name needs root (network namespaces)"; exit 77; fi
+if ! command -v ip >/dev/null || ! ip netns list >/dev/null 2>&1; then
+    echo "skip - $name: 'ip netns' is unavailable"; exit 77
+fi
+for tool in "$ZMESHD" "$ZMESHCTL" "$ZMESH_PROBE"; do
+    [ -x "$tool" ] || { echo "not ok - no executable $tool (build first)"; exit 1; }
+done
+command -v jq >/dev/null || { echo "not ok - $name needs jq"; exit 1; }
+
+# A prefix of its own, so parallel runs cannot collide on namespace names.
+export ZMESH_NETNS_PREFIX=zmt$$
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/zmesh-netns.XXXXXX")
+export ZMESH_NETNS_DIR=$tmp/cluster
+passed=0
+
+cleanup () {
+    "$launcher" stop >/dev/null 2>&1
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
+
+# Can this root make namespaces at all (not in every container)? If not, skip.
+if ! ip netns add "$ZMESH_NETNS_PREFIX-check" 2>/dev/null; then
+    echo "skip - $name: cannot create network namespaces here"; exit 77
+fi
+ip netns delete "$ZMESH_NETNS_PREFIX-check"
+
+fail () {
+    echo "not ok - $*"
+    local log
+    for log in "$ZMESH_NETNS_DIR"/*.log; do
+        [ -f "$log" ] && { echo "--- $log"; tail -n 25 "$log"; }
+    done
+    "$launcher" status 2>&1 | sed 's/^/# /'
+    echo "$name: $passed passed, 1 failed"
+    exit 1
+}
+
+ok () {
+    passed=$((passed + 1))
+    echo "ok - $*"
+}
+
+now_ms () { date +%s%3N; }
+
+# wait_for MS COMMAND...: run COMMAND until it succeeds, for at most MS milliseconds.
+wait_for () {
+    local deadline=$(($(now_ms) + $1)); shift
+    until "$@" >/dev/null 2>&1; do
+        [ "$(now_ms)" -lt "$deadline" ] || return 1
+        sleep 0.1
+    done
+}
+
+ctl () { local node=$1; shift; "$ZMESHCTL" --data "$ZMESH_NETNS_DIR/$node" --timeout 1000 "$@"; }
+ns () { echo "$ZMESH_NETNS_PREFIX-$1"; }
+pid () { cat "$ZMESH_NETNS_DIR/$1.pid"; }
+
+# alive NODE: how many members NODE lists as alive
+alive () { ctl "$1" members --json 2>/dev/null | jq '[.[] | select(.state == "alive")] | length'; }
+# state NODE OTHER: the state NODE gives to the member named OTHER ("none" if not listed)
+state () {
+    ctl "$1" members --json 2>/dev/null \
+        | jq -r --arg n "$2" '[.[] | select(.name == $n) | .state] | first // "none"'
+}
+# metric NODE METRIC [LABELS]: one counter from `metrics --json` (-1 if unreadable)
+metric () {
+    local value
+    value=$(ctl "$1" metrics --json 2>/dev/null \
+        | jq -r --arg n "$2" --arg l "${3:-}" \
+             '[.[] | select(.name == $n and .labels == $l) | .value] | add // -1' 2>/dev/null)
+    echo "${value:--1}"
+}
+all_alive () {  # all_alive COUNT NODE...: each NODE lists COUNT members alive
+    local count=$1 node; shift
+    for node in "$@"; do [ "$(alive "$node")" = "$count" ] || return 1; done
+}
+all_see () {  # all_see OTHER STATE NODE...: each NODE gives OTHER that STATE
+    local other=$1 want=$2 node; shift 2
+    for node in "$@"; do [ "$(state "$node" "$other")" = "$want" ] || return 1; done
+}
+all_running () {
+    local node
+    for node in "${nodes[@]}"; do kill -0 "$(pid "$node")" 2>/dev/null || return 1; done
+}
+views () {  # for failure messages: each node's members
+    local node
+    for node in "${nodes[@]}"; do
+        printf '%s: %s; ' "$node" \
+            "$(ctl "$node" members --json 2>/dev/null | jq -c 'map({name, state})' || echo '?')"
+    done
+}
+
+# 1. Discovery: no seeds anywhere, so every member was found by a beacon across the bridge.
+out=$("$launcher" start 3 2>&1) || { echo "$out"; fail "netns-cluster.sh start 3"; }
+all_alive 3 "${nodes[@]}" || fail "not every node lists 3 alive: $(views)"
+for node in "${nodes[@]}"; do
+    members=$(ctl "$node" members --json) || fail "$node: zmeshctl members"
+    for i in 1 2 3; do
+        endpoint=$(echo "$members" | jq -r --arg n "node$i" '.[] | select(.name == $n) | .endpoint')
+        [ "$endpoint" = "tcp://10.77.0.$((i + 10)):7000" ] \
+            || fail "$node lists node$i at '$endpoint', not its LAN address"
+    done
+done
+ok "3 nodes in 3 namespaces, no seeds: each lists all 3 alive at their LAN addresses"
+
+# The last node up may have joined through the others' HELLOs before their next beacon: give
+# it two beacon intervals (beacon/interval_ms, 1000 by default) to hear one.
+received () { [ "$(metric "$1" zmesh_beacons_received_total)" -gt 0 ]; }
+for node in "${nodes[@]}"; do
+    wait_for 3000 received "$node" \
+        || fail "$node: zmesh_beacons_received_total is $(metric "$node" zmesh_beacons_received_total)"
+done
+ok "each node counts valid beacons received (zmesh_beacons_received_total > 0)"
+
+# 2. Bad beacons, broadcast from inside node1's namespace: dropped and counted elsewhere.
+malformed0=$(metric node2 zmesh_dropped_total 'reason="beacon_malformed"')
+signature0=$(metric node2 zmesh_dropped_total 'reason="beacon_signature"')
+restarts0=$(metric node2 zmesh_actor_restarts_total 'actor="beacon"')
+[ "$malformed0" -ge 0 ] && [ "$signature0" -ge 0 ] && [ "$restarts0" -ge 0 ] \
+    || fail "node2: beacon drop counters not in metrics --json"
+probe () { ip netns exec "$(ns node1)" "$ZMESH_PROBE" beacon "$1" "$beacon_port" "$broadcast"; }
+probe garbage || fail "zmesh_probe beacon garbage from node1's namespace"
+probe bad-signature || fail "zmesh_probe beacon bad-signature from node1's namespace"
+increased () { [ "$(metric node2 zmesh_dropped_total "reason=\"$1\"")" -gt "$2" ]; }
+wait_for 3000 increased beacon_malformed "$malformed0" \
+    || fail "node2: beacon_malformed drops still $(metric node2 zmesh_dropped_total 'reason="beacon_malformed"') after a garbage beacon (was $malformed0)"
+wait_for 3000 increased beacon_signature "$signature0" \
+    || fail "node2: beacon_signature drops still $(metric node2 zmesh_dropped_total 'reason="beacon_signature"') after a mis-signed beacon (was $signature0)"
+ok "node2 dropped and counted the garbage beacon (beacon_malformed) and the mis-signed one (beacon_signature)"
+
+all_running || fail "a node exited after the bad beacons"
+[ "$(metric node2 zmesh_actor_restarts_total 'actor="beacon"')" = "$restarts0" ] \
+    || fail "node2's beacon actor restarted after the bad beacons"
+wait_for 3000 all_alive 3 "${nodes[@]}" || fail "after bad beacons: $(views)"
+ok "after the bad beacons every node still runs (beacon actor not restarted) and lists 3 alive"
+
+# 3. Partition: node3's bridge port down; node1 and node2 must declare it dead in time.
+t0=$(now_ms)
+"$launcher" partition node3 >/dev/null || fail "netns-cluster.sh partition node3"
+bound=$((dead_timeout_ms + 2000))
+wait_for "$bound" all_see node3 dead node1 node2 \
+    || fail "node3 not dead on node1 and node2 within $bound ms of the partition: $(views)"
+took=$(($(now_ms) - t0))
+all_see node1 alive node2 && all_see node2 alive node1 \
+    || fail "node1 and node2 lost each other during node3's partition: $(views)"
+ok "node3 partitioned: node1 and node2 see it dead within $bound ms (took $took ms)"
+
+# 4. Heal: node3 back on the LAN; all three see all three alive again.
+t0=$(now_ms)
+"$launcher" heal node3 >/dev/null || fail "netns-cluster.sh heal node3"
+wait_for 15000 all_alive 3 "${nodes[@]}" || fail "not all alive 15 s after the heal: $(views)"
+ok "node3 healed: every node lists 3 alive again (took $(($(now_ms) - t0)) ms)"
+
+# 5. Stop leaves nothing behind: no node process, no namespace, no link.
+pids=$(for node in "${nodes[@]}"; do pid "$node"; done)
+"$launcher" stop >/dev/null || fail "netns-cluster.sh stop"
+for p in $pids; do
+    ! kill -0 "$p" 2>/dev/null || fail "zmeshd $p still runs after stop"
+done
+left=$(ip netns list | awk '{print $1}' | grep -- "^$ZMESH_NETNS_PREFIX-" || true)
+[ -z "$left" ] || fail "namespaces left after stop: $left"
+ok "stop ends every node and deletes every namespace"
+
+echo "$name: $passed passed, 0 failed"

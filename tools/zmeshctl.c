@@ -1,0 +1,757 @@
+/*  zmeshctl: drive a running zmesh node through its control socket, DATA/control.sock.
+
+    One request, one answer, then exit: a DEALER sends [command][args...] to the node's
+    control actor (actors/zmesh_control.c) and waits a bounded time for [status][payload],
+    "ok" with one msgpack object or "error" with a sentence. The payload is printed for a
+    person (tables, "key: value" lines, Prometheus text for metrics) or, with --json, as one
+    JSON document. Text that came from other nodes (names, endpoints) is shown with control
+    characters replaced, so a peer cannot write escape sequences to an operator's terminal.
+
+    Exit status: 0 ok; 1 the node answered with an error or could not be reached; 2 usage.
+    Only libzmq and msgpack-c here: the tool must start fast and fail with a clear message.
+*/
+#include "zmesh.h"
+#include "zmesh_json.h"
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <msgpack.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#ifndef ZMESH_VERSION
+#define ZMESH_VERSION ZMESH_API_VERSION
+#endif
+
+#define S_EXIT_OK            0
+#define S_EXIT_FAIL          1
+#define S_EXIT_USAGE         2
+#define S_TIMEOUT_MS_DEFAULT 3000
+#define S_TIMEOUT_MS_MAX     3600000
+#define S_ANSWER_BYTES_MAX   (64 * 1024 * 1024)  //  a larger answer is refused by libzmq
+#define S_ARG_BYTES_MAX      4096                //  longer than any contact or key: a mistake
+#define S_CELL_MAX           256                 //  bytes of one table cell, NUL included
+#define S_PATH_MAX           sizeof (((struct sockaddr_un *) 0)->sun_path)
+
+typedef struct {
+    const char *data;     //  the node's data directory
+    int timeout_ms;       //  how long to wait for the answer
+    bool json;            //  print the payload as JSON
+    const char *command;  //  the command word
+    char *const *args;    //  its arguments
+    int arg_count;
+    char path [S_PATH_MAX];  //  DATA/control.sock
+} s_options_t;
+
+typedef int (s_print_fn) (const msgpack_object *payload);
+
+//  ---------------------------------------------------------------------------------------------
+//  Text for people
+
+//  Copy of text fit for a terminal: well-formed UTF-8 kept, control characters (C0, DEL, C1)
+//  and malformed bytes as '?'. Truncated to dest_size - 1 bytes on a character boundary.
+static void
+s_sanitize (char *dest, size_t dest_size, const char *text, size_t size)
+{
+    const uint8_t *s = (const uint8_t *) text;
+    size_t in = 0, out = 0;
+    while (in < size) {
+        uint32_t code_point;
+        size_t length = zmesh_json_utf8_next (s + in, size - in, &code_point);
+        bool control = code_point < 0x20 || (code_point >= 0x7F && code_point <= 0x9F);
+        if (length == 0 || control) {
+            if (out + 1 >= dest_size)
+                break;
+            dest [out++] = '?';
+            in += length ? length : 1;
+            continue;
+        }
+        if (out + length >= dest_size)
+            break;
+        memcpy (dest + out, s + in, length);
+        out += length;
+        in += length;
+    }
+    dest [out] = 0;
+}
+
+//  Columns a sanitized string takes on a terminal (one per code point: good enough for names).
+static size_t
+s_width (const char *text)
+{
+    size_t width = 0;
+    for (const uint8_t *s = (const uint8_t *) text; *s; s++)
+        width += (*s & 0xC0) != 0x80;
+    return width;
+}
+
+static void
+s_pad (const char *text, size_t width)
+{
+    fputs (text, stdout);
+    for (size_t used = s_width (text); used < width; used++)
+        fputc (' ', stdout);
+}
+
+//  "850ms", "4.2s", "3m07s", "2h05m", "3d04h".
+static void
+s_duration (char *dest, size_t size, uint64_t ms)
+{
+    uint64_t s = ms / 1000;
+    if (ms < 1000)
+        snprintf (dest, size, "%" PRIu64 "ms", ms);
+    else if (ms < 60000)
+        snprintf (dest, size, "%.1fs", (double) ms / 1000);
+    else if (s < 3600)
+        snprintf (dest, size, "%" PRIu64 "m%02" PRIu64 "s", s / 60, s % 60);
+    else if (s < 86400)
+        snprintf (dest, size, "%" PRIu64 "h%02" PRIu64 "m", s / 3600, s / 60 % 60);
+    else
+        snprintf (dest, size, "%" PRIu64 "d%02" PRIu64 "h", s / 86400, s / 3600 % 24);
+}
+
+//  A scalar as text for a person (sanitized); anything else as its JSON text.
+static void
+s_text (char *dest, size_t size, const msgpack_object *obj)
+{
+    switch (obj->type) {
+        case MSGPACK_OBJECT_STR:
+            s_sanitize (dest, size, obj->via.str.ptr, obj->via.str.size);
+            break;
+        case MSGPACK_OBJECT_POSITIVE_INTEGER:
+            snprintf (dest, size, "%" PRIu64, obj->via.u64);
+            break;
+        case MSGPACK_OBJECT_NEGATIVE_INTEGER:
+            snprintf (dest, size, "%" PRId64, obj->via.i64);
+            break;
+        case MSGPACK_OBJECT_BOOLEAN:
+            snprintf (dest, size, "%s", obj->via.boolean ? "yes" : "no");
+            break;
+        case MSGPACK_OBJECT_NIL:
+            snprintf (dest, size, "-");
+            break;
+        default: {
+            char *json = zmesh_json_string (obj);
+            s_sanitize (dest, size, json ? json : "?", json ? strlen (json) : 1);
+            free (json);
+        }
+    }
+}
+
+//  The value of a string key in a map; NULL if obj is no map or has no such key.
+static const msgpack_object *
+s_get (const msgpack_object *obj, const char *key)
+{
+    if (obj->type != MSGPACK_OBJECT_MAP)
+        return NULL;
+    size_t length = strlen (key);
+    for (uint32_t i = 0; i < obj->via.map.size; i++) {
+        const msgpack_object *k = &obj->via.map.ptr [i].key;
+        if (k->type == MSGPACK_OBJECT_STR && k->via.str.size == length
+            && memcmp (k->via.str.ptr, key, length) == 0)
+            return &obj->via.map.ptr [i].val;
+    }
+    return NULL;
+}
+
+static void
+s_get_text (char *dest, size_t size, const msgpack_object *map, const char *key)
+{
+    const msgpack_object *value = s_get (map, key);
+    if (value)
+        s_text (dest, size, value);
+    else
+        snprintf (dest, size, "-");
+}
+
+static uint64_t
+s_get_uint (const msgpack_object *map, const char *key)
+{
+    const msgpack_object *value = s_get (map, key);
+    return value && value->type == MSGPACK_OBJECT_POSITIVE_INTEGER ? value->via.u64 : 0;
+}
+
+static int
+s_unexpected (void)
+{
+    fprintf (stderr, "zmeshctl: unexpected answer from the node (see it with --json)\n");
+    return S_EXIT_FAIL;
+}
+
+//  ---------------------------------------------------------------------------------------------
+//  Printers, one per command
+
+//  "key: value" lines for the scalars of a map, values aligned. Arrays are left out.
+static void
+s_print_fields (const msgpack_object *map)
+{
+    size_t width = 0;
+    for (uint32_t i = 0; i < map->via.map.size; i++) {
+        const msgpack_object_kv *kv = &map->via.map.ptr [i];
+        if (kv->key.type == MSGPACK_OBJECT_STR && kv->val.type != MSGPACK_OBJECT_ARRAY
+            && kv->key.via.str.size > width)
+            width = kv->key.via.str.size;
+    }
+    for (uint32_t i = 0; i < map->via.map.size; i++) {
+        const msgpack_object_kv *kv = &map->via.map.ptr [i];
+        if (kv->val.type == MSGPACK_OBJECT_ARRAY)
+            continue;  //  shown as tables by the caller
+        char key [64], value [S_CELL_MAX * 2];
+        s_text (key, sizeof key, &kv->key);
+        s_text (value, sizeof value, &kv->val);
+        printf ("%s:", key);
+        for (size_t used = s_width (key); used <= width; used++)
+            fputc (' ', stdout);
+        if (strcmp (key, "uptime_s") == 0 && kv->val.type == MSGPACK_OBJECT_POSITIVE_INTEGER) {
+            char duration [32];
+            s_duration (duration, sizeof duration, kv->val.via.u64 * 1000);
+            printf ("%s (%s)\n", value, duration);
+        }
+        else
+            printf ("%s\n", value);
+    }
+}
+
+//  A column-aligned table: cells row-major, rows x columns, S_CELL_MAX each; the last column
+//  is not padded.
+static void
+s_print_table (const char *const *headers, size_t columns, char (*cells) [S_CELL_MAX], size_t rows)
+{
+    size_t widths [8] = {0};
+    for (size_t c = 0; c < columns; c++) {
+        widths [c] = s_width (headers [c]);
+        for (size_t r = 0; r < rows; r++) {
+            size_t width = s_width (cells [r * columns + c]);
+            widths [c] = width > widths [c] ? width : widths [c];
+        }
+    }
+    for (size_t r = 0; r <= rows; r++)
+        for (size_t c = 0; c < columns; c++) {
+            const char *text = r == 0 ? headers [c] : cells [(r - 1) * columns + c];
+            if (c + 1 < columns) {
+                s_pad (text, widths [c]);
+                fputs (c == 0 && widths [0] == 1 ? " " : "  ", stdout);
+            }
+            else
+                printf ("%s\n", text);
+        }
+}
+
+static int
+s_print_status (const msgpack_object *payload)
+{
+    if (payload->type != MSGPACK_OBJECT_MAP)
+        return s_unexpected ();
+    s_print_fields (payload);
+    const msgpack_object *actors = s_get (payload, "actors");
+    if (!actors || actors->type != MSGPACK_OBJECT_ARRAY || actors->via.array.size == 0)
+        return S_EXIT_OK;
+    size_t rows = actors->via.array.size;
+    char (*cells) [S_CELL_MAX] = calloc (rows * 3, S_CELL_MAX);
+    if (!cells)
+        return S_EXIT_FAIL;
+    for (size_t r = 0; r < rows; r++) {
+        const msgpack_object *actor = &actors->via.array.ptr [r];
+        s_get_text (cells [r * 3], S_CELL_MAX, actor, "name");
+        s_get_text (cells [r * 3 + 1], S_CELL_MAX, actor, "state");
+        s_get_text (cells [r * 3 + 2], S_CELL_MAX, actor, "restarts");
+    }
+    static const char *const headers [] = {"ACTOR", "STATE", "RESTARTS"};
+    printf ("\n");
+    s_print_table (headers, 3, cells, rows);
+    free (cells);
+    return S_EXIT_OK;
+}
+
+//  The closing line: "5 members: 4 alive, 1 dead".
+static void
+s_print_member_counts (const msgpack_object *members)
+{
+    static const char *states [] = {"alive", "suspect", "dead", "left"};
+    size_t total = members->via.array.size;
+    printf ("%zu member%s:", total, total == 1 ? "" : "s");
+    const char *separator = " ";
+    for (size_t s = 0; s < sizeof states / sizeof *states; s++) {
+        size_t count = 0;
+        for (size_t i = 0; i < total; i++) {
+            char state [16];
+            s_get_text (state, sizeof state, &members->via.array.ptr [i], "state");
+            count += strcmp (state, states [s]) == 0;
+        }
+        if (count) {
+            printf ("%s%zu %s", separator, count, states [s]);
+            separator = ", ";
+        }
+    }
+    printf ("\n");
+}
+
+static int
+s_print_members (const msgpack_object *payload)
+{
+    if (payload->type != MSGPACK_OBJECT_ARRAY)
+        return s_unexpected ();
+    enum { MARK, NAME, ID, ENDPOINT, STATE, SILENT, COLUMNS };
+    size_t rows = payload->via.array.size;
+    char (*cells) [S_CELL_MAX] = calloc (rows * COLUMNS + 1, S_CELL_MAX);
+    if (!cells)
+        return S_EXIT_FAIL;
+    for (size_t r = 0; r < rows; r++) {
+        const msgpack_object *member = &payload->via.array.ptr [r];
+        char (*row) [S_CELL_MAX] = cells + r * COLUMNS;
+        const msgpack_object *self = s_get (member, "self");
+        bool is_self = self && self->type == MSGPACK_OBJECT_BOOLEAN && self->via.boolean;
+        snprintf (row [MARK], S_CELL_MAX, "%s", is_self ? "*" : " ");
+        s_get_text (row [NAME], S_CELL_MAX, member, "name");
+        s_get_text (row [ID], S_CELL_MAX, member, "id");
+        if (strlen (row [ID]) > 12)
+            row [ID][12] = 0;
+        s_get_text (row [ENDPOINT], S_CELL_MAX, member, "endpoint");
+        s_get_text (row [STATE], S_CELL_MAX, member, "state");
+        if (is_self)
+            snprintf (row [SILENT], S_CELL_MAX, "-");
+        else
+            s_duration (row [SILENT], S_CELL_MAX, s_get_uint (member, "silent_ms"));
+    }
+    static const char *const headers [] = {" ", "NAME", "ID", "ENDPOINT", "STATE", "SILENT"};
+    s_print_table (headers, COLUMNS, cells, rows);
+    s_print_member_counts (payload);
+    free (cells);
+    return S_EXIT_OK;
+}
+
+static int
+s_print_keys (const msgpack_object *payload)
+{
+    if (payload->type != MSGPACK_OBJECT_MAP)
+        return s_unexpected ();
+    s_print_fields (payload);
+    return S_EXIT_OK;
+}
+
+static int
+s_print_join (const msgpack_object *payload)
+{
+    char contact [S_CELL_MAX * 2];
+    s_get_text (contact, sizeof contact, payload, "joining");
+    printf ("joining %s (watch it come up with 'zmeshctl members')\n", contact);
+    return S_EXIT_OK;
+}
+
+static int
+s_print_trust (const msgpack_object *payload)
+{
+    char key [S_CELL_MAX], id [S_CELL_MAX];
+    s_get_text (key, sizeof key, payload, "trusted");
+    s_get_text (id, sizeof id, payload, "id");
+    printf ("trusted %s (node id %s)\n", key, id);
+    return S_EXIT_OK;
+}
+
+static int
+s_print_fault (const msgpack_object *payload)
+{
+    char actor [S_CELL_MAX];
+    s_get_text (actor, sizeof actor, payload, "fault");
+    printf ("fault injected: the %s actor returns as if it had crashed\n", actor);
+    return S_EXIT_OK;
+}
+
+//  # HELP text: backslash and newline escaped, as the exposition format asks.
+static void
+s_print_help_text (const char *text)
+{
+    for (; *text; text++)
+        if (*text == '\\')
+            fputs ("\\\\", stdout);
+        else if (*text == '\n')
+            fputs ("\\n", stdout);
+        else
+            fputc (*text, stdout);
+}
+
+static bool
+s_same_str (const msgpack_object *a, const msgpack_object *b)
+{
+    return a && b && a->type == MSGPACK_OBJECT_STR && b->type == MSGPACK_OBJECT_STR
+           && a->via.str.size == b->via.str.size
+           && memcmp (a->via.str.ptr, b->via.str.ptr, a->via.str.size) == 0;
+}
+
+//  Prometheus text exposition format: samples grouped by metric name, in the order the names
+//  first appear, each group under one # HELP and one # TYPE line.
+static int
+s_print_metrics (const msgpack_object *payload)
+{
+    if (payload->type != MSGPACK_OBJECT_ARRAY)
+        return s_unexpected ();
+    const msgpack_object *metrics = payload->via.array.ptr;
+    uint32_t count = payload->via.array.size;
+    for (uint32_t i = 0; i < count; i++) {
+        const msgpack_object *name = s_get (&metrics [i], "name");
+        if (!name || name->type != MSGPACK_OBJECT_STR)
+            return s_unexpected ();
+        bool seen = false;
+        for (uint32_t j = 0; j < i && !seen; j++)
+            seen = s_same_str (name, s_get (&metrics [j], "name"));
+        if (seen)
+            continue;
+        char text [S_CELL_MAX], help [S_CELL_MAX], type [32];
+        s_text (text, sizeof text, name);
+        s_get_text (help, sizeof help, &metrics [i], "help");
+        s_get_text (type, sizeof type, &metrics [i], "type");
+        printf ("# HELP %s ", text);
+        s_print_help_text (help);
+        printf ("\n# TYPE %s %s\n", text, type);
+        for (uint32_t j = i; j < count; j++) {
+            if (!s_same_str (name, s_get (&metrics [j], "name")))
+                continue;
+            char labels [S_CELL_MAX], value [64];
+            s_get_text (labels, sizeof labels, &metrics [j], "labels");
+            s_get_text (value, sizeof value, &metrics [j], "value");
+            if (labels [0] && strcmp (labels, "-") != 0)
+                printf ("%s{%s} %s\n", text, labels, value);
+            else
+                printf ("%s %s\n", text, value);
+        }
+    }
+    return S_EXIT_OK;
+}
+
+//  ---------------------------------------------------------------------------------------------
+//  Commands and usage
+
+static const struct {
+    const char *name;
+    int args;           //  arguments after the command, exactly
+    const char *first;  //  the first argument when it is a fixed word ("add"), else NULL
+    const char *usage;  //  the command with its arguments
+    s_print_fn *print;
+} s_commands [] = {
+    {"status", 0, NULL, "status", s_print_status},
+    {"members", 0, NULL, "members", s_print_members},
+    {"keys", 0, NULL, "keys", s_print_keys},
+    {"join", 1, NULL, "join CONTACT", s_print_join},
+    {"trust", 2, "add", "trust add KEY", s_print_trust},
+    {"metrics", 0, NULL, "metrics", s_print_metrics},
+    {"fault", 1, NULL, "fault ACTOR", s_print_fault},  //  test hook, see zmeshctl(8)
+};
+#define S_COMMAND_COUNT (sizeof s_commands / sizeof *s_commands)
+
+static void
+s_usage (FILE *out)
+{
+    fprintf (out,
+             "usage: zmeshctl --data DIR [--timeout MS] [--json] COMMAND [ARGS]\n"
+             "\n"
+             "Drive a running zmesh node through its control socket, DIR/control.sock.\n"
+             "\n"
+             "commands:\n"
+             "  status          the node: id, endpoint, contact, uptime, actors\n"
+             "  members         the nodes this node knows, and their state\n"
+             "  keys            this node's public key, its contact, the trust mode\n"
+             "  join CONTACT    connect to a node: tcp://HOST:PORT#PUBLICKEY\n"
+             "  trust add KEY   admit a node's public key (64 hex digits) and remember it\n"
+             "  metrics         counters and gauges in Prometheus text format\n"
+             "\n"
+             "options:\n"
+             "  -d, --data DIR     the node's data directory (required)\n"
+             "  -t, --timeout MS   how long to wait for an answer (default %d)\n"
+             "  -j, --json         print the answer as one JSON document\n"
+             "  -h, --help         print this text\n"
+             "  -V, --version      print the version\n"
+             "\n"
+             "exit status: 0 done, 1 the node refused or did not answer, 2 usage error\n",
+             S_TIMEOUT_MS_DEFAULT);
+}
+
+static int
+s_usage_error (const char *format, const char *detail)
+{
+    fprintf (stderr, "zmeshctl: ");
+    fprintf (stderr, format, detail);
+    fprintf (stderr, "\n\n");
+    s_usage (stderr);
+    return S_EXIT_USAGE;
+}
+
+//  The option getopt complained about, as the user wrote it: "--data" or "-t".
+static const char *
+s_option_name (const char *word, char name [3])
+{
+    if (strncmp (word, "--", 2) == 0)
+        return word;
+    name [0] = '-';
+    name [1] = (char) optopt;
+    name [2] = 0;
+    return name;
+}
+
+//  Parse the command line. -1 when done (help, version), else an exit status (OK to go on).
+static int
+s_parse (int argc, char *argv [], s_options_t *options)
+{
+    static const struct option long_options [] = {
+        {"data", required_argument, NULL, 'd'}, {"timeout", required_argument, NULL, 't'},
+        {"json", no_argument, NULL, 'j'},       {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},    {NULL, 0, NULL, 0}};
+    options->timeout_ms = S_TIMEOUT_MS_DEFAULT;
+    opterr = 0;
+    char name [3];
+    int option;
+    while ((option = getopt_long (argc, argv, ":d:t:jhV", long_options, NULL)) != -1) {
+        char *end;
+        switch (option) {
+            case 'd':
+                options->data = optarg;
+                break;
+            case 't': {
+                errno = 0;
+                long value = strtol (optarg, &end, 10);
+                if (errno || end == optarg || *end || value < 1 || value > S_TIMEOUT_MS_MAX)
+                    return s_usage_error ("--timeout: '%s' is not milliseconds (1..3600000)",
+                                          optarg);
+                options->timeout_ms = (int) value;
+                break;
+            }
+            case 'j':
+                options->json = true;
+                break;
+            case 'h':
+                s_usage (stdout);
+                return -1;
+            case 'V':
+                printf ("zmeshctl %s\n", ZMESH_VERSION);
+                return -1;
+            case ':':
+                return s_usage_error ("%s needs a value", s_option_name (argv [optind - 1], name));
+            default:
+                return s_usage_error ("unknown option '%s'",
+                                      s_option_name (argv [optind - 1], name));
+        }
+    }
+    if (!options->data || !options->data [0])
+        return s_usage_error ("%s", "--data DIR is required: the node's data directory");
+    if (optind >= argc)
+        return s_usage_error ("%s", "no command given");
+    options->command = argv [optind];
+    options->args = argv + optind + 1;
+    options->arg_count = argc - optind - 1;
+    for (int i = 0; i < options->arg_count; i++)
+        if (strlen (options->args [i]) > S_ARG_BYTES_MAX)
+            return s_usage_error ("argument '%.40s...' is too long", options->args [i]);
+    for (size_t i = 0; i < S_COMMAND_COUNT; i++) {
+        if (strcmp (options->command, s_commands [i].name) != 0)
+            continue;
+        if (s_commands [i].first && options->arg_count >= 1
+            && strcmp (options->args [0], s_commands [i].first) != 0)
+            return s_usage_error ("unknown subcommand '%s'", options->args [0]);
+        if (options->arg_count != s_commands [i].args)
+            return s_usage_error ("wrong number of arguments: the command is '%s'",
+                                  s_commands [i].usage);
+        int length =
+            snprintf (options->path, sizeof options->path, "%s/control.sock", options->data);
+        if (length < 0 || (size_t) length >= sizeof options->path) {
+            fprintf (stderr, "zmeshctl: %s/control.sock is too long for a unix socket path\n",
+                     options->data);
+            return S_EXIT_FAIL;
+        }
+        return S_EXIT_OK;
+    }
+    return s_usage_error ("unknown command '%s'", options->command);
+}
+
+//  ---------------------------------------------------------------------------------------------
+//  Talking to the node
+
+//  Is there a node behind the socket file? Says why not, at once, rather than after a timeout.
+static int
+s_check_socket (const s_options_t *options)
+{
+    struct stat info;
+    if (stat (options->path, &info)) {
+        if (errno == ENOENT)
+            fprintf (stderr,
+                     "zmeshctl: no control socket at %s (is zmeshd running with --data %s?)\n",
+                     options->path, options->data);
+        else
+            fprintf (stderr, "zmeshctl: cannot reach %s: %s\n", options->path, strerror (errno));
+        return S_EXIT_FAIL;
+    }
+    if (!S_ISSOCK (info.st_mode)) {
+        fprintf (stderr, "zmeshctl: %s is not a socket\n", options->path);
+        return S_EXIT_FAIL;
+    }
+    int fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0)
+        return S_EXIT_OK;  //  let libzmq try
+    struct sockaddr_un address = {.sun_family = AF_UNIX};
+    snprintf (address.sun_path, sizeof address.sun_path, "%s", options->path);
+    int rc = connect (fd, (struct sockaddr *) &address, sizeof address);
+    int error = errno;
+    close (fd);
+    if (rc == 0 || error == EAGAIN || error == EINPROGRESS)
+        return S_EXIT_OK;
+    if (error == ECONNREFUSED)
+        fprintf (stderr,
+                 "zmeshctl: nothing listens on %s: the node is not running (stale socket file)\n",
+                 options->path);
+    else if (error == EACCES || error == EPERM)
+        fprintf (stderr, "zmeshctl: permission denied on %s: run zmeshctl as the node's user\n",
+                 options->path);
+    else
+        fprintf (stderr, "zmeshctl: cannot connect to %s: %s\n", options->path, strerror (error));
+    return S_EXIT_FAIL;
+}
+
+//  Send the request and wait for [status][payload]. 0 with both frames initialised, else an
+//  exit status (the reason printed).
+static int
+s_exchange (void *socket, const s_options_t *options, zmq_msg_t *status, zmq_msg_t *payload)
+{
+    int rc = zmq_send (socket, options->command, strlen (options->command),
+                       ZMQ_DONTWAIT | (options->arg_count ? ZMQ_SNDMORE : 0));
+    for (int i = 0; rc >= 0 && i < options->arg_count; i++)
+        rc = zmq_send (socket, options->args [i], strlen (options->args [i]),
+                       ZMQ_DONTWAIT | (i + 1 < options->arg_count ? ZMQ_SNDMORE : 0));
+    if (rc < 0) {
+        fprintf (stderr, "zmeshctl: cannot send to %s: %s\n", options->path,
+                 zmq_strerror (zmq_errno ()));
+        return S_EXIT_FAIL;
+    }
+    zmq_pollitem_t item = {socket, 0, ZMQ_POLLIN, 0};
+    rc = zmq_poll (&item, 1, options->timeout_ms);
+    if (rc <= 0) {
+        if (rc == 0)
+            fprintf (stderr,
+                     "zmeshctl: no answer from the node at %s within %d ms (is zmeshd running?)\n",
+                     options->path, options->timeout_ms);
+        else
+            fprintf (stderr, "zmeshctl: %s\n", zmq_strerror (zmq_errno ()));
+        return S_EXIT_FAIL;
+    }
+    zmq_msg_init (status);
+    zmq_msg_init (payload);
+    zmq_msg_t *const expected [2] = {status, payload};
+    int frames = 0;
+    bool more = true;
+    while (more) {
+        zmq_msg_t spare;  //  frames beyond two are read to be counted, then dropped
+        zmq_msg_init (&spare);
+        zmq_msg_t *frame = frames < 2 ? expected [frames] : &spare;
+        int received = zmq_msg_recv (frame, socket, 0);
+        more = received >= 0 && zmq_msg_more (frame);
+        zmq_msg_close (&spare);
+        if (received < 0)
+            break;
+        frames++;
+    }
+    if (frames != 2 || more) {
+        zmq_msg_close (status);
+        zmq_msg_close (payload);
+        return s_unexpected ();
+    }
+    return 0;
+}
+
+static bool
+s_frame_is (zmq_msg_t *frame, const char *text)
+{
+    return zmq_msg_size (frame) == strlen (text)
+           && memcmp (zmq_msg_data (frame), text, strlen (text)) == 0;
+}
+
+//  Print the answer: the payload for "ok", the message for "error".
+static int
+s_show (const s_options_t *options, size_t command, zmq_msg_t *status, zmq_msg_t *payload)
+{
+    if (s_frame_is (status, "error")) {
+        char message [1024];
+        s_sanitize (message, sizeof message, zmq_msg_data (payload), zmq_msg_size (payload));
+        fprintf (stderr, "zmeshctl: %s\n", message);
+        return S_EXIT_FAIL;
+    }
+    if (!s_frame_is (status, "ok"))
+        return s_unexpected ();
+    msgpack_unpacked unpacked;
+    msgpack_unpacked_init (&unpacked);
+    size_t offset = 0;
+    int rc = S_EXIT_FAIL;
+    if (msgpack_unpack_next (&unpacked, zmq_msg_data (payload), zmq_msg_size (payload), &offset)
+            != MSGPACK_UNPACK_SUCCESS
+        || offset != zmq_msg_size (payload))
+        rc = s_unexpected ();
+    else if (options->json) {
+        zmesh_json_write (stdout, &unpacked.data);
+        fputc ('\n', stdout);
+        rc = S_EXIT_OK;
+    }
+    else
+        rc = s_commands [command].print (&unpacked.data);
+    msgpack_unpacked_destroy (&unpacked);
+    return rc;
+}
+
+static int
+s_run (const s_options_t *options)
+{
+    size_t command = 0;
+    while (strcmp (s_commands [command].name, options->command) != 0)
+        command++;
+    int rc = s_check_socket (options);
+    if (rc)
+        return rc;
+    void *context = zmq_ctx_new ();
+    void *socket = context ? zmq_socket (context, ZMQ_DEALER) : NULL;
+    if (!socket) {
+        fprintf (stderr, "zmeshctl: cannot create a socket: %s\n", zmq_strerror (zmq_errno ()));
+        if (context)
+            zmq_ctx_term (context);
+        return S_EXIT_FAIL;
+    }
+    int linger = 0;
+    int64_t max_bytes = S_ANSWER_BYTES_MAX;
+    zmq_setsockopt (socket, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_setsockopt (socket, ZMQ_MAXMSGSIZE, &max_bytes, sizeof max_bytes);
+    char endpoint [S_PATH_MAX + 8];
+    snprintf (endpoint, sizeof endpoint, "ipc://%s", options->path);
+    if (zmq_connect (socket, endpoint)) {
+        fprintf (stderr, "zmeshctl: cannot connect to %s: %s\n", endpoint,
+                 zmq_strerror (zmq_errno ()));
+        rc = S_EXIT_FAIL;
+    }
+    else {
+        zmq_msg_t status, payload;
+        rc = s_exchange (socket, options, &status, &payload);
+        if (rc == 0) {
+            rc = s_show (options, command, &status, &payload);
+            zmq_msg_close (&status);
+            zmq_msg_close (&payload);
+        }
+    }
+    zmq_close (socket);
+    zmq_ctx_term (context);
+    return rc;
+}
+
+int
+main (int argc, char *argv [])
+{
+    s_options_t options = {0};
+    int rc = s_parse (argc, argv, &options);
+    if (rc)
+        return rc < 0 ? S_EXIT_OK : rc;
+    rc = s_run (&options);
+    if (fflush (stdout) != 0 || ferror (stdout)) {
+        fprintf (stderr, "zmeshctl: cannot write the output: %s\n", strerror (errno));
+        return S_EXIT_FAIL;
+    }
+    return rc;
+}
