@@ -48,7 +48,8 @@ start () {
     mkdir -p "$dir"
     # Identities first, so every node can trust every other before any starts.
     for i in $(seq 1 "$n"); do
-        "$ZMESHD" --data "$dir/node$i" --init > "$dir/node$i.key"
+        "$ZMESHD" --data "$dir/node$i" --init > "$dir/node$i.key" 2>>"$dir/node$i.log" \
+            || { echo "cluster.sh: cannot create node$i; see $dir/node$i.log" >&2; exit 1; }
     done
     for i in $(seq 1 "$n"); do
         mkdir -p "$dir/node$i/trusted"

@@ -232,5 +232,5 @@ case "${1:-}" in
     partition) preflight; shift; partition "$@" ;;
     heal) preflight; shift; heal "$@" ;;
     stop) preflight; stop ;;
-    *) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+    *) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; exit 2 ;;
 esac

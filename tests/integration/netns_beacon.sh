@@ -39,7 +39,7 @@ cleanup () {
     rm -rf "$tmp"
 }
 trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
+trap 'echo "not ok - interrupted"; echo "$name: $passed passed, 1 failed"; exit 1' INT TERM HUP
 
 # Can this root make namespaces at all (not in every container)? If not, skip.
 if ! ip netns add "$ZMESH_NETNS_PREFIX-check" 2>/dev/null; then
