@@ -142,6 +142,12 @@ s_set (zmesh_config_t *self, const s_key_t *k, const char *value, char *err, siz
             }
             break;
         case S_STR:
+            //  Shown to people and sent to peers: no control characters.
+            for (const unsigned char *p = (const unsigned char *) value; *p; p++)
+                if (*p < 0x20 || *p == 0x7f) {
+                    snprintf (err, err_size, "%s: control characters are not allowed", k->key);
+                    return ZMESH_ECONFIG;
+                }
             break;
     }
     if (strlen (value) >= k->size) {
@@ -243,7 +249,8 @@ zmesh_config_get (const zmesh_config_t *self, const char *key)
     return strdup (field);
 }
 
-//  Line of `name` under section `section` in a ZPL file (0 if not found): for messages only.
+//  Line of `name` under section `section` (or at the top level, for section "") in a ZPL
+//  file, 0 if not found: for messages only.
 static int
 s_line_of (const char *path, const char *section, const char *name)
 {
@@ -258,7 +265,9 @@ s_line_of (const char *path, const char *section, const char *name)
         char *text = line + strspn (line, " \t");
         size_t word = strcspn (text, " \t=\r\n");
         bool indented = text != line;
-        if (!indented)
+        if (!indented && !*section && strlen (name) == word && strncmp (text, name, word) == 0)
+            found = number;  //  a top-level name (section "")
+        else if (!indented)
             in_section = strlen (section) == word && strncmp (text, section, word) == 0;
         else if (in_section && strlen (name) == word && strncmp (text, name, word) == 0)
             found = number;
@@ -283,6 +292,17 @@ zmesh_config_load (zmesh_config_t *self, const char *path, char *err, size_t err
     char inner [512], key [256];
     for (zconfig_t *section = zconfig_child (root); section && rc == 0;
          section = zconfig_next (section)) {
+        const char *top_value = zconfig_value (section);
+        if ((top_value && *top_value) || !zconfig_child (section)) {
+            //  "key = value" at the top level, or an empty section: both mean a mistake.
+            snprintf (err, err_size,
+                      "%s:%d: '%s' is not inside a section (write 'section' on its"
+                      " own line, then '    %s = ...' indented under it)",
+                      path, s_line_of (path, "", zconfig_name (section)), zconfig_name (section),
+                      zconfig_name (section));
+            rc = ZMESH_ECONFIG;
+            break;
+        }
         for (zconfig_t *item = zconfig_child (section); item && rc == 0;
              item = zconfig_next (item)) {
             const char *sname = zconfig_name (section), *iname = zconfig_name (item);
@@ -344,9 +364,17 @@ zmesh_config_validate (const zmesh_config_t *self, char *err, size_t err_size)
             "supervisor/restart_backoff_ms must not exceed supervisor/restart_backoff_max_ms");
         return ZMESH_ECONFIG;
     }
-    if (!zmesh_config_has_actor (self, "gossip")
-        && (zmesh_config_has_actor (self, "beacon") || zmesh_config_has_actor (self, "control"))) {
-        snprintf (err, err_size, "node/actors: beacon and control need gossip");
+    if (!zmesh_config_has_actor (self, "gossip")) {
+        snprintf (err, err_size, "node/actors: '%s' lacks gossip, which every node needs",
+                  self->actors);
+        return ZMESH_ECONFIG;
+    }
+    //  A unix socket path holds at most 107 bytes: DATA/control.sock must fit.
+    if (zmesh_config_has_actor (self, "control")
+        && strlen (self->data) + strlen ("/control.sock") >= ZMESH_CONTROL_PATH_MAX) {
+        snprintf (err, err_size,
+                  "node/data: '%.200s' is too long for the control socket (at most %zu bytes)",
+                  self->data, ZMESH_CONTROL_PATH_MAX - 1 - strlen ("/control.sock"));
         return ZMESH_ECONFIG;
     }
     return ZMESH_OK;
@@ -363,7 +391,8 @@ zmesh_config_print_reference (void *stream)
             fprintf (file, "| `%s` | %s (%ld..%ld) | %s | %s |\n", k->key, k->value, k->min, k->max,
                      k->unit, k->doc);
         else
-            fprintf (file, "| `%s` | `%s` | %s | %s |\n", k->key, k->value, k->unit, k->doc);
+            fprintf (file, "| `%s` | %s%s%s | %s | %s |\n", k->key, *k->value ? "`" : "",
+                     *k->value ? k->value : "(none)", *k->value ? "`" : "", k->unit, k->doc);
     }
     fprintf (file,
              "| `seeds/NAME` | | contact | A node to join: `tcp://HOST:PORT#PUBLICKEY`"

@@ -14,6 +14,7 @@
 #define ZMESH_CONFIG_SEEDS_MAX   32   //  seeds one config may list
 #define ZMESH_CONFIG_TRUSTED_MAX 256  //  keys one config may admit
 #define ZMESH_DATA_PATH_MAX      512  //  bytes of the data directory path
+#define ZMESH_CONTROL_PATH_MAX   108  //  sizeof sockaddr_un.sun_path: DATA/control.sock fits
 
 struct _zmesh_config_t {
     char name [ZMESH_NAME_MAX];           //  node/name

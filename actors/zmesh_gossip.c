@@ -23,8 +23,11 @@
 //  A link whose HELLO is not acknowledged gets a fresh connection after this long, doubling
 //  to the max: libzmq keeps a connection whose CURVE handshake the peer refused (ZAP) open
 //  and silent, so only a new one can succeed once the peer trusts us.
-#define S_RECONNECT_FIRST_MS 2000
-#define S_RECONNECT_MAX_MS   30000
+#define S_RECONNECT_FIRST_MS      2000
+#define S_RECONNECT_MAX_MS        30000
+#define S_RECV_BATCH              256    //  messages handled per wake-up before timers get a turn
+#define S_PUBLISH_INTERVAL_MS     1000   //  members snapshot refresh (silent_ms figures)
+#define S_VERSION_LOG_INTERVAL_MS 10000  //  at most one version-mismatch log line per this
 
 typedef struct {
     zmesh_public_t pub;  //  keys and id
@@ -57,9 +60,10 @@ typedef struct {
     int64_t next_heartbeat_ms;
     int64_t next_peers_ms;
     int64_t next_publish_ms;
-    int64_t next_hello_ms;   //  earliest HELLO retry of a new link
-    uint64_t trust_version;  //  of the trust store when pending peers were tried
-    bool members_dirty;      //  publish the snapshot at the next chance
+    int64_t next_hello_ms;        //  earliest HELLO retry of a new link
+    int64_t next_version_log_ms;  //  when a version mismatch may be logged again
+    uint64_t trust_version;       //  of the trust store when pending peers were tried
+    bool members_dirty;           //  publish the snapshot at the next chance
     bool terminated;
     zmesh_msg_t in;   //  scratch for decoding (large: kept off the stack)
     zmesh_msg_t out;  //  scratch for encoding
@@ -85,6 +89,17 @@ s_prepare (self_t *self, zmesh_msg_type_t type)
     self->out.sender = self->ctx->identity.pub.id;
 }
 
+//  Send self->out to a peer. A send that fails on an established link (its queue is full) is
+//  a drop; one on a link still coming up is expected and not counted.
+static int
+s_send (self_t *self, s_peer_t *peer)
+{
+    int rc = zmesh_link_send (peer->client, &self->out, &self->ctx->metrics);
+    if (rc && peer->hello_acked)
+        zmesh_metrics_add (&self->ctx->metrics, ZMESH_M_SEND_DROPPED, 1);
+    return rc;
+}
+
 static int
 s_send_hello (self_t *self, s_peer_t *peer)
 {
@@ -96,7 +111,7 @@ s_send_hello (self_t *self, s_peer_t *peer)
     snprintf (hello->software, sizeof hello->software, "zmesh %s", ZMESH_VERSION);
     hello->generation = self->ctx->generation;
     memcpy (hello->sign_public, self->ctx->identity.pub.sign_public, ZMESH_KEY_SIZE);
-    return zmesh_link_send (peer->client, &self->out, &self->ctx->metrics);
+    return s_send (self, peer);
 }
 
 static int
@@ -105,7 +120,10 @@ s_send_ping (self_t *self, s_peer_t *peer, zmesh_msg_type_t type, uint64_t seq)
     s_prepare (self, type);
     self->out.body.ping.seq = seq;
     self->out.body.ping.generation = self->ctx->generation;
-    return zmesh_link_send (peer->client, &self->out, &self->ctx->metrics);
+    //  Until we have its HELLO we cannot list the peer; ask for it (a restarted gossip, or a
+    //  peer that thinks we already know it, would otherwise never send it again).
+    self->out.body.ping.flags = peer->has_hello ? 0 : ZMESH_PING_FLAG_NEED_HELLO;
+    return s_send (self, peer);
 }
 
 //  The peer must see our HELLO again (it restarted, died or left): retry fast.
@@ -266,7 +284,7 @@ s_send_peers (self_t *self, s_peer_t *to)
         }
     }
     if (list->count)
-        zmesh_link_send (to->client, &self->out, &self->ctx->metrics);
+        s_send (self, to);
 }
 
 static void
@@ -281,8 +299,8 @@ s_on_hello (self_t *self, const uint8_t curve_public [ZMESH_KEY_SIZE])
         return;
     }
     s_peer_t *peer = s_learn (self, hello->sign_public, NULL);
-    if (!peer)
-        return;
+    if (!peer || hello->generation < peer->generation)
+        return;  //  a HELLO from before the peer restarted
     snprintf (peer->name, sizeof peer->name, "%s", hello->name);
     bool moved = strcmp (peer->endpoint, hello->endpoints [0]) != 0;
     if (moved)
@@ -308,14 +326,18 @@ s_on_message (self_t *self, const uint8_t curve_public [ZMESH_KEY_SIZE])
     char id_hex [ZMESH_ID_HEX_SIZE];
     zmesh_id_to_hex (&msg->sender, id_hex);
     s_peer_t *peer = (s_peer_t *) zhashx_lookup (self->peers, id_hex);
+    bool is_ping = msg->type == ZMESH_MSG_PING || msg->type == ZMESH_MSG_PONG;
+    if (peer && is_ping && (msg->body.ping.flags & ZMESH_PING_FLAG_NEED_HELLO) && peer->client
+        && peer->hello_acked)
+        s_unack (peer);  //  it lost our HELLO (its gossip restarted): send it again
+    if (!peer || !peer->has_hello)
+        return;  //  it will HELLO us first; until then we cannot place it
     if (msg->type == ZMESH_MSG_PEERS) {
         for (uint32_t i = 0; i < msg->body.peers.count; i++)
             s_learn (self, msg->body.peers.peers [i].sign_public,
                      msg->body.peers.peers [i].endpoint);
         return;
     }
-    if (!peer || !peer->has_hello)
-        return;  //  it will HELLO us first; until then we cannot place it
     switch (msg->type) {
         case ZMESH_MSG_PING:
         case ZMESH_MSG_PONG:
@@ -330,6 +352,9 @@ s_on_message (self_t *self, const uint8_t curve_public [ZMESH_KEY_SIZE])
                      && msg->body.ping.seq >= peer->hello_seq) {
                 peer->hello_acked = true;
                 peer->reconnect_delay_ms = S_RECONNECT_FIRST_MS;
+                if (self->config->verbose)
+                    zsys_info ("gossip: linked to %s (%.12s) at %s", peer->name, peer->id_hex,
+                               peer->endpoint);
                 s_send_peers (self, peer);  //  a new link: tell it whom we know, now
             }
             s_liveness_event (self, ZMESH_LIVENESS_HEARD, peer, msg->body.ping.generation);
@@ -346,7 +371,7 @@ static void
 s_handle_server (self_t *self)
 {
     //  Bounded batch: the pipe and the timers get their turn under a flood.
-    for (int i = 0; i < 256; i++) {
+    for (int i = 0; i < S_RECV_BATCH; i++) {
         uint8_t curve_public [ZMESH_KEY_SIZE];
         int rc = zmesh_link_recv (self->server, &self->in, curve_public, &self->link,
                                   &self->ctx->metrics);
@@ -354,6 +379,12 @@ s_handle_server (self_t *self)
             break;
         if (rc == ZMESH_OK)
             s_on_message (self, curve_public);
+        else if (rc == ZMESH_EVERSION && zclock_mono () >= self->next_version_log_ms) {
+            //  Counted each time; said at most once per interval, so a flood cannot fill logs.
+            zsys_warning ("gossip: dropped a message of protocol version %u (this node speaks %d)",
+                          self->in.version, ZMESH_WIRE_VERSION);
+            self->next_version_log_ms = zclock_mono () + S_VERSION_LOG_INTERVAL_MS;
+        }
         if (!(zsock_events (self->server) & ZMQ_POLLIN))
             break;
     }
@@ -485,7 +516,7 @@ s_handle_pipe (self_t *self)
         for (s_peer_t *peer = zhashx_first (self->peers); peer; peer = zhashx_next (self->peers))
             if (peer->client) {
                 s_prepare (self, ZMESH_MSG_LEAVE);
-                zmesh_link_send (peer->client, &self->out, &self->ctx->metrics);
+                s_send (self, peer);
             }
         zstr_send (self->pipe, "LEFT");
     }
@@ -512,7 +543,7 @@ s_timers (self_t *self)
     }
     if (self->members_dirty || now >= self->next_publish_ms) {
         s_publish_members (self);
-        self->next_publish_ms = now + 1000;
+        self->next_publish_ms = now + S_PUBLISH_INTERVAL_MS;
     }
     self->next_hello_ms = s_hello_retries (self, now);
 }

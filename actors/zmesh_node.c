@@ -1,6 +1,8 @@
 /*  zmesh_node.c: the public node API (include/zmesh.h) over the supervisor actor. */
 #include "zmesh_actors.h"
 #include "zmesh_node_ctx.h"
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -9,7 +11,29 @@ struct _zmesh_node_t {
     zactor_t *supervisor;  //  NULL until started, and after stop
     zsock_t *events;       //  PULL: membership events from the supervisor
     char contact [ZMESH_CONTACT_MAX];
+    char endpoint [ZMESH_ENDPOINT_MAX];  //  what zmesh_node_endpoint last returned
+    int lock_fd;  //  DATA/lock, held (flock) while the node exists; -1 if none
 };
+
+//  One node per data directory: two would share an identity and a control socket. An flock
+//  on DATA/lock says so at once, and goes away with the process however it ends.
+static int
+s_lock_data (zmesh_node_t *self, char *err, size_t err_size)
+{
+    char path [ZMESH_DATA_PATH_MAX + 16];
+    snprintf (path, sizeof path, "%s/lock", self->ctx.config.data);
+    self->lock_fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (self->lock_fd < 0) {
+        snprintf (err, err_size, "cannot open %s: %s", path, strerror (errno));
+        return ZMESH_EIO;
+    }
+    if (flock (self->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+        snprintf (err, err_size, "another zmesh node is using %s (%s is locked)",
+                  self->ctx.config.data, path);
+        return ZMESH_ESTATE;
+    }
+    return ZMESH_OK;
+}
 
 zmesh_node_t *
 zmesh_node_new (const zmesh_config_t *config, char *err, size_t err_size)
@@ -27,15 +51,18 @@ zmesh_node_new (const zmesh_config_t *config, char *err, size_t err_size)
     }
     zmesh_node_ctx_t *ctx = &self->ctx;
     ctx->config = *config;
+    self->lock_fd = -1;
     pthread_mutex_init (&ctx->mutex, NULL);
     bool created;
-    if (zmesh_identity_load (&ctx->identity, config->data, &created, err, err_size)) {
+    if (zmesh_identity_load (&ctx->identity, config->data, &created, err, err_size)
+        || s_lock_data (self, err, err_size)) {
         zmesh_node_destroy (&self);
         return NULL;
     }
     if (!ctx->config.name [0]) {
-        char host [ZMESH_NAME_MAX] = "node";
-        gethostname (host, sizeof host - 1);
+        char host [ZMESH_NAME_MAX] = "";
+        if (gethostname (host, sizeof host - 1) != 0 || !host [0])
+            snprintf (host, sizeof host, "node");
         snprintf (ctx->config.name, sizeof ctx->config.name, "%s", host);
     }
     char trusted_dir [ZMESH_DATA_PATH_MAX + 16];
@@ -50,8 +77,6 @@ zmesh_node_new (const zmesh_config_t *config, char *err, size_t err_size)
         zmesh_hex_decode (key, ZMESH_KEY_SIZE, config->trusted [i]);
         zmesh_trust_add (ctx->trust, key, false);
     }
-    //  A node always admits itself (its own tests and tools connect as it).
-    zmesh_trust_add (ctx->trust, ctx->identity.pub.sign_public, false);
     if (created)
         zsys_info ("node: created identity %s in %s/identity", ctx->identity.id_hex, config->data);
     return self;
@@ -72,7 +97,7 @@ zmesh_node_start (zmesh_node_t *self, char *err, size_t err_size)
     ctx->started_mono_ms = zclock_mono ();
     snprintf (ctx->events_endpoint, sizeof ctx->events_endpoint, "inproc://zmesh-events-%p",
               (void *) self);
-    if (!zmesh_trust_is_open (ctx->trust) && zmesh_trust_count (ctx->trust) <= 1)
+    if (!zmesh_trust_is_open (ctx->trust) && zmesh_trust_count (ctx->trust) == 0)
         zsys_info ("node: trusted mode and no peer keys yet: add some with `zmeshctl trust add`");
     if (zmesh_trust_is_open (ctx->trust))
         zsys_warning ("node: trust mode OPEN: any node with any key may connect");
@@ -121,6 +146,8 @@ zmesh_node_destroy (zmesh_node_t **self_p)
     zmesh_identity_wipe (&self->ctx.identity);
     free (self->ctx.members);
     pthread_mutex_destroy (&self->ctx.mutex);
+    if (self->lock_fd >= 0)
+        close (self->lock_fd);  //  releases the flock
     free (self);
     *self_p = NULL;
 }
@@ -146,8 +173,9 @@ zmesh_node_name (zmesh_node_t *self)
 const char *
 zmesh_node_endpoint (zmesh_node_t *self)
 {
-    //  Written once by gossip at start, before READY: stable while the node runs.
-    return self->ctx.endpoint;
+    //  A copy taken under the lock: a restarting gossip may be writing the shared one.
+    zmesh_ctx_endpoint (&self->ctx, self->endpoint);
+    return self->endpoint;
 }
 
 char *

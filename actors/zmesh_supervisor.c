@@ -13,6 +13,7 @@
 
 #define S_START_TIMEOUT_MS 10000  //  an actor slower than this to start has failed
 #define S_LEAVE_TIMEOUT_MS 1000   //  how long STOP waits for gossip to send its LEAVEs
+#define S_EVENTS_QUEUE_MAX 10000  //  events queued for an API reader before they are dropped
 
 typedef struct {
     const char *name;
@@ -75,6 +76,7 @@ s_rebuild_poller (self_t *self)
 static int
 s_child_start (self_t *self, s_child_t *child, char *reason, size_t reason_size)
 {
+    zmesh_ctx_set_actor (self->ctx, child->kind->name, "starting", child->restarts);
     child->actor = zactor_new (child->kind->fn, self->ctx);
     if (!child->actor) {
         snprintf (reason, reason_size, "%s: cannot start thread", child->kind->name);
@@ -201,9 +203,10 @@ s_handle_child (self_t *self, s_child_t *child)
     zmsg_t *msg = zmsg_recv (child->actor);
     zframe_t *first = msg ? zmsg_first (msg) : NULL;
     //  The death signal of a CZMQ actor: one 8-byte frame 0x7766554433221100 + status.
-    if (!first
-        || (zmsg_size (msg) == 1 && zframe_size (first) == 8
-            && (*(uint64_t *) zframe_data (first) & ~0xffULL) == 0x7766554433221100ULL)) {
+    uint64_t signal = 0;
+    if (first && zmsg_size (msg) == 1 && zframe_size (first) == sizeof signal)
+        memcpy (&signal, zframe_data (first), sizeof signal);
+    if (!first || (signal & ~0xffULL) == 0x7766554433221100ULL) {
         zmsg_destroy (&msg);
         s_child_died (self, child, "died");
         return;
@@ -214,10 +217,13 @@ s_handle_child (self_t *self, s_child_t *child)
         s_child_t *to = s_child_named (self, target);
         if (to)
             zmsg_send (&msg, to->actor);
+        else
+            zsys_warning ("supervisor: actor %s is not running; a message for it from %s is lost",
+                          target ? target : "?", child->kind->name);
         zstr_free (&target);
     }
-    else if (streq (command, "EVENT"))
-        zmsg_send (&msg, self->events);
+    else if (streq (command, "EVENT") && zmsg_send (&msg, self->events) != 0)
+        zmesh_metrics_add (&self->ctx->metrics, ZMESH_M_EVENTS_DROPPED, 1);
     zstr_free (&command);
     zmsg_destroy (&msg);
 }
@@ -254,6 +260,9 @@ s_handle_pipe (self_t *self)
             zmsg_pushstr (msg, command);
             zmsg_send (&msg, to->actor);
         }
+        else
+            zsys_warning ("supervisor: actor %s is not running; %s is lost", target ? target : "?",
+                          command);
         zstr_free (&target);
     }
     zstr_free (&command);
@@ -279,13 +288,15 @@ zmesh_supervisor_actor (zsock_t *pipe, void *args)
     self->pipe = pipe;
     self->events = zsock_new (ZMQ_PUSH);
     ZMESH_ASSERT (self->events);
-    zsock_set_sndhwm (self->events, 10000);
+    zsock_set_sndhwm (self->events, S_EVENTS_QUEUE_MAX);
     zsock_set_sndtimeo (self->events, 0);  //  a service that does not read events loses them
     zsock_connect (self->events, "%s", self->ctx->events_endpoint);
     for (size_t i = 0; i < S_KINDS; i++) {
         s_child_t *child = &self->children [i];
         child->kind = &s_kinds [i];
-        child->enabled = zmesh_config_has_actor (&self->ctx->config, child->kind->name);
+        child->enabled =
+            zmesh_config_has_actor (&self->ctx->config, child->kind->name)
+            && (child->kind->fn != zmesh_beacon_actor || self->ctx->config.beacon_enabled);
         child->backoff_ms = self->ctx->config.restart_backoff_ms;
     }
     s_rebuild_poller (self);

@@ -14,8 +14,13 @@
 static int
 s_derive (zmesh_identity_t *self)
 {
-    uint8_t sign_public [ZMESH_KEY_SIZE];
+    //  The secret key file holds seed + public key: the two halves must belong together.
+    uint8_t sign_public [ZMESH_KEY_SIZE], check_public [ZMESH_KEY_SIZE], check_secret [64];
     crypto_sign_ed25519_sk_to_pk (sign_public, self->sign_secret);
+    crypto_sign_ed25519_seed_keypair (check_public, check_secret, self->sign_secret);
+    sodium_memzero (check_secret, sizeof check_secret);
+    if (memcmp (check_public, sign_public, ZMESH_KEY_SIZE) != 0)
+        return ZMESH_ECRYPTO;
     if (zmesh_public_from_sign_key (&self->pub, sign_public)
         || crypto_sign_ed25519_sk_to_curve25519 (self->curve_secret, self->sign_secret))
         return ZMESH_ECRYPTO;

@@ -10,7 +10,7 @@ s_apply_common (zsock_t *sock, const zmesh_identity_t *identity, const zmesh_lin
     zsock_set_maxmsgsize (sock, (int64_t) config->max_message_bytes * ZMESH_LINK_HARD_MAX_FACTOR);
     zsock_set_linger (sock, config->linger_ms);
     zsock_set_sndhwm (sock, ZMESH_LINK_SNDHWM_DEFAULT);
-    zsock_set_rcvhwm (sock, ZMESH_LINK_SNDHWM_DEFAULT * 10);
+    zsock_set_rcvhwm (sock, ZMESH_LINK_RCVHWM_DEFAULT);
 }
 
 zsock_t *
@@ -30,6 +30,8 @@ zmesh_link_server_new (const zmesh_identity_t *identity,
     s_apply_common (server, identity, config);
     zsock_set_zap_domain (server, domain);
     zsock_set_curve_server (server, 1);
+    //  Only for an [IPv6] endpoint: with IPv6 on, an IPv4 bind reports a v4-mapped address.
+    zsock_set_ipv6 (server, strchr (endpoint, '[') != NULL);
     zsock_set_router_handover (server, 1);  //  a peer that reconnects replaces its old pipe
     int port = zsock_bind (server, "%s", endpoint);
     if (port < 0) {
@@ -56,10 +58,11 @@ zmesh_link_client_new (const zmesh_identity_t *identity,
         return NULL;
     s_apply_common (client, identity, config);
     zsock_set_curve_serverkey_bin (client, server_curve_public);
+    zsock_set_ipv6 (client, strchr (endpoint, '[') != NULL);
     //  Queue nothing for a peer that is not connected: liveness, not a backlog, tells.
     zsock_set_immediate (client, 1);
-    zsock_set_reconnect_ivl (client, 100);
-    zsock_set_reconnect_ivl_max (client, 2000);
+    zsock_set_reconnect_ivl (client, ZMESH_LINK_RECONNECT_MS);
+    zsock_set_reconnect_ivl_max (client, ZMESH_LINK_RECONNECT_MAX_MS);
     if (zsock_connect (client, "%s", endpoint) != 0) {
         zsock_destroy (&client);
         return NULL;
@@ -74,10 +77,8 @@ zmesh_link_send (zsock_t *client, const zmesh_msg_t *msg, zmesh_metrics_t *metri
     size_t size;
     int rc = zmesh_msg_encode (msg, buffer, sizeof buffer, &size);
     ZMESH_ASSERT (rc == 0);  //  we only send what we built
-    if (zmq_send (zsock_resolve (client), buffer, size, ZMQ_DONTWAIT) < 0) {
-        zmesh_metrics_add (metrics, ZMESH_M_SEND_DROPPED, 1);
-        return ZMESH_ELIMIT;
-    }
+    if (zmq_send (zsock_resolve (client), buffer, size, ZMQ_DONTWAIT) < 0)
+        return ZMESH_ELIMIT;  //  the caller knows whether the link was up, and counts
     zmesh_metrics_add (metrics, ZMESH_M_MSG_SENT, 1);
     zmesh_metrics_add (metrics, ZMESH_M_BYTES_SENT, size);
     return ZMESH_OK;

@@ -18,8 +18,11 @@
 #include "zmesh_wire.h"
 #include <czmq.h>
 
-#define ZMESH_LINK_SNDHWM_DEFAULT  1000  //  messages queued per peer before sends are dropped
-#define ZMESH_LINK_HARD_MAX_FACTOR 4     //  MAXMSGSIZE = factor x message size limit
+#define ZMESH_LINK_SNDHWM_DEFAULT   1000   //  messages queued per peer before sends are dropped
+#define ZMESH_LINK_HARD_MAX_FACTOR  4      //  MAXMSGSIZE = factor x message size limit
+#define ZMESH_LINK_RCVHWM_DEFAULT   10000  //  messages queued in the inbox from all peers
+#define ZMESH_LINK_RECONNECT_MS     100    //  libzmq's first reconnect delay
+#define ZMESH_LINK_RECONNECT_MAX_MS 2000   //  and its largest
 
 typedef struct {
     size_t max_message_bytes;  //  larger envelopes are dropped and counted
@@ -41,7 +44,8 @@ zsock_t *zmesh_link_client_new (const zmesh_identity_t *identity,
                                 const uint8_t server_curve_public [ZMESH_KEY_SIZE],
                                 const char *endpoint,
                                 const zmesh_link_config_t *config);
-//  Encode msg and send it without blocking. ZMESH_ELIMIT if the peer's queue is full.
+//  Encode msg and send it without blocking. ZMESH_ELIMIT if it could not go: the link is not
+//  up yet (ZMQ_IMMEDIATE) or the peer's queue is full; the caller, who knows which, counts.
 int zmesh_link_send (zsock_t *client, const zmesh_msg_t *msg, zmesh_metrics_t *metrics);
 //  Receive one message from the server socket. Returns ZMESH_OK with msg filled and the
 //  sender's authenticated CURVE key in curve_public; any other return means the message was

@@ -17,7 +17,8 @@
     X (MSG_SENT, "zmesh_messages_sent_total", "", "Envelopes sent")                               \
     X (BYTES_RECEIVED, "zmesh_bytes_received_total", "", "Bytes of envelopes received")           \
     X (BYTES_SENT, "zmesh_bytes_sent_total", "", "Bytes of envelopes sent")                       \
-    X (SEND_DROPPED, "zmesh_send_dropped_total", "", "Envelopes not sent: peer queue full")       \
+    X (SEND_DROPPED, "zmesh_send_dropped_total", "",                                              \
+       "Envelopes not sent on an established link: queue full")                                   \
     X (DROP_MALFORMED, "zmesh_dropped_total", "reason=\"malformed\"", "Inputs dropped")           \
     X (DROP_VERSION, "zmesh_dropped_total", "reason=\"version\"", "Inputs dropped")               \
     X (DROP_UNKNOWN_TYPE, "zmesh_dropped_total", "reason=\"unknown_type\"", "Inputs dropped")     \
@@ -55,7 +56,9 @@
     X (RESTARTS_BEACON, "zmesh_actor_restarts_total", "actor=\"beacon\"", "Actor restarts")       \
     X (RESTARTS_CONTROL, "zmesh_actor_restarts_total", "actor=\"control\"", "Actor restarts")     \
     X (CONTROL_REQUESTS, "zmesh_control_requests_total", "", "zmeshctl requests served")          \
-    X (CONTROL_ERRORS, "zmesh_control_errors_total", "", "zmeshctl requests refused")
+    X (CONTROL_ERRORS, "zmesh_control_errors_total", "", "zmeshctl requests refused")             \
+    X (EVENTS_DROPPED, "zmesh_events_dropped_total", "",                                          \
+       "Membership events an API reader did not take")
 
 typedef enum {
 #define ZMESH_METRIC_ENUM(id, name, labels, help) ZMESH_M_##id,

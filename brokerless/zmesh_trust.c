@@ -243,9 +243,11 @@ s_zap_handle (zsock_t *handler)
 static void
 s_zap_actor (zsock_t *pipe, void *args)
 {
+    zsock_signal (pipe, 0);
+    //  zactor_new does not pass a start status on: say it in words, as zmesh's actors do.
     zsock_t *handler = zsock_new (ZMQ_REP);
     bool bound = handler && zsock_bind (handler, "inproc://zeromq.zap.01") == 0;
-    zsock_signal (pipe, bound ? 0 : 1);
+    zstr_send (pipe, bound ? "READY" : "FAILED");
     if (!bound) {
         zsock_destroy (&handler);
         return;
@@ -279,8 +281,16 @@ zmesh_zap_register (const char *domain, zmesh_trust_t *trust, zmesh_metrics_t *m
         rc = ZMESH_ELIMIT;
     else if (!s_zap) {
         s_zap = zactor_new (s_zap_actor, NULL);
-        if (!s_zap)
+        char *status = s_zap ? zstr_recv (s_zap) : NULL;
+        if (!status || !streq (status, "READY")) {
+            //  Another ZAP handler (CZMQ's zauth, say) holds the endpoint: refuse to run
+            //  rather than let it judge our connections.
+            if (s_zap)
+                zsock_set_rcvtimeo (zactor_sock (s_zap), 0);
+            zactor_destroy (&s_zap);
             rc = ZMESH_EIO;
+        }
+        zstr_free (&status);
     }
     if (rc == 0) {
         s_domain_t *entry = &s_domains [s_domain_count++];

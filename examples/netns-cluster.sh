@@ -48,7 +48,12 @@ prefix () {
 hub () { echo "$(prefix)-hub"; }
 node_ns () { echo "$(prefix)-$1"; }       # node_ns NAME
 hub_port () { echo "v$1"; }               # hub_port NAME: the bridge side of NAME's veth
-names () { ls "$dir"/*.pid 2>/dev/null | xargs -r -n1 basename | sed 's/\.pid$//' | sort -V; }
+names () {  # the nodes with a pid file, in order
+    local file
+    for file in "$dir"/*.pid; do
+        if [ -e "$file" ]; then basename "$file" .pid; fi
+    done | sort -V
+}
 ns_exists () { ip netns list | awk '{print $1}' | grep -qx -- "$1"; }
 
 alive_count () {  # alive_count NAME: members NAME lists as alive
@@ -91,10 +96,16 @@ make_lan () {  # make_lan N: hub namespace with the bridge; node namespaces plug
     done
 }
 
+on_start_exit () {
+    local status=$?
+    [ $status -eq 0 ] || echo "netns-cluster.sh: start failed; netns-cluster.sh stop removes what it made" >&2
+}
+
 start () {
     local n=${1:?usage: netns-cluster.sh start N} i j name ns
-    [[ $n =~ ^[0-9]+$ ]] && [ "$n" -ge 1 ] && [ "$n" -le 240 ] \
-        || { echo "netns-cluster.sh: N must be 1..240" >&2; exit 2; }
+    if ! [[ $n =~ ^[0-9]+$ ]] || [ "$n" -lt 1 ] || [ "$n" -gt 240 ]; then
+        echo "netns-cluster.sh: N must be 1..240" >&2; exit 2
+    fi
     [ -x "$ZMESHD" ] || die "no zmeshd at $ZMESHD (build first, or set ZMESHD)"
     [ -x "$ZMESHCTL" ] || die "no zmeshctl at $ZMESHCTL (build first, or set ZMESHCTL)"
     if [ -n "$(names)" ] || [ -s "$dir/namespaces" ]; then
@@ -108,6 +119,7 @@ start () {
     done
     mkdir -p "$dir"
     rm -f "$dir/namespaces"
+    trap on_start_exit EXIT
     echo "$ZMESH_NETNS_PREFIX" > "$dir/prefix"
     make_lan "$n"
     # Identities first, so every node can trust every other before any starts.
@@ -124,8 +136,7 @@ start () {
     if wait_converged "$n" 20; then
         echo "netns-cluster.sh: $n nodes running in namespaces $(prefix)-node1..$n, found by beacon, all alive on every node"
     else
-        echo "netns-cluster.sh: $n nodes started but not converged after 20 s; see $dir/*.log" \
-             "(netns-cluster.sh stop cleans up)" >&2
+        echo "netns-cluster.sh: $n nodes started but not converged after 20 s; see $dir/*.log" >&2
         exit 1
     fi
 }

@@ -163,12 +163,12 @@ zmesh_liveness_step (zmesh_liveness_t *self,
                 break;
             if (peer->state != ZMESH_PEER_LEFT)
                 s_transition (self, update, peer, ZMESH_PEER_LEFT, event->now_ms);
-            else
-            if (event->generation > peer->generation)
+            else if (event->generation > peer->generation) {
                 //  Already LEFT: the peer restarted and left again before we heard its new
                 //  generation. Remember that generation, from now, for reap_after_ms: its
                 //  late messages must not resurrect the peer, nor re-add it after a reap.
                 peer->state_since_ms = event->now_ms;
+            }
             peer->generation = event->generation;
             break;
         }

@@ -4,6 +4,17 @@
 #include "zmesh_mpack.h"
 #include <string.h>
 
+//  A name shown to people: no control characters (C0, DEL), so no escape sequences reach a
+//  terminal or a log.
+static bool
+s_printable (const char *text)
+{
+    for (const unsigned char *p = (const unsigned char *) text; *p; p++)
+        if (*p < 0x20 || *p == 0x7f)
+            return false;
+    return true;
+}
+
 const char *
 zmesh_msg_type_name (int type)
 {
@@ -38,7 +49,7 @@ s_encode_body (const zmesh_msg_t *msg, msgpack_packer *pk)
         case ZMESH_MSG_HELLO: {
             const zmesh_hello_t *hello = &msg->body.hello;
             if (hello->endpoint_count < 1 || hello->endpoint_count > ZMESH_HELLO_ENDPOINTS_MAX
-                || !hello->name [0])
+                || !hello->name [0] || !s_printable (hello->name))
                 return ZMESH_EINVAL;
             msgpack_pack_array (pk, 5);
             s_pack_str (pk, hello->name);
@@ -53,9 +64,10 @@ s_encode_body (const zmesh_msg_t *msg, msgpack_packer *pk)
         }
         case ZMESH_MSG_PING:
         case ZMESH_MSG_PONG:
-            msgpack_pack_array (pk, 2);
+            msgpack_pack_array (pk, 3);
             msgpack_pack_uint64 (pk, msg->body.ping.seq);
             msgpack_pack_uint64 (pk, msg->body.ping.generation);
+            msgpack_pack_uint8 (pk, msg->body.ping.flags);
             return ZMESH_OK;
         case ZMESH_MSG_PEERS: {
             const zmesh_peers_t *peers = &msg->body.peers;
@@ -113,7 +125,7 @@ s_decode_hello (zmesh_hello_t *hello, zmesh_mp_reader_t *r, uint32_t count)
 {
     uint32_t endpoints;
     if (count < 5 || zmesh_mp_read_cstr (r, hello->name, sizeof hello->name) || !hello->name [0]
-        || zmesh_mp_read_array (r, &endpoints) || endpoints < 1
+        || !s_printable (hello->name) || zmesh_mp_read_array (r, &endpoints) || endpoints < 1
         || endpoints > ZMESH_HELLO_ENDPOINTS_MAX)
         return ZMESH_EPROTO;
     hello->endpoint_count = endpoints;
@@ -126,6 +138,17 @@ s_decode_hello (zmesh_hello_t *hello, zmesh_mp_reader_t *r, uint32_t count)
         || zmesh_mp_read_bin_exact (r, hello->sign_public, ZMESH_KEY_SIZE))
         return ZMESH_EPROTO;
     return s_skip_extra (r, count, 5);
+}
+
+static int
+s_decode_ping (zmesh_ping_t *ping, zmesh_mp_reader_t *r, uint32_t count)
+{
+    uint64_t flags;
+    if (count < 3 || zmesh_mp_read_uint (r, &ping->seq) || zmesh_mp_read_uint (r, &ping->generation)
+        || zmesh_mp_read_uint (r, &flags) || flags > 0xff)
+        return ZMESH_EPROTO;
+    ping->flags = (uint8_t) flags;
+    return s_skip_extra (r, count, 3);
 }
 
 static int
@@ -179,10 +202,7 @@ zmesh_msg_decode (zmesh_msg_t *msg, const uint8_t *data, size_t size)
             break;
         case ZMESH_MSG_PING:
         case ZMESH_MSG_PONG:
-            rc = body_count < 2 || zmesh_mp_read_uint (&r, &msg->body.ping.seq)
-                         || zmesh_mp_read_uint (&r, &msg->body.ping.generation)
-                     ? ZMESH_EPROTO
-                     : s_skip_extra (&r, body_count, 2);
+            rc = s_decode_ping (&msg->body.ping, &r, body_count);
             break;
         case ZMESH_MSG_PEERS:
             rc = s_decode_peers (&msg->body.peers, &r, body_count);

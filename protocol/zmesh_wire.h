@@ -42,9 +42,13 @@ typedef struct {
     uint8_t sign_public [ZMESH_KEY_SIZE];  //  Ed25519 key; its X25519 form must be the CURVE key
 } zmesh_hello_t;
 
+//  PING / PONG flags. Unknown bits are ignored (later versions may define them).
+#define ZMESH_PING_FLAG_NEED_HELLO 0x01  //  the sender lacks my HELLO: send it again
+
 typedef struct {
     uint64_t seq;         //  echoed by PONG
     uint64_t generation;  //  the sender's generation (a restart shows as a higher one)
+    uint8_t flags;        //  ZMESH_PING_FLAG_*
 } zmesh_ping_t;
 
 typedef struct {

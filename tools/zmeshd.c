@@ -57,9 +57,11 @@ s_set (zmesh_config_t *config, const char *flag, const char *key, const char *va
     return -1;
 }
 
-//  Apply the command line to config (after any -c file). Returns 0, or 2 on a bad flag.
+//  Apply the command line to config, in two passes so that flags win over the file wherever
+//  they stand: files_only loads -c FILE (however getopt spells it), the second pass the rest.
+//  Returns 0, or 2 on a bad flag or file.
 static int
-s_apply_flags (zmesh_config_t *config, int argc, char **argv, bool *verbose)
+s_apply_flags (zmesh_config_t *config, int argc, char **argv, bool files_only, bool *verbose)
 {
     static const struct option options [] = {{"data", required_argument, 0, 'd'},
                                              {"config", required_argument, 0, 'c'},
@@ -76,9 +78,17 @@ s_apply_flags (zmesh_config_t *config, int argc, char **argv, bool *verbose)
                                              {0, 0, 0, 0}};
     char err [512];
     optind = 1;
+    opterr = !files_only;  //  report bad flags once, in the second pass
     int opt;
     while ((opt = getopt_long (argc, argv, "c:v", options, NULL)) != -1) {
         int rc = 0;
+        if (files_only) {
+            if (opt == 'c' && zmesh_config_load (config, optarg, err, sizeof err)) {
+                fprintf (stderr, "zmeshd: %s\n", err);
+                return 2;
+            }
+            continue;
+        }
         switch (opt) {
             case 'd':
                 rc = s_set (config, "--data", "node/data", optarg);
@@ -138,45 +148,6 @@ s_apply_flags (zmesh_config_t *config, int argc, char **argv, bool *verbose)
     return 0;
 }
 
-//  Load -c FILE, if given, before the other flags apply.
-static int
-s_load_config_file (zmesh_config_t *config, int argc, char **argv)
-{
-    for (int i = 1; i < argc; i++) {
-        const char *path = NULL;
-        if ((streq (argv [i], "-c") || streq (argv [i], "--config")) && i + 1 < argc)
-            path = argv [i + 1];
-        else if (strncmp (argv [i], "--config=", 9) == 0)
-            path = argv [i] + 9;
-        char err [1024];
-        if (path && zmesh_config_load (config, path, err, sizeof err)) {
-            fprintf (stderr, "zmeshd: %s\n", err);
-            return 2;
-        }
-    }
-    return 0;
-}
-
-static void
-s_without_beacon (zmesh_config_t *config)
-{
-    char *enabled = zmesh_config_get (config, "beacon/enabled");
-    char *actors = zmesh_config_get (config, "node/actors");
-    if (enabled && streq (enabled, "0") && actors) {
-        //  Drop "beacon" from the actor list.
-        char list [128] = "";
-        char *save = NULL;
-        for (char *word = strtok_r (actors, " ,", &save); word; word = strtok_r (NULL, " ,", &save))
-            if (!streq (word, "beacon"))
-                snprintf (list + strlen (list), sizeof list - strlen (list), "%s%s",
-                          list [0] ? " " : "", word);
-        char err [256];
-        zmesh_config_set (config, "node/actors", list, err, sizeof err);
-    }
-    free (enabled);
-    free (actors);
-}
-
 //  DATA/contact: how other nodes and scripts reach this one, while it runs.
 static void
 s_write_contact (const char *data, const char *contact)
@@ -223,14 +194,13 @@ main (int argc, char **argv)
 
     zmesh_config_t *config = zmesh_config_new ();
     bool verbose = false;
-    int rc = s_load_config_file (config, argc, argv);
+    int rc = s_apply_flags (config, argc, argv, true, &verbose);
     if (rc == 0)
-        rc = s_apply_flags (config, argc, argv, &verbose);
+        rc = s_apply_flags (config, argc, argv, false, &verbose);
     if (rc) {
         zmesh_config_destroy (&config);
         return rc;
     }
-    s_without_beacon (config);
     char err [1024];
     if (zmesh_config_validate (config, err, sizeof err)) {
         fprintf (stderr, "zmeshd: %s\n", err);
@@ -255,6 +225,7 @@ main (int argc, char **argv)
     if (zmesh_node_start (node, err, sizeof err)) {
         fprintf (stderr, "zmeshd: cannot start: %s\n", err);
         zmesh_node_destroy (&node);
+        free (data);
         return 1;
     }
     char *contact = zmesh_node_contact (node);

@@ -44,9 +44,16 @@ for i in 1 2 3 4 6 8 9 10; do
 done
 zm_ok "a restarted node is alive again on every node"
 
+# A node started with no seed joins later through `zmeshctl join`, and meets everyone.
+zm_start loner "${ARGS[@]}"
+zm_ctl loner join "$(zm_contact n2)" >/dev/null || zm_fail "zmeshctl join"
+zm_wait 10 zm_has_count loner alive $N || zm_fail "loner sees $(zm_count loner alive) alive after join"
+zm_wait 10 zm_has_state n1 "$(zm_id loner)" alive || zm_fail "n1 does not see the loner"
+zm_ok "zmeshctl join: a seedless node meets the whole mesh through one contact"
+
 for i in 1 2 3; do
     ctl_alive=$(zm_metric "n$i" zmesh_members 'state="alive"')
-    [ "$ctl_alive" = 9 ] || zm_fail "n$i metrics say $ctl_alive alive members, expected 9"
+    [ "$ctl_alive" = 10 ] || zm_fail "n$i metrics say $ctl_alive alive members, expected 10"
 done
 zm_ok "metrics gauge members by state"
 zm_done

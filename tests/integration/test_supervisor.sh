@@ -11,11 +11,16 @@ restarts () { zm_ctl s1 status --json | jq -r --arg a "$1" '.actors[] | select(.
 actor_state () { zm_ctl s1 status --json | jq -r --arg a "$1" '.actors[] | select(.name == $a) | .state'; }
 has_restarts () { [ "$(restarts "$1")" = "$2" ] && [ "$(actor_state "$1")" = running ]; }
 
+sleep 3   # steady state: both sides' HELLOs long acknowledged
 zm_ctl s1 fault gossip >/dev/null || zm_fail "fault gossip"
 zm_wait 5 has_restarts gossip 1 || zm_fail "gossip restarts $(restarts gossip), state $(actor_state gossip)"
 grep -q "actor gossip died; restart 1 in 200 ms" "$ZM_TMP/s1.log" || zm_fail "restart not logged"
 [ "$(zm_metric s1 zmesh_actor_restarts_total 'actor="gossip"')" = 1 ] || zm_fail "restart not counted"
 zm_ok "gossip died: restarted after 200 ms, logged, counted"
+# The restarted gossip has an empty table; it relinks from the last snapshot and asks s2 for
+# its HELLO again (s2 never saw it go silent, so would not resend it on its own).
+zm_wait 10 zm_has_count s1 alive 2 || zm_fail "restarted gossip on s1 does not list s2 again"
+zm_ok "after a restart in steady state, s1 lists s2 again"
 
 zm_ctl s1 fault gossip >/dev/null || zm_fail "fault gossip (2)"
 zm_wait 5 has_restarts gossip 2 || zm_fail "second restart: $(restarts gossip)"

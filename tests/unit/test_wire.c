@@ -46,6 +46,7 @@ s_ping (zmesh_msg_t *msg, int type, uint64_t seq, uint64_t generation)
     s_sender (&msg->sender, 0x10);
     msg->body.ping.seq = seq;
     msg->body.ping.generation = generation;
+    msg->body.ping.flags = seq & 1 ? ZMESH_PING_FLAG_NEED_HELLO : 0;
 }
 
 static void
@@ -90,6 +91,7 @@ s_assert_msg_equal (const zmesh_msg_t *a, const zmesh_msg_t *b)
     else if (a->type == ZMESH_MSG_PING || a->type == ZMESH_MSG_PONG) {
         assert_true (a->body.ping.seq == b->body.ping.seq);
         assert_true (a->body.ping.generation == b->body.ping.generation);
+        assert_int_equal (a->body.ping.flags, b->body.ping.flags);
     }
     else if (a->type == ZMESH_MSG_PEERS) {
         assert_int_equal (a->body.peers.count, b->body.peers.count);
@@ -212,6 +214,14 @@ test_encode_refuses_invalid (void **state)
     s_hello (&msg);
     msg.body.hello.name [0] = 0;
     assert_int_equal (zmesh_msg_encode (&msg, buf, sizeof buf, &size), ZMESH_EINVAL);
+    //  A name is shown to people: no control characters (escape sequences) in it.
+    strcpy (msg.body.hello.name, "evil\x1b[2J");
+    assert_int_equal (zmesh_msg_encode (&msg, buf, sizeof buf, &size), ZMESH_EINVAL);
+    strcpy (msg.body.hello.name, "del\x7f");
+    assert_int_equal (zmesh_msg_encode (&msg, buf, sizeof buf, &size), ZMESH_EINVAL);
+    strcpy (msg.body.hello.name, "n\xc3\xb8"
+                                 "de");  //  UTF-8 is fine
+    assert_int_equal (zmesh_msg_encode (&msg, buf, sizeof buf, &size), ZMESH_OK);
     s_peers (&msg, 1);
     msg.body.peers.count = ZMESH_PEERS_MAX + 1;
     assert_int_equal (zmesh_msg_encode (&msg, buf, sizeof buf, &size), ZMESH_EINVAL);
@@ -402,9 +412,10 @@ test_extra_elements_skipped (void **state)
     //  PING with an extra timestamp; PEERS entries with an extra field each; LEAVE with a reason.
     zmesh_mp_writer_init (&w, buf, sizeof buf);
     s_pack_header (&w, 4, ZMESH_WIRE_VERSION, ZMESH_MSG_PING);
-    msgpack_pack_array (&w.pk, 3);
+    msgpack_pack_array (&w.pk, 4);
     msgpack_pack_uint64 (&w.pk, 77);
     msgpack_pack_uint64 (&w.pk, 4);
+    msgpack_pack_uint8 (&w.pk, 0);
     msgpack_pack_double (&w.pk, 0.25);
     assert_int_equal (s_decode (&msg, &w), ZMESH_OK);
     assert_int_equal (msg.body.ping.seq, 77);
@@ -487,9 +498,10 @@ test_malformed (void **state)
                 break;
             case 7:  //  PONG seq as a str
                 s_pack_header (&w, 4, 1, ZMESH_MSG_PONG);
-                msgpack_pack_array (pk, 2);
+                msgpack_pack_array (pk, 3);
                 msgpack_pack_str_with_body (pk, "1", 1);
                 msgpack_pack_uint64 (pk, 1);
+                msgpack_pack_uint64 (pk, 0);
                 break;
             case 8:   //  HELLO with four fields (no key)
             case 9:   //  HELLO with an empty name
@@ -500,10 +512,15 @@ test_malformed (void **state)
             case 14:  //  HELLO with a negative generation
             case 22:  //  HELLO with a 31-byte key
             case 23:  //  HELLO with the key as a str
+            case 27:  //  HELLO with an escape character in the name
             {
                 s_pack_header (&w, 4, 1, ZMESH_MSG_HELLO);
                 msgpack_pack_array (pk, which == 8 ? 4 : 5);
-                const char *name = which == 9 ? "" : which == 13 ? "a\0b" : "abc";
+                const char *name = which == 9    ? ""
+                                   : which == 13 ? "a\0b"
+                                   : which == 27 ? "a\x1b"
+                                                   "b"
+                                                 : "abc";
                 msgpack_pack_str_with_body (pk, name, which == 9 ? 0 : 3);
                 uint32_t endpoints = which == 10   ? 0
                                      : which == 11 ? ZMESH_HELLO_ENDPOINTS_MAX + 1
@@ -559,12 +576,18 @@ test_malformed (void **state)
                 msgpack_pack_array (pk, 1);
                 break;
             case 24:  //  PING with its seq but no generation
+            case 25:  //  PING without its flags
+            case 26:  //  PING with flags that do not fit a byte
                 s_pack_header (&w, 4, 1, ZMESH_MSG_PING);
-                msgpack_pack_array (pk, 1);
+                msgpack_pack_array (pk, (uint32_t) (which - 23));
                 msgpack_pack_uint64 (pk, 1);
+                if (which >= 25)
+                    msgpack_pack_uint64 (pk, 1);
+                if (which == 26)
+                    msgpack_pack_uint64 (pk, 256);
                 break;
             default:
-                assert_true (which > 24);
+                assert_true (which > 27);
                 return;
         }
         zmesh_msg_t msg;
