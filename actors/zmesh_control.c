@@ -17,6 +17,7 @@
 */
 #include "zmesh_actors.h"
 #include "zmesh_node_ctx.h"
+#include "zmesh_mpack.h"
 #include <errno.h>
 #include <msgpack.h>
 #include <stdarg.h>
@@ -94,24 +95,16 @@ s_fail (s_reply_t *reply, const char *format, ...)
 }
 
 static void
-s_pack_str (msgpack_packer *pk, const char *str)
-{
-    size_t len = strlen (str);
-    msgpack_pack_str (pk, len);
-    msgpack_pack_str_body (pk, str, len);
-}
-
-static void
 s_pack_kv_str (msgpack_packer *pk, const char *key, const char *value)
 {
-    s_pack_str (pk, key);
-    s_pack_str (pk, value);
+    zmesh_mp_pack_cstr (pk, key);
+    zmesh_mp_pack_cstr (pk, value);
 }
 
 static void
 s_pack_kv_uint (msgpack_packer *pk, const char *key, uint64_t value)
 {
-    s_pack_str (pk, key);
+    zmesh_mp_pack_cstr (pk, key);
     msgpack_pack_uint64 (pk, value);
 }
 
@@ -211,7 +204,7 @@ s_cmd_status (self_t *self, char args [][S_ARG_MAX], s_reply_t *reply)
     s_pack_kv_str (pk, "trust_mode", ctx->config.trust_mode);
     s_pack_kv_str (pk, "data", ctx->config.data);
     s_pack_kv_uint (pk, "pid", (uint64_t) getpid ());
-    s_pack_str (pk, "actors");
+    zmesh_mp_pack_cstr (pk, "actors");
     msgpack_pack_array (pk, actor_count);
     for (size_t i = 0; i < actor_count; i++) {
         msgpack_pack_map (pk, 3);
@@ -241,7 +234,7 @@ s_cmd_members (self_t *self, char args [][S_ARG_MAX], s_reply_t *reply)
         s_pack_kv_str (pk, "endpoint", member->endpoint);
         s_pack_kv_str (pk, "public_key", member->public_key);
         s_pack_kv_str (pk, "state", member->state);
-        s_pack_str (pk, "self");
+        zmesh_mp_pack_cstr (pk, "self");
         if (member->self)
             msgpack_pack_true (pk);
         else

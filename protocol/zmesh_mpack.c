@@ -301,3 +301,11 @@ zmesh_mp_writer_status (const zmesh_mp_writer_t *self)
 {
     return self->overflow ? ZMESH_ETOOBIG : ZMESH_OK;
 }
+
+void
+zmesh_mp_pack_cstr (msgpack_packer *pk, const char *str)
+{
+    size_t len = strlen (str);
+    msgpack_pack_str (pk, len);
+    msgpack_pack_str_body (pk, str, len);
+}

@@ -34,14 +34,6 @@ zmesh_msg_type_name (int type)
     }
 }
 
-static void
-s_pack_str (msgpack_packer *pk, const char *str)
-{
-    size_t len = strlen (str);
-    msgpack_pack_str (pk, len);
-    msgpack_pack_str_body (pk, str, len);
-}
-
 static int
 s_encode_body (const zmesh_msg_t *msg, msgpack_packer *pk)
 {
@@ -52,11 +44,11 @@ s_encode_body (const zmesh_msg_t *msg, msgpack_packer *pk)
                 || !hello->name [0] || !s_printable (hello->name))
                 return ZMESH_EINVAL;
             msgpack_pack_array (pk, 5);
-            s_pack_str (pk, hello->name);
+            zmesh_mp_pack_cstr (pk, hello->name);
             msgpack_pack_array (pk, hello->endpoint_count);
             for (uint32_t i = 0; i < hello->endpoint_count; i++)
-                s_pack_str (pk, hello->endpoints [i]);
-            s_pack_str (pk, hello->software);
+                zmesh_mp_pack_cstr (pk, hello->endpoints [i]);
+            zmesh_mp_pack_cstr (pk, hello->software);
             msgpack_pack_uint64 (pk, hello->generation);
             msgpack_pack_bin (pk, ZMESH_KEY_SIZE);
             msgpack_pack_bin_body (pk, hello->sign_public, ZMESH_KEY_SIZE);
@@ -79,7 +71,7 @@ s_encode_body (const zmesh_msg_t *msg, msgpack_packer *pk)
                 msgpack_pack_array (pk, 2);
                 msgpack_pack_bin (pk, ZMESH_KEY_SIZE);
                 msgpack_pack_bin_body (pk, peers->peers [i].sign_public, ZMESH_KEY_SIZE);
-                s_pack_str (pk, peers->peers [i].endpoint);
+                zmesh_mp_pack_cstr (pk, peers->peers [i].endpoint);
             }
             return ZMESH_OK;
         }

@@ -11,8 +11,11 @@ done
 ls "$prefix"/lib/libzmesh.so* >/dev/null 2>&1 || zm_fail "libzmesh.so not installed"
 zm_ok "installs library, headers, tools, man pages, pkg-config and CMake files"
 
+# A sanitized libzmesh needs its consumers built with the same runtime.
+san=()
+grep -q '^ZMESH_SANITIZE:BOOL=ON' "$ZMESH_BIN_DIR/CMakeCache.txt" && san=(-fsanitize=address,undefined)
 export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
-cc "$ZMESH_SOURCE_DIR/examples/embed/embed.c" $(pkg-config --cflags --libs zmesh) \
+cc "${san[@]}" "$ZMESH_SOURCE_DIR/examples/embed/embed.c" $(pkg-config --cflags --libs zmesh) \
     -Wl,-rpath,"$prefix/lib" -o "$ZM_TMP/embed-pc" || zm_fail "build with pkg-config"
 "$ZM_TMP/embed-pc" 2>&1 | grep -q usage || zm_fail "embed built with pkg-config does not run"
 zm_ok "a service builds with pkg-config --cflags --libs zmesh"
@@ -25,7 +28,8 @@ find_package (zmesh REQUIRED)
 add_executable (embed "$ZMESH_SOURCE_DIR/examples/embed/embed.c")
 target_link_libraries (embed PRIVATE zmesh::zmesh)
 CML
-cmake -S "$ZM_TMP/consumer" -B "$ZM_TMP/consumer/build" -DCMAKE_PREFIX_PATH="$prefix" >/dev/null \
+cmake -S "$ZM_TMP/consumer" -B "$ZM_TMP/consumer/build" -DCMAKE_PREFIX_PATH="$prefix" \
+    -DCMAKE_C_FLAGS="${san[*]}" >/dev/null \
     && cmake --build "$ZM_TMP/consumer/build" >/dev/null || zm_fail "build with find_package"
 "$ZM_TMP/consumer/build/embed" 2>&1 | grep -q usage || zm_fail "embed built with CMake does not run"
 zm_ok "a service builds with find_package (zmesh)"
