@@ -8,6 +8,7 @@
 #ifndef ZMESH_IDENTITY_H_INCLUDED
 #define ZMESH_IDENTITY_H_INCLUDED
 
+#include "zmesh_error.h"
 #include "zmesh_ident.h"
 #include <stdbool.h>
 #include <stddef.h>

@@ -14,6 +14,7 @@
 #ifndef ZMESH_TRUST_H_INCLUDED
 #define ZMESH_TRUST_H_INCLUDED
 
+#include "zmesh_error.h"
 #include "zmesh_ident.h"
 #include "zmesh_metrics.h"
 #include <stdbool.h>
