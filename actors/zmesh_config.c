@@ -68,7 +68,8 @@ static const s_key_t s_keys [] = {
      "5000", "ms", "Largest restart delay"},
     {"supervisor/stable_after_ms", S_INT, S_FIELD (stable_after_ms), 100, 3600000, "10000", "ms",
      "An actor running this long has its restart delay reset"},
-    {"log/verbose", S_BOOL, S_FIELD (verbose), 0, 1, "0", "bool", "Log every peer event"},
+    {"log/verbose", S_BOOL, S_FIELD (verbose), 0, 1, "0", "bool",
+     "Also log each link as it is made (peer state changes are always logged)"},
 };
 #define S_KEY_COUNT (sizeof s_keys / sizeof s_keys [0])
 
@@ -293,8 +294,14 @@ zmesh_config_load (zmesh_config_t *self, const char *path, char *err, size_t err
     for (zconfig_t *section = zconfig_child (root); section && rc == 0;
          section = zconfig_next (section)) {
         const char *top_value = zconfig_value (section);
-        if ((top_value && *top_value) || !zconfig_child (section)) {
-            //  "key = value" at the top level, or an empty section: both mean a mistake.
+        if (!zconfig_child (section) && !(top_value && *top_value)) {
+            snprintf (err, err_size, "%s:%d: section '%s' is empty", path,
+                      s_line_of (path, "", zconfig_name (section)), zconfig_name (section));
+            rc = ZMESH_ECONFIG;
+            break;
+        }
+        if (top_value && *top_value) {
+            //  "key = value" at the top level: the writer forgot the section.
             snprintf (err, err_size,
                       "%s:%d: '%s' is not inside a section (write 'section' on its"
                       " own line, then '    %s = ...' indented under it)",

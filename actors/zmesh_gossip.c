@@ -25,6 +25,8 @@
 //  and silent, so only a new one can succeed once the peer trusts us.
 #define S_RECONNECT_FIRST_MS      2000
 #define S_RECONNECT_MAX_MS        30000
+#define S_REBIND_ATTEMPTS         40     //  a restarted gossip tries its old port this many times,
+#define S_REBIND_PAUSE_MS         50     //  this far apart (2 s in all)
 #define S_RECV_BATCH              256    //  messages handled per wake-up before timers get a turn
 #define S_PUBLISH_INTERVAL_MS     1000   //  members snapshot refresh (silent_ms figures)
 #define S_VERSION_LOG_INTERVAL_MS 10000  //  at most one version-mismatch log line per this
@@ -647,9 +649,17 @@ s_self_new (zsock_t *pipe, zmesh_node_ctx_t *ctx, char *err, size_t err_size)
         return NULL;
     }
     //  A restarted gossip binds where the first one did, so peers' links still reach it.
+    //  libzmq closes the old listener in its I/O thread, a moment after the old actor ended:
+    //  retry the same port for a bounded while.
     const char *bind = ctx->bound [0] ? ctx->bound : ctx->config.bind;
-    self->server = zmesh_link_server_new (&ctx->identity, ctx->identity.id_hex, bind, &self->link,
-                                          bound, err, err_size);
+    for (int attempt = 0; !self->server && attempt < S_REBIND_ATTEMPTS; attempt++) {
+        self->server = zmesh_link_server_new (&ctx->identity, ctx->identity.id_hex, bind,
+                                              &self->link, bound, err, err_size);
+        if (!self->server && ctx->bound [0])
+            zclock_sleep (S_REBIND_PAUSE_MS);
+        else
+            break;
+    }
     if (!self->server) {
         s_self_destroy (&self);
         return NULL;

@@ -61,9 +61,11 @@ zmesh_node_new (const zmesh_config_t *config, char *err, size_t err_size)
     }
     if (!ctx->config.name [0]) {
         char host [ZMESH_NAME_MAX] = "";
-        if (gethostname (host, sizeof host - 1) != 0 || !host [0])
-            snprintf (host, sizeof host, "node");
-        snprintf (ctx->config.name, sizeof ctx->config.name, "%s", host);
+        char ignored [256];
+        //  Through the config's own check: a host name peers would refuse is not used.
+        if (gethostname (host, sizeof host - 1) != 0 || !host [0]
+            || zmesh_config_set (&ctx->config, "node/name", host, ignored, sizeof ignored) != 0)
+            snprintf (ctx->config.name, sizeof ctx->config.name, "node");
     }
     char trusted_dir [ZMESH_DATA_PATH_MAX + 16];
     snprintf (trusted_dir, sizeof trusted_dir, "%s/trusted", config->data);

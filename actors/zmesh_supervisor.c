@@ -116,8 +116,10 @@ s_child_died (self_t *self, s_child_t *child, const char *why)
 {
     const zmesh_config_t *config = &self->ctx->config;
     int64_t now = zclock_mono ();
-    //  Its exit signal is consumed: zactor_destroy must not wait for another one.
-    zsock_set_rcvtimeo (zactor_sock (child->actor), 0);
+    //  Its exit signal is consumed: zactor_destroy must not wait for another one. (No actor
+    //  at all when it is a restart that failed to start.)
+    if (child->actor)
+        zsock_set_rcvtimeo (zactor_sock (child->actor), 0);
     zactor_destroy (&child->actor);
     if (child->started_at && now - child->started_at >= config->stable_after_ms)
         child->backoff_ms = config->restart_backoff_ms;

@@ -173,7 +173,9 @@ zmesh_trust_version (zmesh_trust_t *self)
 //  --------------------------------------------------------------------------------------------
 //  The process-wide ZAP handler
 
-#define S_DOMAINS_MAX 256  //  nodes one process may run
+#define S_DOMAINS_MAX       256  //  nodes one process may run
+#define S_ZAP_BIND_ATTEMPTS 40   //  tries to bind the ZAP endpoint,
+#define S_ZAP_BIND_PAUSE_MS 50   //  this far apart
 
 typedef struct {
     char domain [ZMESH_ID_HEX_SIZE];
@@ -245,8 +247,13 @@ s_zap_actor (zsock_t *pipe, void *args)
 {
     zsock_signal (pipe, 0);
     //  zactor_new does not pass a start status on: say it in words, as zmesh's actors do.
+    //  A handler just stopped (the last node went, a new one comes) releases the endpoint in
+    //  libzmq's reaper thread, a moment later: retry for a bounded while.
     zsock_t *handler = zsock_new (ZMQ_REP);
-    bool bound = handler && zsock_bind (handler, "inproc://zeromq.zap.01") == 0;
+    bool bound = false;
+    for (int attempt = 0; handler && !bound && attempt < S_ZAP_BIND_ATTEMPTS; attempt++)
+        if (!(bound = zsock_bind (handler, "inproc://zeromq.zap.01") == 0))
+            zclock_sleep (S_ZAP_BIND_PAUSE_MS);
     zstr_send (pipe, bound ? "READY" : "FAILED");
     if (!bound) {
         zsock_destroy (&handler);

@@ -61,7 +61,8 @@ s_set (zmesh_config_t *config, const char *flag, const char *key, const char *va
 //  they stand: files_only loads -c FILE (however getopt spells it), the second pass the rest.
 //  Returns 0, or 2 on a bad flag or file.
 static int
-s_apply_flags (zmesh_config_t *config, int argc, char **argv, bool files_only, bool *verbose)
+s_apply_flags (
+    zmesh_config_t *config, int argc, char **argv, bool files_only, bool *verbose, bool *init_only)
 {
     static const struct option options [] = {{"data", required_argument, 0, 'd'},
                                              {"config", required_argument, 0, 'c'},
@@ -94,8 +95,10 @@ s_apply_flags (zmesh_config_t *config, int argc, char **argv, bool files_only, b
                 rc = s_set (config, "--data", "node/data", optarg);
                 break;
             case 'c':
+                break;  //  loaded in the first pass
             case 'I':
-                break;  //  handled in main
+                *init_only = true;
+                break;
             case 'n':
                 rc = s_set (config, "--name", "node/name", optarg);
                 break;
@@ -193,10 +196,10 @@ main (int argc, char **argv)
     signal (SIGPIPE, SIG_IGN);
 
     zmesh_config_t *config = zmesh_config_new ();
-    bool verbose = false;
-    int rc = s_apply_flags (config, argc, argv, true, &verbose);
+    bool verbose = false, init_only = false;
+    int rc = s_apply_flags (config, argc, argv, true, &verbose, &init_only);
     if (rc == 0)
-        rc = s_apply_flags (config, argc, argv, false, &verbose);
+        rc = s_apply_flags (config, argc, argv, false, &verbose, &init_only);
     if (rc) {
         zmesh_config_destroy (&config);
         return rc;
@@ -215,13 +218,12 @@ main (int argc, char **argv)
         free (data);
         return 1;
     }
-    for (int i = 1; i < argc; i++)
-        if (streq (argv [i], "--init")) {
-            printf ("%s\n", zmesh_node_public_key (node));
-            zmesh_node_destroy (&node);
-            free (data);
-            return 0;
-        }
+    if (init_only) {
+        printf ("%s\n", zmesh_node_public_key (node));
+        zmesh_node_destroy (&node);
+        free (data);
+        return 0;
+    }
     if (zmesh_node_start (node, err, sizeof err)) {
         fprintf (stderr, "zmeshd: cannot start: %s\n", err);
         zmesh_node_destroy (&node);
