@@ -31,11 +31,15 @@
 #define ZMESH_VERSION ZMESH_API_VERSION
 #endif
 
-#define S_FRAMES_MAX    8                  //  frames of one request: command + arguments
-#define S_ARG_MAX       ZMESH_CONTACT_MAX  //  bytes of one argument, NUL included
-#define S_MSG_BYTES_MAX 65536              //  libzmq drops a peer that sends a larger frame
-#define S_SOCKET_NAME   "control.sock"     //  in the data directory
-#define S_ERROR_MAX     512                //  bytes of an error message
+#define S_FRAMES_MAX     8                  //  frames of one request: command + arguments
+#define S_ARG_MAX        ZMESH_CONTACT_MAX  //  bytes of one argument, NUL included
+#define S_MSG_BYTES_MAX  65536              //  libzmq drops a peer that sends a larger frame
+#define S_SOCKET_NAME    "control.sock"     //  in the data directory
+#define S_ERROR_MAX      512                //  bytes of an error message
+#define S_WATCHERS_MAX   16                 //  zmeshctl watch sessions at once
+#define S_WATCH_LEASE_MS 10000              //  a watcher that does not renew is dropped
+#define S_WATCH_TICK_MS  2000               //  "tick" to watchers, so they notice a dead node
+#define S_ROUTING_ID_MAX 256                //  bytes of a ROUTER routing id
 //  Bytes of a unix socket path, NUL included (108 on Linux).
 #define S_PATH_MAX sizeof (((struct sockaddr_un *) 0)->sun_path)
 
@@ -47,6 +51,14 @@ typedef struct {
     char path [S_PATH_MAX];  //  the socket file
     bool terminated;         //  $TERM or FAULT received
     char fault_actor [16];   //  fault to inject once the reply is sent ("" = none)
+    zframe_t *peer;          //  routing id of the request being served (borrowed)
+    struct {
+        uint8_t id [S_ROUTING_ID_MAX];  //  its routing id
+        size_t id_size;
+        int64_t expires_ms;       //  zclock_mono time its lease ends
+    } watchers [S_WATCHERS_MAX];  //  zmeshctl watch sessions
+    size_t watcher_count;
+    int64_t next_tick_ms;  //  next "tick" to watchers
 } self_t;
 
 //  One reply being built: a msgpack payload, or an error message.
@@ -358,6 +370,75 @@ s_cmd_metrics (self_t *self, char args [][S_ARG_MAX], s_reply_t *reply)
     return 0;
 }
 
+//  Subscribe the requester to membership events for S_WATCH_LEASE_MS; asking again renews.
+static int
+s_cmd_watch (self_t *self, char args [][S_ARG_MAX], s_reply_t *reply)
+{
+    size_t size = zframe_size (self->peer);
+    if (size > S_ROUTING_ID_MAX)
+        return s_fail (reply, "routing id too long");
+    int64_t expires = zclock_mono () + S_WATCH_LEASE_MS;
+    size_t i = 0;
+    while (i < self->watcher_count
+           && !(self->watchers [i].id_size == size
+                && memcmp (self->watchers [i].id, zframe_data (self->peer), size) == 0))
+        i++;
+    if (i == self->watcher_count) {
+        if (self->watcher_count == S_WATCHERS_MAX)
+            return s_fail (reply, "%d watchers already; try again later", S_WATCHERS_MAX);
+        memcpy (self->watchers [i].id, zframe_data (self->peer), size);
+        self->watchers [i].id_size = size;
+        self->watcher_count++;
+    }
+    self->watchers [i].expires_ms = expires;
+    msgpack_pack_map (&reply->pk, 2);
+    s_pack_kv_uint (&reply->pk, "lease_ms", S_WATCH_LEASE_MS);
+    s_pack_kv_uint (&reply->pk, "tick_ms", S_WATCH_TICK_MS);
+    return 0;
+}
+
+//  Send [kind][payload] to every watcher whose lease runs; forget the others.
+static void
+s_watchers_send (self_t *self, const char *kind, const void *payload, size_t size)
+{
+    int64_t now = zclock_mono ();
+    size_t kept = 0;
+    for (size_t i = 0; i < self->watcher_count; i++) {
+        if (self->watchers [i].expires_ms < now)
+            continue;
+        self->watchers [kept++] = self->watchers [i];
+        zmsg_t *msg = zmsg_new ();
+        zmsg_addmem (msg, self->watchers [i].id, self->watchers [i].id_size);
+        zmsg_addstr (msg, kind);
+        zmsg_addmem (msg, payload, size);
+        zmsg_send (&msg, self->router);  //  dropped by the ROUTER if the watcher went away
+        zmsg_destroy (&msg);
+    }
+    self->watcher_count = kept;
+}
+
+//  A membership event from the supervisor: [type id name endpoint from to], to the watchers.
+static void
+s_forward_event (self_t *self, zmsg_t *event)
+{
+    static const char *keys [] = {"type", "id", "name", "endpoint", "from", "to"};
+    if (zmsg_size (event) != 6 || !self->watcher_count)
+        return;
+    msgpack_sbuffer buffer;
+    msgpack_sbuffer_init (&buffer);
+    msgpack_packer pk;
+    msgpack_packer_init (&pk, &buffer, msgpack_sbuffer_write);
+    msgpack_pack_map (&pk, 6);
+    zframe_t *frame = zmsg_first (event);
+    for (size_t i = 0; i < 6; i++, frame = zmsg_next (event)) {
+        zmesh_mp_pack_cstr (&pk, keys [i]);
+        msgpack_pack_str (&pk, zframe_size (frame));
+        msgpack_pack_str_body (&pk, zframe_data (frame), zframe_size (frame));
+    }
+    s_watchers_send (self, "event", buffer.data, buffer.size);
+    msgpack_sbuffer_destroy (&buffer);
+}
+
 //  Test hook: the actor is told to return as if it had crashed, after this reply is sent (the
 //  control actor may be the one to die).
 static int
@@ -392,6 +473,7 @@ static const struct {
     {"join", 1, "join CONTACT", false, s_cmd_join},
     {"trust", 2, "trust add KEY", false, s_cmd_trust},
     {"metrics", 0, "metrics", false, s_cmd_metrics},
+    {"watch", 0, "watch", false, s_cmd_watch},
     {"fault", 1, "fault ACTOR", true, s_cmd_fault},
 };
 #define S_COMMAND_COUNT (sizeof s_commands / sizeof *s_commands)
@@ -456,7 +538,9 @@ s_self_handle_router (self_t *self)
     s_reply_t reply;
     s_reply_init (&reply);
     self->fault_actor [0] = 0;
+    self->peer = peer;
     int rc = s_self_dispatch (self, request, &reply);
+    self->peer = NULL;
     zmsg_destroy (&request);
     if (rc == 0 && reply.out_of_memory) {
         rc = s_fail (&reply, "out of memory");
@@ -483,7 +567,7 @@ s_self_handle_router (self_t *self)
     self->fault_actor [0] = 0;
 }
 
-//  From the supervisor: $TERM (stop) and FAULT (die at once) are all the control actor takes.
+//  From the supervisor: $TERM (stop), FAULT (die at once), EVENT (for watchers).
 static void
 s_self_handle_pipe (self_t *self)
 {
@@ -493,6 +577,8 @@ s_self_handle_pipe (self_t *self)
     char *command = zmsg_popstr (msg);
     if (command && (streq (command, "$TERM") || streq (command, "FAULT")))
         self->terminated = true;
+    else if (command && streq (command, "EVENT"))
+        s_forward_event (self, msg);
     else
         zsys_warning ("control: unexpected '%s' on the pipe, ignored", command ? command : "");
     zstr_free (&command);
@@ -633,13 +719,17 @@ zmesh_control_actor (zsock_t *pipe, void *args)
     zmesh_actor_ready (pipe);
 
     while (!self->terminated) {
-        void *which = zpoller_wait (self->poller, -1);
+        void *which = zpoller_wait (self->poller, S_WATCH_TICK_MS);
         if (which == pipe)
             s_self_handle_pipe (self);
         else if (which == self->router)
             s_self_handle_router (self);
         else if (zpoller_terminated (self->poller) && zmq_errno () != EINTR)
             break;  //  the context is shutting down
+        if (self->watcher_count && zclock_mono () >= self->next_tick_ms) {
+            s_watchers_send (self, "tick", "", 0);
+            self->next_tick_ms = zclock_mono () + S_WATCH_TICK_MS;
+        }
     }
     s_self_destroy (&self);
 }

@@ -224,8 +224,17 @@ s_handle_child (self_t *self, s_child_t *child)
                           target ? target : "?", child->kind->name);
         zstr_free (&target);
     }
-    else if (streq (command, "EVENT") && zmsg_send (&msg, self->events) != 0)
-        zmesh_metrics_add (&self->ctx->metrics, ZMESH_M_EVENTS_DROPPED, 1);
+    else if (streq (command, "EVENT")) {
+        //  To zmeshctl watchers through control, and to the API's event socket.
+        s_child_t *control = s_child_named (self, "control");
+        if (control) {
+            zmsg_t *copy = zmsg_dup (msg);
+            zmsg_pushstr (copy, "EVENT");
+            zmsg_send (&copy, control->actor);
+        }
+        if (zmsg_send (&msg, self->events) != 0)
+            zmesh_metrics_add (&self->ctx->metrics, ZMESH_M_EVENTS_DROPPED, 1);
+    }
     zstr_free (&command);
     zmsg_destroy (&msg);
 }

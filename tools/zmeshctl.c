@@ -23,6 +23,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 #include <zmq.h>
 
@@ -48,6 +49,8 @@ typedef struct {
     char *const *args;    //  its arguments
     int arg_count;
     char path [S_PATH_MAX];  //  DATA/control.sock
+    long count;              //  watch: stop after this many events (0: no limit)
+    long for_ms;             //  watch: stop after this long (0: no limit)
 } s_options_t;
 
 typedef int (s_print_fn) (const msgpack_object *payload);
@@ -355,6 +358,13 @@ s_print_trust (const msgpack_object *payload)
     return S_EXIT_OK;
 }
 
+//  The answer to "watch" is the lease; the events follow (s_watch).
+static int
+s_print_watch (const msgpack_object *payload)
+{
+    return S_EXIT_OK;
+}
+
 static int
 s_print_fault (const msgpack_object *payload)
 {
@@ -441,6 +451,7 @@ static const struct {
     {"join", 1, NULL, "join CONTACT", s_print_join},
     {"trust", 2, "add", "trust add KEY", s_print_trust},
     {"metrics", 0, NULL, "metrics", s_print_metrics},
+    {"watch", 0, NULL, "watch", s_print_watch},
     {"fault", 1, NULL, "fault ACTOR", s_print_fault},  //  test hook, see zmeshctl(8)
 };
 #define S_COMMAND_COUNT (sizeof s_commands / sizeof *s_commands)
@@ -460,11 +471,15 @@ s_usage (FILE *out)
              "  join CONTACT    connect to a node: tcp://HOST:PORT#PUBLICKEY\n"
              "  trust add KEY   admit a node's public key (64 hex digits) and remember it\n"
              "  metrics         counters and gauges in Prometheus text format\n"
+             "  watch           membership events as they happen, one per line, until\n"
+             "                  interrupted (--count N, --for MS to stop sooner)\n"
              "\n"
              "options:\n"
              "  -d, --data DIR     the node's data directory (required)\n"
              "  -t, --timeout MS   how long to wait for an answer (default %d)\n"
-             "  -j, --json         print the answer as one JSON document\n"
+             "  -j, --json         print the answer as one JSON document (watch: one per event)\n"
+             "  -n, --count N      watch: stop after N events\n"
+             "  -f, --for MS       watch: stop after MS milliseconds\n"
              "  -h, --help         print this text\n"
              "  -V, --version      print the version\n"
              "\n"
@@ -501,12 +516,13 @@ s_parse (int argc, char *argv [], s_options_t *options)
     static const struct option long_options [] = {
         {"data", required_argument, NULL, 'd'}, {"timeout", required_argument, NULL, 't'},
         {"json", no_argument, NULL, 'j'},       {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},    {NULL, 0, NULL, 0}};
+        {"version", no_argument, NULL, 'V'},    {"count", required_argument, NULL, 'n'},
+        {"for", required_argument, NULL, 'f'},  {NULL, 0, NULL, 0}};
     options->timeout_ms = S_TIMEOUT_MS_DEFAULT;
     opterr = 0;
     char name [3];
     int option;
-    while ((option = getopt_long (argc, argv, ":d:t:jhV", long_options, NULL)) != -1) {
+    while ((option = getopt_long (argc, argv, ":d:t:jhVn:f:", long_options, NULL)) != -1) {
         char *end;
         switch (option) {
             case 'd':
@@ -524,6 +540,17 @@ s_parse (int argc, char *argv [], s_options_t *options)
             case 'j':
                 options->json = true;
                 break;
+            case 'n':
+            case 'f': {
+                errno = 0;
+                long value = strtol (optarg, &end, 10);
+                if (errno || end == optarg || *end || value < 1 || value > 1000000000L)
+                    return s_usage_error (option == 'n' ? "--count: '%s' is not a whole number"
+                                                        : "--for: '%s' is not milliseconds",
+                                          optarg);
+                *(option == 'n' ? &options->count : &options->for_ms) = value;
+                break;
+            }
             case 'h':
                 s_usage (stdout);
                 return -1;
@@ -688,7 +715,7 @@ s_show (const s_options_t *options, size_t command, zmq_msg_t *status, zmq_msg_t
             != MSGPACK_UNPACK_SUCCESS
         || offset != zmq_msg_size (payload))
         rc = s_unexpected ();
-    else if (options->json) {
+    else if (options->json && strcmp (options->command, "watch") != 0) {
         zmesh_json_write (stdout, &unpacked.data);
         fputc ('\n', stdout);
         rc = S_EXIT_OK;
@@ -697,6 +724,100 @@ s_show (const s_options_t *options, size_t command, zmq_msg_t *status, zmq_msg_t
         rc = s_commands [command].print (&unpacked.data);
     msgpack_unpacked_destroy (&unpacked);
     return rc;
+}
+
+static int64_t
+s_now_ms (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_MONOTONIC, &ts);
+    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+//  The lease and tick period from the answer to "watch".
+static void
+s_watch_terms (zmq_msg_t *payload, uint64_t *lease_ms, uint64_t *tick_ms)
+{
+    msgpack_unpacked unpacked;
+    msgpack_unpacked_init (&unpacked);
+    size_t offset = 0;
+    if (msgpack_unpack_next (&unpacked, zmq_msg_data (payload), zmq_msg_size (payload), &offset)
+        == MSGPACK_UNPACK_SUCCESS) {
+        *lease_ms = s_get_uint (&unpacked.data, "lease_ms");
+        *tick_ms = s_get_uint (&unpacked.data, "tick_ms");
+    }
+    msgpack_unpacked_destroy (&unpacked);
+}
+
+//  Print one event: a line a person reads, or one JSON document per line.
+static void
+s_print_event (const s_options_t *options, const msgpack_object *event)
+{
+    if (options->json) {
+        zmesh_json_write (stdout, event);
+        fputc ('\n', stdout);
+    }
+    else {
+        char type [16], name [S_CELL_MAX], id [40], from [16], to [16], endpoint [S_CELL_MAX];
+        s_get_text (type, sizeof type, event, "type");
+        s_get_text (name, sizeof name, event, "name");
+        s_get_text (id, sizeof id, event, "id");
+        s_get_text (from, sizeof from, event, "from");
+        s_get_text (to, sizeof to, event, "to");
+        s_get_text (endpoint, sizeof endpoint, event, "endpoint");
+        char stamp [32];
+        time_t now = time (NULL);
+        strftime (stamp, sizeof stamp, "%Y-%m-%d %H:%M:%S", localtime (&now));
+        printf ("%s  %-9s %s (%.12s) %s -> %s  %s\n", stamp, type, name, id, from, to, endpoint);
+    }
+    fflush (stdout);
+}
+
+//  After "watch" was accepted: print events until --count or --for is reached, renewing the
+//  lease; a node that sends nothing (not even its ticks) for three tick periods has gone.
+static int
+s_watch (void *socket, const s_options_t *options, uint64_t lease_ms, uint64_t tick_ms)
+{
+    int64_t start = s_now_ms (), last_heard = start, renewed = start;
+    long events = 0;
+    while (!options->count || events < options->count) {
+        int64_t now = s_now_ms ();
+        if (options->for_ms && now - start >= options->for_ms)
+            return S_EXIT_OK;
+        if (now - last_heard > (int64_t) tick_ms * 3) {
+            fprintf (stderr, "zmeshctl: the node at %s stopped answering\n", options->path);
+            return S_EXIT_FAIL;
+        }
+        if (now - renewed >= (int64_t) lease_ms / 2) {
+            zmq_send (socket, "watch", 5, ZMQ_DONTWAIT);
+            renewed = now;
+        }
+        zmq_pollitem_t item = {socket, 0, ZMQ_POLLIN, 0};
+        if (zmq_poll (&item, 1, 200) <= 0)
+            continue;
+        zmq_msg_t kind, payload;
+        zmq_msg_init (&kind);
+        zmq_msg_init (&payload);
+        if (zmq_msg_recv (&kind, socket, 0) >= 0 && zmq_msg_more (&kind)
+            && zmq_msg_recv (&payload, socket, 0) >= 0) {
+            last_heard = s_now_ms ();
+            msgpack_unpacked unpacked;
+            msgpack_unpacked_init (&unpacked);
+            size_t offset = 0;
+            if (s_frame_is (&kind, "event")
+                && msgpack_unpack_next (&unpacked, zmq_msg_data (&payload), zmq_msg_size (&payload),
+                                        &offset)
+                       == MSGPACK_UNPACK_SUCCESS
+                && unpacked.data.type == MSGPACK_OBJECT_MAP) {
+                s_print_event (options, &unpacked.data);
+                events++;
+            }
+            msgpack_unpacked_destroy (&unpacked);
+        }
+        zmq_msg_close (&kind);
+        zmq_msg_close (&payload);
+    }
+    return S_EXIT_OK;
 }
 
 static int
@@ -732,8 +853,13 @@ s_run (const s_options_t *options)
         rc = s_exchange (socket, options, &status, &payload);
         if (rc == 0) {
             rc = s_show (options, command, &status, &payload);
+            uint64_t lease_ms = 0, tick_ms = 0;
+            if (rc == 0 && strcmp (options->command, "watch") == 0)
+                s_watch_terms (&payload, &lease_ms, &tick_ms);
             zmq_msg_close (&status);
             zmq_msg_close (&payload);
+            if (rc == 0 && lease_ms && tick_ms)
+                rc = s_watch (socket, options, lease_ms, tick_ms);
         }
     }
     zmq_close (socket);

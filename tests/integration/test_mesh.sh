@@ -13,6 +13,11 @@ for i in $(seq 1 $N); do
 done
 zm_ok "$N nodes: every node lists all $N alive (one seed, PEERS exchange)"
 
+# A watcher on n1 sees the kill and the leave below as events, each once.
+"$ZMESHCTL" --data "$ZM_TMP/n1" --json watch --count 3 > "$ZM_TMP/watch.out" 2>&1 &
+watch_pid=$!
+ZM_PIDS+=("$watch_pid")
+sleep 0.3
 victim=$(zm_id n5)
 kill -KILL "$(zm_pid n5)"
 for i in 1 2 3 4 6 7 8 9 10; do
@@ -26,6 +31,14 @@ for i in 1 2 3 4 6 8 9 10; do
     zm_wait 5 zm_has_state "n$i" "$leaver" left || zm_fail "n$i: n7 is $(zm_state "n$i" "$leaver"), not left"
 done
 zm_ok "SIGTERM: n7 is left on every other node"
+zm_wait 5 bash -c "! kill -0 $watch_pid 2>/dev/null" || zm_fail "zmeshctl watch did not get 3 events"
+wait "$watch_pid" || zm_fail "zmeshctl watch exited $?"
+jq -e --arg v "$victim" -s \
+    'map(select(.id == $v)) | map(.to) == ["suspect", "dead"]' "$ZM_TMP/watch.out" >/dev/null \
+    || zm_fail "watch events: $(cat "$ZM_TMP/watch.out")"
+jq -e --arg id "$leaver" -s 'map(select(.id == $id and .type == "left")) | length == 1' \
+    "$ZM_TMP/watch.out" >/dev/null || zm_fail "watch: no left event for n7: $(cat "$ZM_TMP/watch.out")"
+zm_ok "zmeshctl watch: suspect, dead and left, each once, as JSON lines"
 
 # One log line per transition: on n1, n5 went alive->suspect->dead exactly once each, even
 # though it has now been silent for several heartbeats and dead-timeouts.
