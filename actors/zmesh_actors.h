@@ -27,6 +27,7 @@
 void zmesh_gossip_actor (zsock_t *pipe, void *args);
 void zmesh_beacon_actor (zsock_t *pipe, void *args);
 void zmesh_control_actor (zsock_t *pipe, void *args);
+void zmesh_health_actor (zsock_t *pipe, void *args);
 //  The supervisor: args is the zmesh_node_ctx_t *. Its own API pipe protocol:
 //      "START"  -> "READY" | "FAILED" reason   start the configured actors in order
 //      "STOP"   -> "STOPPED"                   LEAVE, then stop actors in reverse order

@@ -34,8 +34,8 @@ static const s_key_t s_keys [] = {
     {"node/advertise", S_ENDPOINT, S_FIELD (advertise), 0, 0, "", "endpoint",
      "Endpoint peers use to reach this node; default: bind, with a wildcard host replaced"
      " by this host's first non-loopback IPv4 address"},
-    {"node/actors", S_ACTORS, S_FIELD (actors), 0, 0, "gossip beacon control", "list",
-     "Actors to run, space separated: gossip, beacon, control"},
+    {"node/actors", S_ACTORS, S_FIELD (actors), 0, 0, "gossip health beacon control", "list",
+     "Actors to run, space separated: gossip, health, beacon, control"},
     {"trust/mode", S_MODE, S_FIELD (trust_mode), 0, 0, "trusted", "",
      "trusted: only keys in DATA/trusted/ or trust/keys may connect; open: any key"},
     {"beacon/enabled", S_BOOL, S_FIELD (beacon_enabled), 0, 1, "1", "bool",
@@ -68,12 +68,16 @@ static const s_key_t s_keys [] = {
      "5000", "ms", "Largest restart delay"},
     {"supervisor/stable_after_ms", S_INT, S_FIELD (stable_after_ms), 100, 3600000, "10000", "ms",
      "An actor running this long has its restart delay reset"},
+    {"health/interval_ms", S_INT, S_FIELD (health_interval_ms), 500, 3600000, "5000", "ms",
+     "Time between two reads of this node's profile (load, memory, disks...)"},
+    {"health/bench_budget_ms", S_INT, S_FIELD (health_bench_budget_ms), 0, 10000, "300", "ms",
+     "Time the baseline benchmark may take at start; 0 skips it"},
     {"log/verbose", S_BOOL, S_FIELD (verbose), 0, 1, "0", "bool",
      "Also log each link as it is made (peer state changes are always logged)"},
 };
 #define S_KEY_COUNT (sizeof s_keys / sizeof s_keys [0])
 
-static const char *s_actor_names [] = {"gossip", "beacon", "control"};
+static const char *s_actor_names [] = {"gossip", "health", "beacon", "control"};
 
 static const s_key_t *
 s_lookup (const char *key)
@@ -137,8 +141,9 @@ s_set (zmesh_config_t *self, const s_key_t *k, const char *value, char *err, siz
             break;
         case S_ACTORS:
             if (!s_actors_ok (value, bad, sizeof bad)) {
-                snprintf (err, err_size, "%s: unknown actor '%s' (known: gossip beacon control)",
-                          k->key, bad);
+                snprintf (err, err_size,
+                          "%s: unknown actor '%s' (known: gossip health beacon control)", k->key,
+                          bad);
                 return ZMESH_ECONFIG;
             }
             break;

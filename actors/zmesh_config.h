@@ -39,6 +39,8 @@ struct _zmesh_config_t {
     int restart_backoff_max_ms;           //  supervisor/restart_backoff_max_ms
     int stable_after_ms;                  //  supervisor/stable_after_ms
     int verbose;                          //  log/verbose
+    int health_interval_ms;               //  health/interval_ms
+    int health_bench_budget_ms;           //  health/bench_budget_ms
     int seed_count;
     char seeds [ZMESH_CONFIG_SEEDS_MAX][ZMESH_CONTACT_MAX];  //  seeds/*
     int trusted_count;

@@ -188,6 +188,83 @@ s_contact (self_t *self, char contact [ZMESH_CONTACT_MAX])
 //  ---------------------------------------------------------------------------------------------
 //  Commands
 
+static void
+s_pack_kv_double (msgpack_packer *pk, const char *key, double value)
+{
+    zmesh_mp_pack_cstr (pk, key);
+    msgpack_pack_double (pk, value);
+}
+
+//  What the health actor measured: a map, for status and the self row of members.
+static void
+s_pack_resources (msgpack_packer *pk, const zmesh_profile_t *p, uint64_t age_ms)
+{
+    msgpack_pack_map (pk, 15);
+    s_pack_kv_uint (pk, "cpu_cores", p->cpu_cores);
+    s_pack_kv_str (pk, "cpu_model", p->cpu_model);
+    s_pack_kv_uint (pk, "cpu_quota_millicores", p->cpu_quota_millicores);
+    s_pack_kv_double (pk, "load_avg1", p->load_avg1_milli / 1000.0);
+    s_pack_kv_double (pk, "load_avg5", p->load_avg5_milli / 1000.0);
+    s_pack_kv_double (pk, "load_avg15", p->load_avg15_milli / 1000.0);
+    zmesh_mp_pack_cstr (pk, "cpu_util_percent");
+    if (p->cpu_util_valid)
+        msgpack_pack_double (pk, p->cpu_util_bp / 100.0);
+    else
+        msgpack_pack_nil (pk);
+    s_pack_kv_uint (pk, "mem_total_bytes", p->mem_total_bytes);
+    s_pack_kv_uint (pk, "mem_available_bytes", p->mem_available_bytes);
+    s_pack_kv_uint (pk, "mem_limit_bytes", p->mem_limit_bytes);
+    zmesh_mp_pack_cstr (pk, "disks");
+    msgpack_pack_array (pk, p->disk_count);
+    for (uint32_t i = 0; i < p->disk_count; i++) {
+        msgpack_pack_map (pk, 4);
+        s_pack_kv_str (pk, "mount", p->disks [i].mount_path);
+        s_pack_kv_str (pk, "fstype", p->disks [i].fstype);
+        s_pack_kv_uint (pk, "total_bytes", p->disks [i].total_bytes);
+        s_pack_kv_uint (pk, "free_bytes", p->disks [i].free_bytes);
+    }
+    zmesh_mp_pack_cstr (pk, "nets");
+    msgpack_pack_array (pk, p->net_count);
+    for (uint32_t i = 0; i < p->net_count; i++) {
+        msgpack_pack_map (pk, 4);
+        s_pack_kv_str (pk, "name", p->nets [i].name);
+        s_pack_kv_str (pk, "operstate", p->nets [i].operstate);
+        s_pack_kv_uint (pk, "speed_mbps", p->nets [i].speed_mbps);
+        s_pack_kv_uint (pk, "mtu_bytes", p->nets [i].mtu_bytes);
+    }
+    zmesh_mp_pack_cstr (pk, "gpus");
+    msgpack_pack_array (pk, p->gpu_count);
+    for (uint32_t i = 0; i < p->gpu_count; i++) {
+        msgpack_pack_map (pk, 4);
+        s_pack_kv_str (pk, "vendor", p->gpus [i].vendor);
+        s_pack_kv_str (pk, "model", p->gpus [i].model);
+        s_pack_kv_str (pk, "bus", p->gpus [i].bus);
+        s_pack_kv_uint (pk, "vram_bytes", p->gpus [i].vram_bytes);
+    }
+    zmesh_mp_pack_cstr (pk, "bench");
+    if (p->bench.valid) {
+        msgpack_pack_map (pk, 3);
+        s_pack_kv_uint (pk, "hash_bytes_per_s", p->bench.hash_bytes_per_s);
+        s_pack_kv_uint (pk, "int_ops_per_s", p->bench.int_ops_per_s);
+        s_pack_kv_uint (pk, "mem_copy_bytes_per_s", p->bench.mem_copy_bytes_per_s);
+    }
+    else
+        msgpack_pack_nil (pk);
+    s_pack_kv_uint (pk, "age_ms", age_ms);
+}
+
+//  This node's resources, if the health actor has measured them: true and *profile filled.
+static bool
+s_resources (self_t *self, zmesh_profile_t *profile, uint64_t *age_ms)
+{
+    uint64_t at_ms;
+    if (!zmesh_ctx_profile (self->ctx, profile, &at_ms))
+        return false;
+    uint64_t now = (uint64_t) zclock_mono ();
+    *age_ms = now > at_ms ? now - at_ms : 0;
+    return true;
+}
+
 static int
 s_cmd_status (self_t *self, char args [][S_ARG_MAX], s_reply_t *reply)
 {
@@ -203,8 +280,11 @@ s_cmd_status (self_t *self, char args [][S_ARG_MAX], s_reply_t *reply)
     char contact [ZMESH_CONTACT_MAX];
     s_contact (self, contact);
 
+    zmesh_profile_t profile;
+    uint64_t age_ms = 0;
+    bool measured = s_resources (self, &profile, &age_ms);
     msgpack_packer *pk = &reply->pk;
-    msgpack_pack_map (pk, 13);
+    msgpack_pack_map (pk, measured ? 14 : 13);
     s_pack_kv_str (pk, "id", ctx->identity.id_hex);
     s_pack_kv_str (pk, "name", ctx->config.name);
     s_pack_kv_str (pk, "version", ZMESH_VERSION);
@@ -225,6 +305,10 @@ s_cmd_status (self_t *self, char args [][S_ARG_MAX], s_reply_t *reply)
         s_pack_kv_uint (pk, "restarts", actors [i].restarts);
     }
     s_pack_kv_uint (pk, "members_alive", s_count_state (members, member_count, "alive"));
+    if (measured) {
+        zmesh_mp_pack_cstr (pk, "resources");
+        s_pack_resources (pk, &profile, age_ms);
+    }
     free (members);
     return 0;
 }
@@ -236,11 +320,16 @@ s_cmd_members (self_t *self, char args [][S_ARG_MAX], s_reply_t *reply)
     zmesh_member_t *members = s_members (self, &count);
     if (!members)
         return s_fail (reply, "out of memory");
+    //  Resources travel by gossip state (next): for now, this node's own.
+    zmesh_profile_t profile;
+    uint64_t age_ms = 0;
+    bool measured = s_resources (self, &profile, &age_ms);
     msgpack_packer *pk = &reply->pk;
     msgpack_pack_array (pk, count);
     for (size_t i = 0; i < count; i++) {
         const zmesh_member_t *member = &members [i];
-        msgpack_pack_map (pk, 8);
+        bool with_resources = member->self && measured;
+        msgpack_pack_map (pk, with_resources ? 9 : 8);
         s_pack_kv_str (pk, "id", member->id);
         s_pack_kv_str (pk, "name", member->name);
         s_pack_kv_str (pk, "endpoint", member->endpoint);
@@ -253,6 +342,10 @@ s_cmd_members (self_t *self, char args [][S_ARG_MAX], s_reply_t *reply)
             msgpack_pack_false (pk);
         s_pack_kv_uint (pk, "generation", member->generation);
         s_pack_kv_uint (pk, "silent_ms", member->silent_ms);
+        if (with_resources) {
+            zmesh_mp_pack_cstr (pk, "resources");
+            s_pack_resources (pk, &profile, age_ms);
+        }
     }
     free (members);
     return 0;
@@ -444,13 +537,13 @@ s_forward_event (self_t *self, zmsg_t *event)
 static int
 s_cmd_fault (self_t *self, char args [][S_ARG_MAX], s_reply_t *reply)
 {
-    static const char *actors [] = {"gossip", "beacon", "control"};
+    static const char *actors [] = {"gossip", "health", "beacon", "control"};
     bool known = false;
     for (size_t i = 0; i < sizeof actors / sizeof *actors; i++)
         known |= strcmp (args [0], actors [i]) == 0;
     char shown [64];
     if (!known)
-        return s_fail (reply, "no actor '%s' to fault (gossip, beacon or control)",
+        return s_fail (reply, "no actor '%s' to fault (gossip, health, beacon or control)",
                        s_printable (shown, sizeof shown, args [0]));
     if (!zmesh_config_has_actor (&self->ctx->config, args [0]))
         return s_fail (reply, "actor %s does not run on this node (node/actors)", args [0]);

@@ -80,3 +80,26 @@ zmesh_ctx_actors (zmesh_node_ctx_t *self, zmesh_actor_status_t *out, size_t max)
     pthread_mutex_unlock (&self->mutex);
     return count;
 }
+
+void
+zmesh_ctx_set_profile (zmesh_node_ctx_t *self, const zmesh_profile_t *profile, uint64_t at_ms)
+{
+    pthread_mutex_lock (&self->mutex);
+    self->profile = *profile;
+    self->profile_valid = true;
+    self->profile_at_ms = at_ms;
+    pthread_mutex_unlock (&self->mutex);
+}
+
+bool
+zmesh_ctx_profile (zmesh_node_ctx_t *self, zmesh_profile_t *out, uint64_t *at_ms)
+{
+    pthread_mutex_lock (&self->mutex);
+    bool valid = self->profile_valid;
+    if (valid) {
+        *out = self->profile;
+        *at_ms = self->profile_at_ms;
+    }
+    pthread_mutex_unlock (&self->mutex);
+    return valid;
+}

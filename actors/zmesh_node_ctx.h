@@ -14,6 +14,7 @@
 #include "zmesh_config.h"
 #include "zmesh_identity.h"
 #include "zmesh_metrics.h"
+#include "zmesh_profile.h"
 #include "zmesh_trust.h"
 #include <pthread.h>
 
@@ -40,6 +41,9 @@ typedef struct {
     size_t member_count;
     zmesh_actor_status_t actors [ZMESH_ACTORS_MAX];
     size_t actor_count;
+    zmesh_profile_t profile;  //  this node's profile, published by the health actor
+    bool profile_valid;       //  false until the first one
+    uint64_t profile_at_ms;   //  zclock_mono time of that read
 } zmesh_node_ctx_t;
 
 void zmesh_ctx_set_endpoint (zmesh_node_ctx_t *self, const char *endpoint);
@@ -56,5 +60,8 @@ void zmesh_ctx_set_actor (zmesh_node_ctx_t *self,
                           uint32_t restarts);
 //  Copy up to max rows; returns how many.
 size_t zmesh_ctx_actors (zmesh_node_ctx_t *self, zmesh_actor_status_t *out, size_t max);
+//  Publish / copy out this node's profile (the copy: false if there is none yet).
+void zmesh_ctx_set_profile (zmesh_node_ctx_t *self, const zmesh_profile_t *profile, uint64_t at_ms);
+bool zmesh_ctx_profile (zmesh_node_ctx_t *self, zmesh_profile_t *out, uint64_t *at_ms);
 
 #endif

@@ -24,6 +24,7 @@ typedef struct {
 //  In dependency order.
 static const s_kind_t s_kinds [] = {
     {"gossip", zmesh_gossip_actor, ZMESH_M_RESTARTS_GOSSIP},
+    {"health", zmesh_health_actor, ZMESH_M_RESTARTS_HEALTH},
     {"beacon", zmesh_beacon_actor, ZMESH_M_RESTARTS_BEACON},
     {"control", zmesh_control_actor, ZMESH_M_RESTARTS_CONTROL},
 };

@@ -53,6 +53,7 @@
     X (PEERS_UNTRUSTED, "zmesh_peers_not_connected_total", "reason=\"untrusted\"",                \
        "Peers learned but not connected")                                                         \
     X (RESTARTS_GOSSIP, "zmesh_actor_restarts_total", "actor=\"gossip\"", "Actor restarts")       \
+    X (RESTARTS_HEALTH, "zmesh_actor_restarts_total", "actor=\"health\"", "Actor restarts")       \
     X (RESTARTS_BEACON, "zmesh_actor_restarts_total", "actor=\"beacon\"", "Actor restarts")       \
     X (RESTARTS_CONTROL, "zmesh_actor_restarts_total", "actor=\"control\"", "Actor restarts")     \
     X (CONTROL_REQUESTS, "zmesh_control_requests_total", "", "zmeshctl requests served")          \

@@ -199,13 +199,13 @@ s_print_fields (const msgpack_object *map)
     for (uint32_t i = 0; i < map->via.map.size; i++) {
         const msgpack_object_kv *kv = &map->via.map.ptr [i];
         if (kv->key.type == MSGPACK_OBJECT_STR && kv->val.type != MSGPACK_OBJECT_ARRAY
-            && kv->key.via.str.size > width)
+            && kv->val.type != MSGPACK_OBJECT_MAP && kv->key.via.str.size > width)
             width = kv->key.via.str.size;
     }
     for (uint32_t i = 0; i < map->via.map.size; i++) {
         const msgpack_object_kv *kv = &map->via.map.ptr [i];
-        if (kv->val.type == MSGPACK_OBJECT_ARRAY)
-            continue;  //  shown as tables by the caller
+        if (kv->val.type == MSGPACK_OBJECT_ARRAY || kv->val.type == MSGPACK_OBJECT_MAP)
+            continue;  //  shown as tables or sections by the caller
         char key [64], value [S_CELL_MAX * 2];
         s_text (key, sizeof key, &kv->key);
         s_text (value, sizeof value, &kv->val);
@@ -247,6 +247,70 @@ s_print_table (const char *const *headers, size_t columns, char (*cells) [S_CELL
         }
 }
 
+static double
+s_get_double (const msgpack_object *map, const char *key)
+{
+    const msgpack_object *value = s_get (map, key);
+    if (!value)
+        return 0;
+    if (value->type == MSGPACK_OBJECT_FLOAT64 || value->type == MSGPACK_OBJECT_FLOAT32)
+        return value->via.f64;
+    if (value->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
+        return (double) value->via.u64;
+    return 0;
+}
+
+//  "12.3 GB" from bytes (powers of 1000, as disks and links are sold).
+static void
+s_bytes (char *dest, size_t size, double bytes)
+{
+    static const char *units [] = {"B", "kB", "MB", "GB", "TB", "PB"};
+    size_t unit = 0;
+    while (bytes >= 1000 && unit + 1 < sizeof units / sizeof *units) {
+        bytes /= 1000;
+        unit++;
+    }
+    snprintf (dest, size, unit ? "%.1f %s" : "%.0f %s", bytes, units [unit]);
+}
+
+//  The health actor's figures, for a person.
+static void
+s_print_resources (const msgpack_object *res)
+{
+    char model [S_CELL_MAX], a [32], b [32];
+    s_get_text (model, sizeof model, res, "cpu_model");
+    const msgpack_object *util = s_get (res, "cpu_util_percent");
+    printf ("\nRESOURCES\n  cpu:     %" PRIu64 " cores%s%s%s, load %.2f %.2f %.2f",
+            s_get_uint (res, "cpu_cores"), model [0] ? " (" : "", model, model [0] ? ")" : "",
+            s_get_double (res, "load_avg1"), s_get_double (res, "load_avg5"),
+            s_get_double (res, "load_avg15"));
+    if (util && util->type != MSGPACK_OBJECT_NIL)
+        printf (", %.1f%% busy", s_get_double (res, "cpu_util_percent"));
+    s_bytes (a, sizeof a, s_get_double (res, "mem_available_bytes"));
+    s_bytes (b, sizeof b, s_get_double (res, "mem_total_bytes"));
+    printf ("\n  memory:  %s available of %s\n", a, b);
+    const msgpack_object *disks = s_get (res, "disks");
+    for (uint32_t i = 0; disks && disks->type == MSGPACK_OBJECT_ARRAY && i < disks->via.array.size;
+         i++) {
+        const msgpack_object *disk = &disks->via.array.ptr [i];
+        char mount [S_CELL_MAX], fstype [32];
+        s_get_text (mount, sizeof mount, disk, "mount");
+        s_get_text (fstype, sizeof fstype, disk, "fstype");
+        s_bytes (a, sizeof a, s_get_double (disk, "free_bytes"));
+        s_bytes (b, sizeof b, s_get_double (disk, "total_bytes"));
+        printf ("  disk:    %s (%s) %s free of %s\n", mount, fstype, a, b);
+    }
+    const msgpack_object *gpus = s_get (res, "gpus");
+    size_t gpu_count = gpus && gpus->type == MSGPACK_OBJECT_ARRAY ? gpus->via.array.size : 0;
+    printf ("  gpus:    %zu\n", gpu_count);
+    const msgpack_object *bench = s_get (res, "bench");
+    if (bench && bench->type == MSGPACK_OBJECT_MAP) {
+        s_bytes (a, sizeof a, s_get_double (bench, "hash_bytes_per_s"));
+        s_bytes (b, sizeof b, s_get_double (bench, "mem_copy_bytes_per_s"));
+        printf ("  bench:   BLAKE2b %s/s, memcpy %s/s (one core)\n", a, b);
+    }
+}
+
 static int
 s_print_status (const msgpack_object *payload)
 {
@@ -270,6 +334,9 @@ s_print_status (const msgpack_object *payload)
     printf ("\n");
     s_print_table (headers, 3, cells, rows);
     free (cells);
+    const msgpack_object *resources = s_get (payload, "resources");
+    if (resources && resources->type == MSGPACK_OBJECT_MAP)
+        s_print_resources (resources);
     return S_EXIT_OK;
 }
 

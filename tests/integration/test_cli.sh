@@ -62,7 +62,11 @@ echo "$status" | jq -e '.actors | map(select(.name == "gossip" and .state == "ru
 members=$(zm_ctl cfgnode members --json)
 echo "$members" | jq -e 'length == 1 and .[0].self == true and .[0].state == "alive" and (.[0] | has("id") and has("name") and has("endpoint"))' >/dev/null \
     || zm_fail "members --json: $members"
-zm_ok "identity 0600; status, keys, members --json have the documented fields"
+zm_wait 5 bash -c "'$ZMESHCTL' --data '$ZM_TMP/cfgnode' status --json | jq -e '.resources.cpu_cores >= 1 and .resources.mem_total_bytes > 0' >/dev/null" \
+    || zm_fail "status --json lacks the health actor's resources"
+zm_ctl cfgnode members --json | jq -e '.[0].resources.cpu_cores >= 1' >/dev/null \
+    || zm_fail "members --json: the self row lacks resources"
+zm_ok "identity 0600; status, keys, members --json have the documented fields (and resources)"
 
 # The same identity after a restart.
 kill -TERM "$(zm_pid cfgnode)"
