@@ -320,7 +320,7 @@ s_cmd_members (self_t *self, char args [][S_ARG_MAX], s_reply_t *reply)
     zmesh_member_t *members = s_members (self, &count);
     if (!members)
         return s_fail (reply, "out of memory");
-    //  Resources travel by gossip state (next): for now, this node's own.
+    //  Resources: this node's from the health actor, the others' from the gossip state.
     zmesh_profile_t profile;
     uint64_t age_ms = 0;
     bool measured = s_resources (self, &profile, &age_ms);
@@ -328,8 +328,12 @@ s_cmd_members (self_t *self, char args [][S_ARG_MAX], s_reply_t *reply)
     msgpack_pack_array (pk, count);
     for (size_t i = 0; i < count; i++) {
         const zmesh_member_t *member = &members [i];
-        bool with_resources = member->self && measured;
-        msgpack_pack_map (pk, with_resources ? 9 : 8);
+        zmesh_profile_t *shown = NULL, theirs;
+        if (member->self && measured)
+            shown = &profile;
+        else if (!member->self && zmesh_ctx_member_profile (self->ctx, member->id, &theirs))
+            shown = &theirs;
+        msgpack_pack_map (pk, shown ? 9 : 8);
         s_pack_kv_str (pk, "id", member->id);
         s_pack_kv_str (pk, "name", member->name);
         s_pack_kv_str (pk, "endpoint", member->endpoint);
@@ -342,9 +346,9 @@ s_cmd_members (self_t *self, char args [][S_ARG_MAX], s_reply_t *reply)
             msgpack_pack_false (pk);
         s_pack_kv_uint (pk, "generation", member->generation);
         s_pack_kv_uint (pk, "silent_ms", member->silent_ms);
-        if (with_resources) {
+        if (shown) {
             zmesh_mp_pack_cstr (pk, "resources");
-            s_pack_resources (pk, &profile, age_ms);
+            s_pack_resources (pk, shown, shown == &profile ? age_ms : 0);
         }
     }
     free (members);

@@ -12,6 +12,7 @@
     view; the shell shape stays: the core decides, this file moves bytes.
 */
 #include "zmesh_actors.h"
+#include "zmesh_gossip_state.h"
 #include "zmesh_link.h"
 #include "zmesh_liveness.h"
 #include "zmesh_node_ctx.h"
@@ -56,6 +57,7 @@ typedef struct {
     zpoller_t *poller;
     zhashx_t *peers;            //  id hex -> s_peer_t *
     zmesh_liveness_t liveness;  //  the pure core
+    zmesh_gstate_t *state;      //  node state by anti-entropy
     zmesh_link_config_t link;
     char endpoint [ZMESH_ENDPOINT_MAX];  //  advertised
     uint64_t ping_seq;                   //  last PING sequence number used
@@ -233,8 +235,10 @@ s_apply (self_t *self, const zmesh_liveness_update_t *update)
         s_peer_t *peer = (s_peer_t *) zhashx_lookup (self->peers, id_hex);
         if (!peer)
             continue;
-        if (change->to == ZMESH_PEER_NONE)
+        if (change->to == ZMESH_PEER_NONE) {
+            zmesh_gstate_forget (self->state, (uint64_t) zclock_mono (), &change->id);
             zhashx_delete (self->peers, id_hex);
+        }
         else if (change->to == ZMESH_PEER_DEAD || change->to == ZMESH_PEER_LEFT) {
             //  If it comes back at the same address, it must learn us again.
             s_unack (peer);
@@ -289,6 +293,34 @@ s_send_peers (self_t *self, s_peer_t *to)
         s_send (self, to);
 }
 
+//  The state core's messages go to linked peers only; to others they are dropped (the core
+//  retries with another peer at its next exchange).
+static void
+s_state_send (void *arg, const zmesh_id_t *to, const uint8_t *body, size_t size)
+{
+    self_t *self = (self_t *) arg;
+    char id_hex [ZMESH_ID_HEX_SIZE];
+    zmesh_id_to_hex (to, id_hex);
+    s_peer_t *peer = (s_peer_t *) zhashx_lookup (self->peers, id_hex);
+    if (!peer || !peer->client || !peer->hello_acked)
+        return;
+    s_prepare (self, ZMESH_MSG_STATE);
+    self->out.body.state.data = body;
+    self->out.body.state.size = size;
+    s_send (self, peer);
+}
+
+//  This node's profile into its state map (the health actor measured it).
+static void
+s_state_publish_profile (self_t *self, const uint8_t *data, size_t size)
+{
+    int rc = zmesh_gstate_set (self->state, (uint64_t) zclock_mono (), ZMESH_STATE_PROFILE_KEY,
+                               data, (uint32_t) size);
+    if (rc)
+        zsys_warning ("gossip: cannot publish the profile (%zu bytes): %s", size,
+                      zmesh_strerror (rc));
+}
+
 static void
 s_on_hello (self_t *self, const uint8_t curve_public [ZMESH_KEY_SIZE])
 {
@@ -341,6 +373,10 @@ s_on_message (self_t *self, const uint8_t curve_public [ZMESH_KEY_SIZE])
         return;
     }
     switch (msg->type) {
+        case ZMESH_MSG_STATE:
+            zmesh_gstate_received (self->state, (uint64_t) zclock_mono (), &msg->sender,
+                                   msg->body.state.data, msg->body.state.size);
+            break;
         case ZMESH_MSG_PING:
         case ZMESH_MSG_PONG:
             if (msg->body.ping.generation > peer->generation) {
@@ -486,6 +522,17 @@ s_publish_members (self_t *self)
     }
     zmesh_ctx_publish_members (self->ctx, members, count);
     free (members);
+    //  The state core exchanges with linked, live peers.
+    zmesh_id_t *linked = (zmesh_id_t *) calloc (capacity, sizeof *linked);
+    ZMESH_ASSERT (linked);
+    uint32_t linked_count = 0;
+    for (s_peer_t *peer = zhashx_first (self->peers); peer; peer = zhashx_next (self->peers)) {
+        const zmesh_liveness_peer_t *live = zmesh_liveness_find (&self->liveness, &peer->pub.id);
+        if (peer->hello_acked && live && live->state == ZMESH_PEER_ALIVE)
+            linked [linked_count++] = peer->pub.id;
+    }
+    zmesh_gstate_peers (self->state, now, linked, linked_count);
+    free (linked);
     self->members_dirty = false;
 }
 
@@ -512,6 +559,14 @@ s_handle_pipe (self_t *self)
         zframe_destroy (&key);
         zstr_free (&endpoint);
     }
+    else if (streq (command, "STATE_SET")) {
+        char *key = zmsg_popstr (msg);
+        zframe_t *value = zmsg_pop (msg);
+        if (key && value && streq (key, ZMESH_STATE_PROFILE_KEY))
+            s_state_publish_profile (self, zframe_data (value), zframe_size (value));
+        zstr_free (&key);
+        zframe_destroy (&value);
+    }
     else if (streq (command, "TRUST"))
         s_retry_untrusted (self);
     else if (streq (command, "LEAVE")) {
@@ -535,6 +590,8 @@ s_timers (self_t *self)
         s_retry_untrusted (self);
         self->next_heartbeat_ms = now + self->config->heartbeat_ms;
     }
+    if ((uint64_t) now >= zmesh_gstate_deadline (self->state))
+        zmesh_gstate_tick (self->state, (uint64_t) now);
     if ((uint64_t) now >= zmesh_liveness_deadline_ms (&self->liveness))
         s_liveness_event (self, ZMESH_LIVENESS_TICK, NULL, 0);
     if (now >= self->next_peers_ms) {
@@ -562,6 +619,8 @@ s_timeout (self_t *self)
     if (self->next_hello_ms < next)
         next = self->next_hello_ms;
     uint64_t deadline = zmesh_liveness_deadline_ms (&self->liveness);
+    if (zmesh_gstate_deadline (self->state) < deadline)
+        deadline = zmesh_gstate_deadline (self->state);
     if (deadline < (uint64_t) next)
         next = (int64_t) deadline;
     return next <= now ? 0 : (int) (next - now);
@@ -614,6 +673,7 @@ s_self_destroy (self_t **self_p)
     zpoller_destroy (&self->poller);
     zhashx_destroy (&self->peers);
     zmesh_link_monitor_destroy (&self->monitor);
+    zmesh_gstate_destroy (&self->state);
     zsock_destroy (&self->server);
     zmesh_zap_unregister (self->ctx->identity.id_hex);
     zmesh_liveness_fini (&self->liveness);
@@ -643,6 +703,19 @@ s_self_new (zsock_t *pipe, zmesh_node_ctx_t *ctx, char *err, size_t err_size)
         s_self_destroy (&self);
         return NULL;
     }
+    self->state = zmesh_gstate_new (ctx, s_state_send, self, err, err_size);
+    if (!self->state) {
+        s_self_destroy (&self);
+        return NULL;
+    }
+    //  A restarted gossip starts an empty state: put back what the health actor measured.
+    zmesh_profile_t profile;
+    uint64_t at_ms;
+    uint8_t encoded [ZMESH_PROFILE_ENCODED_MAX];
+    size_t encoded_size;
+    if (zmesh_ctx_profile (ctx, &profile, &at_ms)
+        && zmesh_profile_encode (&profile, encoded, sizeof encoded, &encoded_size) == ZMESH_OK)
+        s_state_publish_profile (self, encoded, encoded_size);
     if (zmesh_zap_register (ctx->identity.id_hex, ctx->trust, &ctx->metrics)) {
         snprintf (err, err_size, "gossip: cannot start the ZAP handler");
         s_self_destroy (&self);

@@ -32,6 +32,12 @@ s_refresh (self_t *self, bool first)
     if (changed) {
         self->published = self->profile;
         zmesh_ctx_set_profile (self->ctx, &self->profile, (uint64_t) zclock_mono ());
+        //  And into the gossip state, for the other nodes.
+        uint8_t encoded [ZMESH_PROFILE_ENCODED_MAX];
+        size_t size;
+        if (zmesh_profile_encode (&self->profile, encoded, sizeof encoded, &size) == ZMESH_OK)
+            zsock_send (self->pipe, "ssssb", "ROUTE", "gossip", "STATE_SET", "profile", encoded,
+                        size);
     }
 }
 
@@ -47,11 +53,12 @@ zmesh_health_actor (zsock_t *pipe, void *args)
     zpoller_set_nonstop (self->poller, true);
     zmesh_profile_thresholds_default (&self->thresholds);
     const zmesh_config_t *config = &self->ctx->config;
+    //  READY first: what follows sends ROUTE messages, which must not come before it.
+    zmesh_actor_ready (pipe);
     if (config->health_bench_budget_ms > 0
         && zmesh_profile_bench (&self->profile.bench, (uint32_t) config->health_bench_budget_ms))
         zsys_warning ("health: baseline benchmark failed (out of memory)");
     s_refresh (self, true);
-    zmesh_actor_ready (pipe);
     int64_t next = zclock_mono () + config->health_interval_ms;
     while (!self->terminated) {
         int64_t wait = next - zclock_mono ();

@@ -52,7 +52,7 @@ zmesh_node_new (const zmesh_config_t *config, char *err, size_t err_size)
     zmesh_node_ctx_t *ctx = &self->ctx;
     ctx->config = *config;
     self->lock_fd = -1;
-    pthread_mutex_init (&ctx->mutex, NULL);
+    zmesh_ctx_init (ctx);
     bool created;
     if (zmesh_identity_load (&ctx->identity, config->data, &created, err, err_size)
         || s_lock_data (self, err, err_size)) {
@@ -146,8 +146,7 @@ zmesh_node_destroy (zmesh_node_t **self_p)
     zmesh_node_stop (self);
     zmesh_trust_destroy (&self->ctx.trust);
     zmesh_identity_wipe (&self->ctx.identity);
-    free (self->ctx.members);
-    pthread_mutex_destroy (&self->ctx.mutex);
+    zmesh_ctx_fini (&self->ctx);
     if (self->lock_fd >= 0)
         close (self->lock_fd);  //  releases the flock
     free (self);

@@ -103,3 +103,57 @@ zmesh_ctx_profile (zmesh_node_ctx_t *self, zmesh_profile_t *out, uint64_t *at_ms
     pthread_mutex_unlock (&self->mutex);
     return valid;
 }
+
+static void
+s_chunk_destroy (void **item)
+{
+    zchunk_destroy ((zchunk_t **) item);
+}
+
+void
+zmesh_ctx_init (zmesh_node_ctx_t *self)
+{
+    pthread_mutex_init (&self->mutex, NULL);
+    self->member_profiles = zhashx_new ();
+    ZMESH_ASSERT (self->member_profiles);
+    zhashx_set_destructor (self->member_profiles, s_chunk_destroy);
+}
+
+void
+zmesh_ctx_fini (zmesh_node_ctx_t *self)
+{
+    zhashx_destroy (&self->member_profiles);
+    free (self->members);
+    self->members = NULL;
+    pthread_mutex_destroy (&self->mutex);
+}
+
+void
+zmesh_ctx_set_member_profile (zmesh_node_ctx_t *self,
+                              const char *id_hex,
+                              const uint8_t *data,
+                              size_t size)
+{
+    zchunk_t *chunk = data ? zchunk_new (data, size) : NULL;
+    pthread_mutex_lock (&self->mutex);
+    if (chunk)
+        zhashx_update (self->member_profiles, id_hex, chunk);
+    else
+        zhashx_delete (self->member_profiles, id_hex);
+    pthread_mutex_unlock (&self->mutex);
+}
+
+bool
+zmesh_ctx_member_profile (zmesh_node_ctx_t *self, const char *id_hex, zmesh_profile_t *out)
+{
+    uint8_t buffer [ZMESH_PROFILE_ENCODED_MAX];
+    size_t size = 0;
+    pthread_mutex_lock (&self->mutex);
+    zchunk_t *chunk = (zchunk_t *) zhashx_lookup (self->member_profiles, id_hex);
+    if (chunk && zchunk_size (chunk) <= sizeof buffer) {
+        size = zchunk_size (chunk);
+        memcpy (buffer, zchunk_data (chunk), size);
+    }
+    pthread_mutex_unlock (&self->mutex);
+    return size && zmesh_profile_decode (out, buffer, size) == ZMESH_OK;
+}

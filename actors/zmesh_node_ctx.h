@@ -16,6 +16,7 @@
 #include "zmesh_metrics.h"
 #include "zmesh_profile.h"
 #include "zmesh_trust.h"
+#include <czmq.h>
 #include <pthread.h>
 
 #define ZMESH_ACTORS_MAX 8  //  actor kinds a node can run
@@ -41,9 +42,11 @@ typedef struct {
     size_t member_count;
     zmesh_actor_status_t actors [ZMESH_ACTORS_MAX];
     size_t actor_count;
-    zmesh_profile_t profile;  //  this node's profile, published by the health actor
-    bool profile_valid;       //  false until the first one
-    uint64_t profile_at_ms;   //  zclock_mono time of that read
+    zhashx_t *member_profiles;  //  id hex -> zchunk_t: each member's encoded profile, as the
+                                //  gossip state holds it (the "profile" key)
+    zmesh_profile_t profile;    //  this node's profile, published by the health actor
+    bool profile_valid;         //  false until the first one
+    uint64_t profile_at_ms;     //  zclock_mono time of that read
 } zmesh_node_ctx_t;
 
 void zmesh_ctx_set_endpoint (zmesh_node_ctx_t *self, const char *endpoint);
@@ -63,5 +66,15 @@ size_t zmesh_ctx_actors (zmesh_node_ctx_t *self, zmesh_actor_status_t *out, size
 //  Publish / copy out this node's profile (the copy: false if there is none yet).
 void zmesh_ctx_set_profile (zmesh_node_ctx_t *self, const zmesh_profile_t *profile, uint64_t at_ms);
 bool zmesh_ctx_profile (zmesh_node_ctx_t *self, zmesh_profile_t *out, uint64_t *at_ms);
+//  A member's encoded profile (from the gossip state): set (data NULL: remove), or decode a
+//  copy into out (false if there is none or it does not decode).
+void zmesh_ctx_set_member_profile (zmesh_node_ctx_t *self,
+                                   const char *id_hex,
+                                   const uint8_t *data,
+                                   size_t size);
+bool zmesh_ctx_member_profile (zmesh_node_ctx_t *self, const char *id_hex, zmesh_profile_t *out);
+//  Create / free what the context allocates (lock, member profiles table, snapshot).
+void zmesh_ctx_init (zmesh_node_ctx_t *self);
+void zmesh_ctx_fini (zmesh_node_ctx_t *self);
 
 #endif

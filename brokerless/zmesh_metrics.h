@@ -58,6 +58,9 @@
     X (RESTARTS_CONTROL, "zmesh_actor_restarts_total", "actor=\"control\"", "Actor restarts")     \
     X (CONTROL_REQUESTS, "zmesh_control_requests_total", "", "zmeshctl requests served")          \
     X (CONTROL_ERRORS, "zmesh_control_errors_total", "", "zmeshctl requests refused")             \
+    X (STATE_CHANGES, "zmesh_state_changes_total", "",                                            \
+       "Node-state writes applied, local and remote")                                             \
+    X (STATE_DROPPED, "zmesh_state_dropped_total", "", "Node-state inputs dropped (see docs)")    \
     X (EVENTS_DROPPED, "zmesh_events_dropped_total", "",                                          \
        "Membership events an API reader did not take")
 

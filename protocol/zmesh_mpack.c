@@ -309,3 +309,9 @@ zmesh_mp_pack_cstr (msgpack_packer *pk, const char *str)
     msgpack_pack_str (pk, len);
     msgpack_pack_str_body (pk, str, len);
 }
+
+int
+zmesh_mp_write_raw (zmesh_mp_writer_t *self, const void *data, size_t size)
+{
+    return s_write (self, (const char *) data, size) == 0 ? ZMESH_OK : ZMESH_ETOOBIG;
+}

@@ -56,6 +56,9 @@ typedef struct {
 void zmesh_mp_writer_init (zmesh_mp_writer_t *self, void *data, size_t capacity);
 //  Pack a NUL-terminated string as a msgpack str (any msgpack-c packer).
 void zmesh_mp_pack_cstr (msgpack_packer *pk, const char *str);
+//  Append bytes that are already msgpack. ZMESH_ETOOBIG (and the overflow remembered) if they
+//  do not fit.
+int zmesh_mp_write_raw (zmesh_mp_writer_t *self, const void *data, size_t size);
 //  ZMESH_OK, or ZMESH_ETOOBIG if anything did not fit.
 int zmesh_mp_writer_status (const zmesh_mp_writer_t *self);
 

@@ -29,6 +29,8 @@ zmesh_msg_type_name (int type)
             return "PEERS";
         case ZMESH_MSG_LEAVE:
             return "LEAVE";
+        case ZMESH_MSG_STATE:
+            return "STATE";
         default:
             return "UNKNOWN";
     }
@@ -78,6 +80,13 @@ s_encode_body (const zmesh_msg_t *msg, msgpack_packer *pk)
         case ZMESH_MSG_LEAVE:
             msgpack_pack_array (pk, 0);
             return ZMESH_OK;
+        case ZMESH_MSG_STATE:
+            //  Already msgpack (an array): copied as it is.
+            if (!msg->body.state.data || msg->body.state.size == 0
+                || (msg->body.state.data [0] & 0xf0) != 0x90)
+                return ZMESH_EINVAL;
+            return zmesh_mp_write_raw ((zmesh_mp_writer_t *) pk->data, msg->body.state.data,
+                                       msg->body.state.size);
         default:
             return ZMESH_EINVAL;
     }
@@ -185,6 +194,7 @@ zmesh_msg_decode (zmesh_msg_t *msg, const uint8_t *data, size_t size)
     if (type < 1 || type > ZMESH_MSG_TYPE_MAX)
         return ZMESH_ETYPE;
     uint32_t body_count;
+    size_t body_start = r.pos;
     if (zmesh_mp_read_array (&r, &body_count))
         return ZMESH_EPROTO;
     int rc;
@@ -198,6 +208,11 @@ zmesh_msg_decode (zmesh_msg_t *msg, const uint8_t *data, size_t size)
             break;
         case ZMESH_MSG_PEERS:
             rc = s_decode_peers (&msg->body.peers, &r, body_count);
+            break;
+        case ZMESH_MSG_STATE:
+            rc = s_skip_extra (&r, body_count, 0);
+            msg->body.state.data = data + body_start;
+            msg->body.state.size = r.pos - body_start;
             break;
         default:  //  LEAVE
             rc = s_skip_extra (&r, body_count, 0);

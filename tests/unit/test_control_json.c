@@ -255,7 +255,7 @@ s_ctx_new (const char *dir)
     zmesh_config_destroy (&config);
     snprintf (ctx->config.data, sizeof ctx->config.data, "%s", dir);
     snprintf (ctx->config.name, sizeof ctx->config.name, "unit");
-    pthread_mutex_init (&ctx->mutex, NULL);
+    zmesh_ctx_init (ctx);
     assert_int_equal (zmesh_identity_generate (&ctx->identity), ZMESH_OK);
     char trusted [160];
     snprintf (trusted, sizeof trusted, "%s/trusted", dir);
@@ -272,8 +272,7 @@ s_ctx_destroy (zmesh_node_ctx_t **ctx_p)
 {
     zmesh_node_ctx_t *ctx = *ctx_p;
     zmesh_trust_destroy (&ctx->trust);
-    free (ctx->members);
-    pthread_mutex_destroy (&ctx->mutex);
+    zmesh_ctx_fini (ctx);
     free (ctx);
     *ctx_p = NULL;
 }

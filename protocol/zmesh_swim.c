@@ -1,0 +1,530 @@
+/*  zmesh_swim.c: SWIM + Lifeguard membership over a HyParView partial view (see zmesh_swim.h).
+
+    This file holds the table (members, ordering of records, transitions, tombstones) and
+    dissemination (piggyback queue, eager push, message budget); zmesh_swim_proto.c holds the
+    message handlers, probing and the views. zmesh_swim_internal.h is what they share.
+*/
+#include "zmesh_swim_internal.h"
+#include <string.h>
+
+//  ---------------------------------------------------------------------------------------------
+//  PRNG (splitmix64), seeded through the API
+
+uint64_t
+zmesh_swim__rand (zmesh_swim_t *self)
+{
+    uint64_t z = (self->rng += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+uint32_t
+zmesh_swim__below (zmesh_swim_t *self, uint32_t bound)
+{
+    ZMESH_ASSERT (bound > 0);
+    return (uint32_t) (zmesh_swim__rand (self) % bound);
+}
+
+//  ---------------------------------------------------------------------------------------------
+//  The id -> slot index: open addressing, linear probing, backward-shift deletion.
+
+static uint32_t
+s_hash_of (const zmesh_id_t *id)
+{
+    uint32_t h;
+    memcpy (&h, id->bytes, sizeof h);
+    return h * 2654435761u;
+}
+
+zmesh_swim_member_t *
+zmesh_swim__find (const zmesh_swim_t *self, const zmesh_id_t *id)
+{
+    for (uint32_t i = s_hash_of (id) & self->hash_mask;; i = (i + 1) & self->hash_mask) {
+        uint32_t slot = self->hash [i];
+        if (slot == SWIM_NO_SLOT)
+            return NULL;
+        if (zmesh_id_equal (&self->members [slot].rec.id, id))
+            return &self->members [slot];
+    }
+}
+
+static void
+s_hash_insert (zmesh_swim_t *self, uint32_t slot)
+{
+    uint32_t i = s_hash_of (&self->members [slot].rec.id) & self->hash_mask;
+    while (self->hash [i] != SWIM_NO_SLOT)
+        i = (i + 1) & self->hash_mask;
+    self->hash [i] = slot;
+}
+
+static void
+s_hash_remove (zmesh_swim_t *self, const zmesh_id_t *id)
+{
+    uint32_t i = s_hash_of (id) & self->hash_mask;
+    while (!zmesh_id_equal (&self->members [self->hash [i]].rec.id, id))
+        i = (i + 1) & self->hash_mask;
+    //  Shift back every later entry of the cluster that may now sit before its home.
+    uint32_t hole = i;
+    for (uint32_t j = (i + 1) & self->hash_mask; self->hash [j] != SWIM_NO_SLOT;
+         j = (j + 1) & self->hash_mask) {
+        uint32_t home = s_hash_of (&self->members [self->hash [j]].rec.id) & self->hash_mask;
+        bool movable = hole <= j ? (home <= hole || home > j) : (home <= hole && home > j);
+        if (movable) {
+            self->hash [hole] = self->hash [j];
+            hole = j;
+        }
+    }
+    self->hash [hole] = SWIM_NO_SLOT;
+}
+
+//  ---------------------------------------------------------------------------------------------
+//  Members
+
+static void
+s_change (zmesh_swim_t *self, zmesh_swim_member_t *m, uint8_t from, uint8_t to)
+{
+    if (self->update->change_count == self->change_capacity) {
+        self->update->error = ZMESH_ELIMIT;
+        self->stats.limit_drops++;
+        return;
+    }
+    zmesh_swim_change_t *change = &self->update->changes [self->update->change_count++];
+    change->id = m->rec.id;
+    change->from = (zmesh_peer_state_t) from;
+    change->to = (zmesh_peer_state_t) to;
+    change->generation = m->rec.generation;
+    change->incarnation = m->rec.incarnation;
+}
+
+static void
+s_track (zmesh_swim_t *self, zmesh_swim_member_t *m, bool tracked)
+{
+    uint32_t slot = (uint32_t) (m - self->members);
+    if (tracked && m->tracked_pos == SWIM_NO_SLOT) {
+        m->tracked_pos = self->tracked_count;
+        self->tracked [self->tracked_count++] = slot;
+    }
+    else if (!tracked && m->tracked_pos != SWIM_NO_SLOT) {
+        uint32_t last = self->tracked [--self->tracked_count];
+        self->tracked [m->tracked_pos] = last;
+        self->members [last].tracked_pos = m->tracked_pos;
+        m->tracked_pos = SWIM_NO_SLOT;
+    }
+}
+
+static zmesh_swim_member_t *
+s_create (zmesh_swim_t *self, const zmesh_swim_record_t *rec)
+{
+    if (self->member_count == self->config.max_members) {
+        self->update->error = ZMESH_ELIMIT;
+        self->stats.limit_drops++;
+        return NULL;
+    }
+    uint32_t slot = self->free [self->config.max_members - ++self->member_count];
+    zmesh_swim_member_t *m = &self->members [slot];
+    memset (m, 0, sizeof *m);
+    m->rec = *rec;
+    m->tracked_pos = SWIM_NO_SLOT;
+    m->order_pos = self->member_count - 1;
+    self->order [m->order_pos] = slot;
+    s_hash_insert (self, slot);
+    return m;
+}
+
+//  This node takes slot 0 at init; it is never reaped.
+void
+zmesh_swim__init_self (zmesh_swim_t *self, const zmesh_swim_record_t *me)
+{
+    zmesh_swim_update_t scratch = {.changes = self->changes};
+    self->update = &scratch;
+    zmesh_swim_member_t *m = s_create (self, me);
+    ZMESH_ASSERT (m == &self->members [0]);
+    self->update = NULL;
+}
+
+//  Forget a member: views and queues must not hold it any more.
+static void
+s_reap (zmesh_swim_t *self, zmesh_swim_member_t *m)
+{
+    uint32_t slot = (uint32_t) (m - self->members);
+    ZMESH_ASSERT (slot != 0 && m->view == SWIM_VIEW_NONE);
+    s_change (self, m, m->rec.state, 0);
+    s_track (self, m, false);
+    zmesh_swim__unqueue (self, slot);
+    s_hash_remove (self, &m->rec.id);
+    uint32_t last = self->order [self->member_count - 1];
+    self->order [m->order_pos] = last;
+    self->members [last].order_pos = m->order_pos;
+    self->free [self->config.max_members - self->member_count--] = slot;
+    m->rec.state = 0;
+}
+
+//  Lifeguard's suspicion timeout: from max with one accuser down to min with K + 1.
+static uint64_t
+s_suspicion_timeout (const zmesh_swim_t *self, const zmesh_swim_member_t *m)
+{
+    //  1000 * log2 (n), n = 1..9: the ratio of two logarithms does not depend on the base.
+    static const uint32_t log2_milli [] = {0, 0, 1000, 1585, 2000, 2322, 2585, 2807, 3000, 3170};
+    uint32_t k = self->config.confirmations;
+    uint32_t c = m->suspecter_count > 0 ? m->suspecter_count - 1u : 0;
+    if (c > k)
+        c = k;
+    uint64_t span = self->config.suspicion_max_ms - self->config.suspicion_min_ms;
+    return self->config.suspicion_max_ms - span * log2_milli [c + 1] / log2_milli [k + 1];
+}
+
+static void
+s_add_suspecter (zmesh_swim_t *self, zmesh_swim_member_t *m, const zmesh_id_t *accuser, bool *fresh)
+{
+    for (uint32_t i = 0; i < m->suspecter_count; i++)
+        if (zmesh_id_equal (&m->suspecters [i], accuser))
+            return;
+    if (m->suspecter_count == ZMESH_SWIM_SUSPECTERS_MAX)
+        return;
+    m->suspecters [m->suspecter_count++] = *accuser;
+    m->rec.accuser = *accuser;
+    m->dead_at_ms = m->suspect_start_ms + s_suspicion_timeout (self, m);
+    //  Up to K confirmations are news worth spreading: each one shortens timers elsewhere.
+    *fresh = m->suspecter_count <= self->config.confirmations + 1;
+}
+
+//  Move m to a new state (the record already holds the new generation and incarnation).
+static void
+s_set_state (zmesh_swim_t *self, zmesh_swim_member_t *m, uint8_t to, bool restarted)
+{
+    uint8_t from = m->rec.state;
+    m->rec.state = to;
+    if (from != to || (restarted && to == ZMESH_SWIM_STATE_ALIVE)) {
+        s_change (self, m, from, to);
+        m->state_since_ms = self->now_ms;
+    }
+    s_track (self, m, to != ZMESH_SWIM_STATE_ALIVE);
+    if (to != ZMESH_SWIM_STATE_SUSPECT)
+        m->suspecter_count = 0;
+    //  A suspicion of a new incarnation is a new suspicion: its timer starts again.
+    if (to == ZMESH_SWIM_STATE_SUSPECT
+        && (from != ZMESH_SWIM_STATE_SUSPECT || m->suspect_incarnation != m->rec.incarnation
+            || restarted)) {
+        m->suspect_start_ms = self->now_ms;
+        m->suspect_incarnation = m->rec.incarnation;
+        m->suspecter_count = 0;
+    }
+    if (to == ZMESH_SWIM_STATE_DEAD || to == ZMESH_SWIM_STATE_LEFT)
+        zmesh_swim__view_drop (self, m);
+    else if (restarted && m->view == SWIM_VIEW_ACTIVE)
+        zmesh_swim__relink (self, m);
+}
+
+//  0 ALIVE < SUSPECT < DEAD < LEFT: at equal incarnation, the worse news wins.
+static int
+s_rank (uint8_t state)
+{
+    return state;
+}
+
+//  A record about this node: refute a suspicion or death of this generation.
+static bool
+s_merge_self (zmesh_swim_t *self, const zmesh_swim_record_t *rec)
+{
+    zmesh_swim_member_t *me = &self->members [0];
+    if (self->left || rec->generation != me->rec.generation)
+        return false;
+    if ((rec->state == ZMESH_SWIM_STATE_SUSPECT || rec->state == ZMESH_SWIM_STATE_DEAD)
+        && rec->incarnation >= me->rec.incarnation) {
+        me->rec.incarnation = rec->incarnation + 1;
+        self->stats.refutations++;
+        zmesh_swim__lhm (self, +1);
+        zmesh_swim__enqueue (self, 0);
+        zmesh_swim__fresh (self, &me->rec);
+        return true;
+    }
+    return false;
+}
+
+bool
+zmesh_swim__merge (zmesh_swim_t *self, const zmesh_swim_record_t *rec)
+{
+    if (zmesh_id_equal (&rec->id, &self->config.id))
+        return s_merge_self (self, rec);
+    zmesh_swim_member_t *m = zmesh_swim__find (self, &rec->id);
+    bool fresh = false;
+    if (!m) {
+        //  Only news of a live member creates one: a tombstone of a member reaped here must
+        //  not bring it back, nor be reported as a new transition.
+        if (rec->state != ZMESH_SWIM_STATE_ALIVE && rec->state != ZMESH_SWIM_STATE_SUSPECT)
+            return false;
+        //  A suspicion of a member this node did not know starts it ALIVE: the refutation
+        //  may have passed here before this node knew the member, and would never come again.
+        //  If the member did fail, its DEAD record will apply.
+        m = s_create (self, rec);
+        if (!m)
+            return false;
+        m->rec.state = 0;
+        m->rec.accuser = (zmesh_id_t){{0}};
+        s_set_state (self, m, ZMESH_SWIM_STATE_ALIVE, false);
+        fresh = true;
+    }
+    else if (rec->generation > m->rec.generation) {
+        bool contact = m->rec.has_contact;
+        zmesh_swim_contact_t old = m->rec.contact;
+        m->rec.generation = rec->generation;
+        m->rec.incarnation = rec->incarnation;
+        m->rec.has_contact = rec->has_contact;
+        m->rec.contact = rec->contact;
+        if (!rec->has_contact) {
+            m->rec.has_contact = contact;
+            m->rec.contact = old;
+        }
+        s_set_state (self, m, rec->state, true);
+        if (rec->state == ZMESH_SWIM_STATE_SUSPECT)
+            s_add_suspecter (self, m, &rec->accuser, &fresh);
+        fresh = true;
+    }
+    else if (rec->generation < m->rec.generation || m->rec.state == ZMESH_SWIM_STATE_LEFT)
+        return false;
+    else if (rec->incarnation > m->rec.incarnation
+             || (rec->incarnation == m->rec.incarnation
+                 && s_rank (rec->state) > s_rank (m->rec.state))
+             || rec->state == ZMESH_SWIM_STATE_LEFT) {
+        m->rec.incarnation = rec->incarnation;
+        if (rec->state == ZMESH_SWIM_STATE_ALIVE && rec->has_contact) {
+            m->rec.has_contact = true;
+            m->rec.contact = rec->contact;
+        }
+        s_set_state (self, m, rec->state, false);
+        if (rec->state == ZMESH_SWIM_STATE_SUSPECT)
+            s_add_suspecter (self, m, &rec->accuser, &fresh);
+        fresh = true;
+    }
+    else if (rec->state == ZMESH_SWIM_STATE_SUSPECT && m->rec.state == ZMESH_SWIM_STATE_SUSPECT
+             && rec->incarnation == m->rec.incarnation)
+        s_add_suspecter (self, m, &rec->accuser, &fresh);  //  a confirmation
+    else if (rec->state == ZMESH_SWIM_STATE_ALIVE && rec->has_contact
+             && m->rec.state == ZMESH_SWIM_STATE_ALIVE
+             && (!m->rec.has_contact
+                 || memcmp (rec->contact.key, m->rec.contact.key, ZMESH_KEY_SIZE) != 0
+                 || strcmp (rec->contact.endpoint, m->rec.contact.endpoint) != 0)) {
+        //  The same news with the contact of this generation (it restarted at a new address,
+        //  and its first message here said only its generation): relink to it.
+        m->rec.has_contact = true;
+        m->rec.contact = rec->contact;
+        if (m->view == SWIM_VIEW_ACTIVE)
+            zmesh_swim__relink (self, m);
+    }
+    if (fresh) {
+        zmesh_swim_record_t copy = m->rec;
+        if (rec->state == ZMESH_SWIM_STATE_SUSPECT)
+            copy.accuser = rec->accuser;
+        zmesh_swim__enqueue (self, (uint32_t) (m - self->members));
+        zmesh_swim__fresh (self, &copy);
+    }
+    return fresh;
+}
+
+//  This node suspects m (its probe failed), or confirms a suspicion it already holds.
+void
+zmesh_swim__suspect (zmesh_swim_t *self, zmesh_swim_member_t *m)
+{
+    zmesh_swim_record_t rec = m->rec;
+    rec.state = ZMESH_SWIM_STATE_SUSPECT;
+    rec.has_contact = false;
+    rec.accuser = self->config.id;
+    if (m->rec.state == ZMESH_SWIM_STATE_ALIVE)
+        self->stats.suspicions++;
+    zmesh_swim__merge (self, &rec);
+}
+
+//  ---------------------------------------------------------------------------------------------
+//  Timers of the table: suspicions that ran out, tombstones to reap.
+
+void
+zmesh_swim__table_tick (zmesh_swim_t *self)
+{
+    uint32_t i = 0;
+    while (i < self->tracked_count) {
+        zmesh_swim_member_t *m = &self->members [self->tracked [i]];
+        if (m->rec.state == ZMESH_SWIM_STATE_SUSPECT && self->now_ms >= m->dead_at_ms) {
+            zmesh_swim_record_t rec = m->rec;
+            rec.state = ZMESH_SWIM_STATE_DEAD;
+            rec.has_contact = false;
+            self->stats.deaths_declared++;
+            zmesh_swim__merge (self, &rec);
+        }
+        if ((m->rec.state == ZMESH_SWIM_STATE_DEAD || m->rec.state == ZMESH_SWIM_STATE_LEFT)
+            && self->now_ms >= m->state_since_ms + self->config.reap_after_ms
+            && m->view == SWIM_VIEW_NONE) {
+            s_reap (self, m);
+            continue;  //  the last tracked member moved into i
+        }
+        i++;
+    }
+}
+
+uint64_t
+zmesh_swim__table_deadline (const zmesh_swim_t *self)
+{
+    uint64_t at = UINT64_MAX;
+    for (uint32_t i = 0; i < self->tracked_count; i++) {
+        const zmesh_swim_member_t *m = &self->members [self->tracked [i]];
+        uint64_t when = m->rec.state == ZMESH_SWIM_STATE_SUSPECT
+                            ? m->dead_at_ms
+                            : m->state_since_ms + self->config.reap_after_ms;
+        if (when < at)
+            at = when;
+    }
+    return at;
+}
+
+//  ---------------------------------------------------------------------------------------------
+//  Dissemination: the piggyback queue, fewest transmissions first.
+
+void
+zmesh_swim__enqueue (zmesh_swim_t *self, uint32_t slot)
+{
+    zmesh_swim_member_t *m = &self->members [slot];
+    m->transmits = 0;
+    if (m->queued)
+        return;
+    m->queued = true;
+    self->queue [self->queue_count++] = slot;
+}
+
+void
+zmesh_swim__unqueue (zmesh_swim_t *self, uint32_t slot)
+{
+    if (!self->members [slot].queued)
+        return;
+    for (uint32_t i = 0; i < self->queue_count; i++)
+        if (self->queue [i] == slot) {
+            memmove (&self->queue [i], &self->queue [i + 1],
+                     (self->queue_count - i - 1) * sizeof self->queue [0]);
+            self->queue_count--;
+            break;
+        }
+    self->members [slot].queued = false;
+}
+
+uint32_t
+zmesh_swim__retransmit_limit (const zmesh_swim_t *self)
+{
+    uint32_t digits = 0;
+    for (uint64_t n = (uint64_t) self->member_count + 1; n > 0; n /= 10)
+        digits++;  //  ceil (log10 (N + 1)) for N + 1 not a power of ten; near enough otherwise
+    return self->config.retransmit_mult * digits;
+}
+
+zmesh_swim_record_t *
+zmesh_swim__pool (zmesh_swim_t *self, uint32_t count)
+{
+    if (self->pool_used + count > ZMESH_SWIM_POOL_RECORDS) {
+        self->stats.limit_drops++;
+        return NULL;
+    }
+    zmesh_swim_record_t *records = &self->pool [self->pool_used];
+    self->pool_used += count;
+    return records;
+}
+
+size_t
+zmesh_swim__msg_size (const zmesh_swim_msg_t *msg)
+{
+    size_t size = ZMESH_SWIM_MSG_OVERHEAD_MAX;
+    if (msg->type == ZMESH_SWIM_JOIN || msg->type == ZMESH_SWIM_FORWARD_JOIN
+        || msg->type == ZMESH_SWIM_NEIGHBOR || msg->type == ZMESH_SWIM_SHUFFLE)
+        size += zmesh_swim_record_size (&msg->node);
+    for (uint32_t i = 0; i < msg->entry_count; i++)
+        size += zmesh_swim_record_size (&msg->entries [i]);
+    for (uint32_t i = 0; i < msg->update_count; i++)
+        size += zmesh_swim_record_size (&msg->updates [i]);
+    return size;
+}
+
+//  Urgent records first (suspicions, deaths, leaves, refutations: a timer elsewhere runs
+//  on them), then news of joins; fewest transmissions first within each class.
+static uint32_t
+s_queue_key (const zmesh_swim_member_t *m)
+{
+    bool urgent = m->rec.state != ZMESH_SWIM_STATE_ALIVE || m->rec.incarnation > 0;
+    return (urgent ? 0u : 256u) + m->transmits;
+}
+
+//  Stable insertion sort of the queue: it is mostly sorted already.
+static void
+s_sort_queue (zmesh_swim_t *self)
+{
+    for (uint32_t i = 1; i < self->queue_count; i++) {
+        uint32_t slot = self->queue [i];
+        uint32_t key = s_queue_key (&self->members [slot]);
+        uint32_t j = i;
+        while (j > 0 && s_queue_key (&self->members [self->queue [j - 1]]) > key) {
+            self->queue [j] = self->queue [j - 1];
+            j--;
+        }
+        self->queue [j] = slot;
+    }
+}
+
+//  Fill the piggyback part of a message to `to` (a member, or NULL) within the byte budget:
+//  first the record of `to` itself when this node holds it SUSPECT or DEAD, then the queue.
+void
+zmesh_swim__attach (zmesh_swim_t *self, zmesh_swim_msg_t *msg, const zmesh_swim_member_t *to)
+{
+    size_t size = zmesh_swim__msg_size (msg);
+    uint32_t free_pool = ZMESH_SWIM_POOL_RECORDS - self->pool_used;
+    if (free_pool <= msg->update_count || msg->update_count >= ZMESH_SWIM_UPDATES_MAX)
+        return;
+    uint32_t total_max = ZMESH_SWIM_UPDATES_MAX < free_pool ? ZMESH_SWIM_UPDATES_MAX : free_pool;
+    //  The message's own updates (a GOSSIP's fresh records) come first, then ours.
+    zmesh_swim_record_t *out = &self->pool [self->pool_used];
+    uint32_t count = msg->update_count;
+    if (count > 0)
+        memcpy (out, msg->updates, count * sizeof *out);
+    bool told = false;
+    if (to && (to->rec.state == ZMESH_SWIM_STATE_SUSPECT || to->rec.state == ZMESH_SWIM_STATE_DEAD)
+        && size + zmesh_swim_record_size (&to->rec) <= self->config.max_message_bytes) {
+        out [count++] = to->rec;
+        size += zmesh_swim_record_size (&to->rec);
+        told = true;
+    }
+    s_sort_queue (self);
+    uint32_t limit = zmesh_swim__retransmit_limit (self);
+    //  Eager pushes carry their fresh records only: the piggyback budget of a record is
+    //  spent on the regular traffic that follows, its second chance to reach every node.
+    uint32_t queue_count = msg->type == ZMESH_SWIM_GOSSIP ? 0 : self->queue_count;
+    for (uint32_t i = 0; i < queue_count && count < total_max; i++) {
+        zmesh_swim_member_t *m = &self->members [self->queue [i]];
+        if (told && m == to)
+            continue;
+        size_t record_size = zmesh_swim_record_size (&m->rec);
+        if (size + record_size > self->config.max_message_bytes)
+            continue;
+        out [count++] = m->rec;
+        size += record_size;
+        m->transmits++;
+    }
+    //  Records sent often enough leave the queue.
+    uint32_t kept = 0;
+    for (uint32_t i = 0; i < self->queue_count; i++) {
+        zmesh_swim_member_t *m = &self->members [self->queue [i]];
+        if (m->transmits >= limit)
+            m->queued = false;
+        else
+            self->queue [kept++] = self->queue [i];
+    }
+    self->queue_count = kept;
+    msg->updates = out;
+    msg->update_count = count;
+    self->pool_used += count;
+}
+
+//  A record that changed the table in this step: pushed eagerly at the end of the step.
+void
+zmesh_swim__fresh (zmesh_swim_t *self, const zmesh_swim_record_t *rec)
+{
+    if (self->fresh_count == SWIM_FRESH_MAX) {
+        self->stats.limit_drops++;  //  still queued for piggybacking
+        return;
+    }
+    self->fresh_records [self->fresh_count++] = *rec;
+}

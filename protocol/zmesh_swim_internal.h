@@ -1,0 +1,133 @@
+/*  zmesh_swim_internal.h: what zmesh_swim.c (table, dissemination) and zmesh_swim_proto.c
+    (handlers, probing, views) share. Not for the shell: use zmesh_swim.h.
+*/
+#ifndef ZMESH_SWIM_INTERNAL_H_INCLUDED
+#define ZMESH_SWIM_INTERNAL_H_INCLUDED
+
+#include "zmesh_error.h"
+#include "zmesh_swim.h"
+
+#define SWIM_NO_SLOT      UINT32_MAX
+#define SWIM_FRESH_MAX    128  //  records pushed eagerly at the end of one step
+#define SWIM_LINKS_MAX    64   //  link changes one step may ask
+#define SWIM_VIEW_NONE    0
+#define SWIM_VIEW_ACTIVE  1
+#define SWIM_VIEW_PASSIVE 2
+
+struct zmesh_swim_member_s {
+    zmesh_swim_record_t rec;  //  what this node holds of the member (rec.accuser: latest)
+    uint64_t state_since_ms;  //  entered its current state (tombstones reap from here)
+    uint64_t suspect_start_ms;
+    uint32_t suspect_incarnation;  //  the incarnation the current suspicion is about
+    uint64_t dead_at_ms;           //  SUSPECT: when the suspicion runs out
+    uint64_t told_ms;              //  last time this node told the member it is suspected
+    zmesh_id_t suspecters [ZMESH_SWIM_SUSPECTERS_MAX];
+    uint8_t suspecter_count;                       //  distinct accusers of the current suspicion
+    uint8_t view;                                  //  SWIM_VIEW_*
+    uint8_t transmits;                             //  piggybacked so many times since it was queued
+    uint8_t sent_n;                                //  neighbours in sent_to[]
+    uint32_t sent_to [ZMESH_SWIM_ACTIVE_LIMIT];    //  slots of active neighbours sent to
+    uint8_t sent_count [ZMESH_SWIM_ACTIVE_LIMIT];  //  how often each one got it
+    bool queued;                                   //  in the piggyback queue
+    uint32_t tracked_pos;  //  index in tracked[] (not ALIVE), or SWIM_NO_SLOT
+    uint32_t order_pos;    //  index in order[]
+};
+
+typedef struct {
+    bool running;
+    uint32_t slot;
+    zmesh_id_t id;
+    uint64_t seq;
+    uint64_t direct_deadline_ms;  //  resend + PING_REQs then
+    uint64_t end_ms;              //  suspect then, unless acked
+    bool indirect_sent;
+    uint32_t requests, answers;  //  PING_REQs sent; NACKs / relayed ACKs received
+} swim_probe_t;
+
+typedef struct {
+    bool used;
+    zmesh_id_t requester, target;
+    uint64_t requester_seq, seq;
+    uint64_t nack_at_ms, expire_ms;
+    bool nacked;
+} swim_relay_t;
+
+struct zmesh_swim_s {
+    zmesh_swim_config_t config;
+    uint64_t rng;
+    uint64_t now_ms;
+    bool left;
+    uint32_t lhm;
+    uint64_t seq;  //  last probe sequence number used
+    //  Table: slots 0..max_members-1; slot 0 is this node. free[] is a stack of free slots
+    //  (its top at max_members - member_count - 1), order[] the used ones densely.
+    zmesh_swim_member_t *members;
+    uint32_t member_count;  //  used slots, this node included
+    uint32_t *free;
+    uint32_t *order;
+    uint32_t *hash;
+    uint32_t hash_mask;
+    uint32_t *tracked;  //  slots of members not ALIVE (timers of the table)
+    uint32_t tracked_count;
+    uint32_t *queue;  //  piggyback queue of slots
+    uint32_t queue_count;
+    //  Views.
+    uint32_t active [ZMESH_SWIM_ACTIVE_LIMIT];
+    uint32_t active_count;
+    uint32_t *passive;
+    uint32_t passive_count;
+    //  Probing.
+    uint32_t probe_list [ZMESH_SWIM_ACTIVE_LIMIT];
+    uint32_t probe_list_count, probe_list_pos;
+    uint32_t probe_first;  //  slot to probe next (LINK_DOWN), or SWIM_NO_SLOT
+    swim_probe_t probe;
+    uint64_t next_probe_ms;
+    swim_relay_t relays [ZMESH_SWIM_RELAYS_MAX];
+    //  Other timers.
+    uint64_t next_shuffle_ms, next_sync_ms, next_reconnect_ms, next_heal_link_ms;
+    uint64_t reconnect_seq;
+    uint32_t sync_cursor;
+    bool bootstrapping;  //  pulling the whole table from bootstrap_from
+    zmesh_id_t bootstrap_from;
+    bool second_bootstrap;  //  pull a whole table once more, from another neighbour
+    bool joining;           //  a JOIN_VIA is pending until the active view is not empty
+    zmesh_id_t join_id;
+    zmesh_swim_contact_t join_contact;
+    uint64_t next_join_ms;
+    uint32_t neighbor_pending;  //  slot a NEIGHBOR request waits on, or SWIM_NO_SLOT
+    uint64_t neighbor_until_ms;
+    uint64_t deadline_ms;  //  cached at the end of each step
+    //  Scratch of the current step.
+    zmesh_swim_update_t *update;
+    zmesh_swim_send_t sends [ZMESH_SWIM_SENDS_MAX];
+    zmesh_swim_link_t links [SWIM_LINKS_MAX];
+    zmesh_swim_change_t *changes;
+    uint32_t change_capacity;
+    zmesh_swim_record_t pool [ZMESH_SWIM_POOL_RECORDS];
+    uint32_t pool_used;
+    zmesh_swim_record_t fresh_records [SWIM_FRESH_MAX];
+    uint32_t fresh_count;
+    zmesh_swim_stats_t stats;
+};
+
+uint64_t zmesh_swim__rand (zmesh_swim_t *self);
+uint32_t zmesh_swim__below (zmesh_swim_t *self, uint32_t bound);
+zmesh_swim_member_t *zmesh_swim__find (const zmesh_swim_t *self, const zmesh_id_t *id);
+void zmesh_swim__init_self (zmesh_swim_t *self, const zmesh_swim_record_t *me);
+bool zmesh_swim__merge (zmesh_swim_t *self, const zmesh_swim_record_t *rec);
+void zmesh_swim__suspect (zmesh_swim_t *self, zmesh_swim_member_t *m);
+void zmesh_swim__table_tick (zmesh_swim_t *self);
+uint64_t zmesh_swim__table_deadline (const zmesh_swim_t *self);
+void zmesh_swim__enqueue (zmesh_swim_t *self, uint32_t slot);
+void zmesh_swim__unqueue (zmesh_swim_t *self, uint32_t slot);
+uint32_t zmesh_swim__retransmit_limit (const zmesh_swim_t *self);
+zmesh_swim_record_t *zmesh_swim__pool (zmesh_swim_t *self, uint32_t count);
+size_t zmesh_swim__msg_size (const zmesh_swim_msg_t *msg);
+void zmesh_swim__attach (zmesh_swim_t *self, zmesh_swim_msg_t *msg, const zmesh_swim_member_t *to);
+void zmesh_swim__fresh (zmesh_swim_t *self, const zmesh_swim_record_t *rec);
+//  In zmesh_swim_proto.c:
+void zmesh_swim__view_drop (zmesh_swim_t *self, zmesh_swim_member_t *m);
+void zmesh_swim__relink (zmesh_swim_t *self, zmesh_swim_member_t *m);
+void zmesh_swim__lhm (zmesh_swim_t *self, int delta);
+
+#endif
