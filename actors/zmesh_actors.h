@@ -12,11 +12,14 @@
         "JOIN" contact                connect to "tcp://HOST:PORT#KEY"
         "PEER" key(32 bytes) endpoint a node found by the beacon
         "TRUST"                       the trust store changed: retry peers waiting for it
+        "PROFILE" bytes               this node's encoded profile, for the gossip state (health)
         "LEAVE"                       tell every peer we are leaving; answers "LEFT"
     Actor -> supervisor:
         "ROUTE" actor command args... forward [command args...] to that actor's pipe
-        "EVENT" type id name endpoint from to   a membership event for the node's listeners
-                                                (type: "joined", "state", "left", "forgotten")
+        "EVENT" type id name endpoint from to key value
+                                      an event for the node's listeners: membership (type
+                                      "joined", "state", "left", "forgotten"; key, value "")
+                                      or node state (type "set", "delete", "drop"; id the owner)
     An actor that returns without $TERM has died: the supervisor restarts it with back-off.
 */
 #ifndef ZMESH_ACTORS_H_INCLUDED

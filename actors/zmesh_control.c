@@ -16,6 +16,7 @@
     an "error" reply, counted in zmesh_control_errors_total.
 */
 #include "zmesh_actors.h"
+#include "zmesh_gossip_state.h"
 #include "zmesh_node_ctx.h"
 #include "zmesh_mpack.h"
 #include <errno.h>
@@ -467,6 +468,79 @@ s_cmd_metrics (self_t *self, char args [][S_ARG_MAX], s_reply_t *reply)
     return 0;
 }
 
+//  Which node an argument names: "" or "self" (this one), a name, or an id or its prefix.
+static int
+s_resolve_node (self_t *self, const char *which, char id [ZMESH_ID_HEX_SIZE], s_reply_t *reply)
+{
+    if (!which [0] || streq (which, "self")) {
+        snprintf (id, ZMESH_ID_HEX_SIZE, "%s", self->ctx->identity.id_hex);
+        return 0;
+    }
+    size_t count, found = 0;
+    zmesh_member_t *members = s_members (self, &count);
+    if (!members)
+        return s_fail (reply, "out of memory");
+    for (size_t i = 0; i < count; i++)
+        if (streq (members [i].name, which)
+            || strncmp (members [i].id, which, strlen (which)) == 0) {
+            if (found++ == 0)
+                snprintf (id, ZMESH_ID_HEX_SIZE, "%s", members [i].id);
+        }
+    free (members);
+    char shown [64];
+    if (found == 0)
+        return s_fail (reply, "no member named '%s' (a name, or an id or its prefix)",
+                       s_printable (shown, sizeof shown, which));
+    if (found > 1)
+        return s_fail (reply, "'%s' names %zu members: give more of the id",
+                       s_printable (shown, sizeof shown, which), found);
+    return 0;
+}
+
+//  Forward a call to the gossip actor's state service; its answer is the reply.
+static int
+s_state (self_t *self, const char *command, const char *a, const char *b, s_reply_t *reply)
+{
+    zframe_t *payload = NULL;
+    char why [S_ERROR_MAX];
+    int rc = zmesh_gstate_call (self->ctx->state_endpoint, command, a, b, b ? strlen (b) : 0,
+                                &payload, why, sizeof why);
+    if (rc)
+        return s_fail (reply, "%s", why);
+    s_reply_write (reply, (const char *) zframe_data (payload), zframe_size (payload));
+    zframe_destroy (&payload);
+    return 0;
+}
+
+static int
+s_cmd_state_set (self_t *self, char args [][S_ARG_MAX], s_reply_t *reply)
+{
+    return s_state (self, "set", args [0], args [1], reply);
+}
+
+static int
+s_cmd_state_del (self_t *self, char args [][S_ARG_MAX], s_reply_t *reply)
+{
+    return s_state (self, "del", args [0], NULL, reply);
+}
+
+//  state-get NODE KEY ("" NODE: this one)
+static int
+s_cmd_state_get (self_t *self, char args [][S_ARG_MAX], s_reply_t *reply)
+{
+    char id [ZMESH_ID_HEX_SIZE];
+    return s_resolve_node (self, args [0], id, reply) ? -1
+                                                      : s_state (self, "get", id, args [1], reply);
+}
+
+static int
+s_cmd_state_keys (self_t *self, char args [][S_ARG_MAX], s_reply_t *reply)
+{
+    char id [ZMESH_ID_HEX_SIZE];
+    return s_resolve_node (self, args [0], id, reply) ? -1
+                                                      : s_state (self, "keys", id, NULL, reply);
+}
+
 //  Subscribe the requester to membership events for S_WATCH_LEASE_MS; asking again renews.
 static int
 s_cmd_watch (self_t *self, char args [][S_ARG_MAX], s_reply_t *reply)
@@ -518,19 +592,45 @@ s_watchers_send (self_t *self, const char *kind, const void *payload, size_t siz
 static void
 s_forward_event (self_t *self, zmsg_t *event)
 {
-    static const char *keys [] = {"type", "id", "name", "endpoint", "from", "to"};
-    if (zmsg_size (event) != 6 || !self->watcher_count)
+    //  Membership events: type id name endpoint from to; state events (type set, delete,
+    //  drop): type id name key value. Frames: type id name endpoint from to key value.
+    static const char *keys [] = {"type", "id", "name", "endpoint", "from", "to", "key"};
+    if (zmsg_size (event) != 8 || !self->watcher_count)
         return;
+    zframe_t *frames [8];
+    frames [0] = zmsg_first (event);
+    for (size_t i = 1; i < 8; i++)
+        frames [i] = zmsg_next (event);
+    bool state = zframe_streq (frames [0], "set") || zframe_streq (frames [0], "delete")
+                 || zframe_streq (frames [0], "drop");
     msgpack_sbuffer buffer;
     msgpack_sbuffer_init (&buffer);
     msgpack_packer pk;
     msgpack_packer_init (&pk, &buffer, msgpack_sbuffer_write);
-    msgpack_pack_map (&pk, 6);
-    zframe_t *frame = zmsg_first (event);
-    for (size_t i = 0; i < 6; i++, frame = zmsg_next (event)) {
+    msgpack_pack_map (&pk, state ? 5 : 6);
+    for (size_t i = 0; i < 7; i++) {
+        if (state ? (i >= 3 && i <= 5) : i == 6)
+            continue;
         zmesh_mp_pack_cstr (&pk, keys [i]);
-        msgpack_pack_str (&pk, zframe_size (frame));
-        msgpack_pack_str_body (&pk, zframe_data (frame), zframe_size (frame));
+        msgpack_pack_str (&pk, zframe_size (frames [i]));
+        msgpack_pack_str_body (&pk, zframe_data (frames [i]), zframe_size (frames [i]));
+    }
+    if (state) {
+        //  A value that is text travels as a str (JSON shows it as such), else as bin.
+        const uint8_t *value = zframe_data (frames [7]);
+        size_t size = zframe_size (frames [7]);
+        bool text = true;
+        for (size_t i = 0; i < size && text; i++)
+            text = value [i] >= 0x20 && value [i] < 0x7f;
+        zmesh_mp_pack_cstr (&pk, "value");
+        if (text) {
+            msgpack_pack_str (&pk, size);
+            msgpack_pack_str_body (&pk, value, size);
+        }
+        else {
+            msgpack_pack_bin (&pk, size);
+            msgpack_pack_bin_body (&pk, value, size);
+        }
     }
     s_watchers_send (self, "event", buffer.data, buffer.size);
     msgpack_sbuffer_destroy (&buffer);
@@ -571,6 +671,10 @@ static const struct {
     {"trust", 2, "trust add KEY", false, s_cmd_trust},
     {"metrics", 0, "metrics", false, s_cmd_metrics},
     {"watch", 0, "watch", false, s_cmd_watch},
+    {"state-set", 2, "state-set KEY VALUE", false, s_cmd_state_set},
+    {"state-get", 2, "state-get NODE KEY", false, s_cmd_state_get},
+    {"state-del", 1, "state-del KEY", false, s_cmd_state_del},
+    {"state-keys", 1, "state-keys NODE", false, s_cmd_state_keys},
     {"fault", 1, "fault ACTOR", true, s_cmd_fault},
 };
 #define S_COMMAND_COUNT (sizeof s_commands / sizeof *s_commands)
@@ -610,7 +714,7 @@ s_self_dispatch (self_t *self, zmsg_t *request, s_reply_t *reply)
         return s_commands [i].fn (self, args + 1, reply);
     }
     char shown [64];
-    char list [128] = "";
+    char list [256] = "";
     for (size_t i = 0; i < S_COMMAND_COUNT; i++)
         if (!s_commands [i].hidden)
             snprintf (list + strlen (list), sizeof list - strlen (list), "%s%s",

@@ -218,7 +218,7 @@ s_emit_event (self_t *self, const zmesh_liveness_change_t *change)
     else if (change->to != ZMESH_PEER_NONE)
         zmesh_metrics_add (&self->ctx->metrics, s_metric [change->to], 1);
     zsys_info ("gossip: %s %s (%.12s) %s -> %s", name, type, id_hex, from, to);
-    zstr_sendx (self->pipe, "EVENT", type, id_hex, name, endpoint, from, to, NULL);
+    zstr_sendx (self->pipe, "EVENT", type, id_hex, name, endpoint, from, to, "", "", NULL);
 }
 
 //  Carry out one liveness update: events, and link consequences of each transition.
@@ -308,6 +308,36 @@ s_state_send (void *arg, const zmesh_id_t *to, const uint8_t *body, size_t size)
     self->out.body.state.data = body;
     self->out.body.state.size = size;
     s_send (self, peer);
+}
+
+//  A user key changed (here or anywhere): an EVENT for watchers and the API, with the owner's
+//  name when known.
+static void
+s_state_changed (void *arg,
+                 const char *kind,
+                 const zmesh_id_t *owner,
+                 const char *key,
+                 const uint8_t *value,
+                 size_t size)
+{
+    self_t *self = (self_t *) arg;
+    char id_hex [ZMESH_ID_HEX_SIZE];
+    zmesh_id_to_hex (owner, id_hex);
+    s_peer_t *peer = (s_peer_t *) zhashx_lookup (self->peers, id_hex);
+    const char *name = zmesh_id_equal (owner, &self->ctx->identity.pub.id) ? self->config->name
+                       : peer && peer->name [0]                            ? peer->name
+                                                                           : "?";
+    zmsg_t *msg = zmsg_new ();
+    zmsg_addstr (msg, "EVENT");
+    zmsg_addstr (msg, kind);
+    zmsg_addstr (msg, id_hex);
+    zmsg_addstr (msg, name);
+    zmsg_addstr (msg, "");
+    zmsg_addstr (msg, "");
+    zmsg_addstr (msg, "");
+    zmsg_addstr (msg, key ? key : "");
+    zmsg_addmem (msg, value, value ? size : 0);
+    zmsg_send (&msg, self->pipe);
 }
 
 //  This node's profile into its state map (the health actor measured it).
@@ -559,12 +589,10 @@ s_handle_pipe (self_t *self)
         zframe_destroy (&key);
         zstr_free (&endpoint);
     }
-    else if (streq (command, "STATE_SET")) {
-        char *key = zmsg_popstr (msg);
+    else if (streq (command, "PROFILE")) {
         zframe_t *value = zmsg_pop (msg);
-        if (key && value && streq (key, ZMESH_STATE_PROFILE_KEY))
+        if (value)
             s_state_publish_profile (self, zframe_data (value), zframe_size (value));
-        zstr_free (&key);
         zframe_destroy (&value);
     }
     else if (streq (command, "TRUST"))
@@ -708,6 +736,7 @@ s_self_new (zsock_t *pipe, zmesh_node_ctx_t *ctx, char *err, size_t err_size)
         s_self_destroy (&self);
         return NULL;
     }
+    zmesh_gstate_on_change (self->state, s_state_changed);
     //  A restarted gossip starts an empty state: put back what the health actor measured.
     zmesh_profile_t profile;
     uint64_t at_ms;
@@ -744,6 +773,7 @@ s_self_new (zsock_t *pipe, zmesh_node_ctx_t *ctx, char *err, size_t err_size)
     self->poller = zpoller_new (pipe, self->server, NULL);
     if (self->monitor)
         zpoller_add (self->poller, self->monitor->events);
+    zpoller_add (self->poller, zmesh_gstate_service (self->state));
     zpoller_set_nonstop (self->poller, true);
     self->trust_version = zmesh_trust_version (ctx->trust);
     for (int i = 0; i < ctx->config.seed_count; i++) {
@@ -775,6 +805,8 @@ zmesh_gossip_actor (zsock_t *pipe, void *args)
             s_handle_pipe (self);
         else if (which == self->server)
             s_handle_server (self);
+        else if (which && which == zmesh_gstate_service (self->state))
+            zmesh_gstate_serve (self->state);
         else if (which && self->monitor && which == self->monitor->events)
             zmesh_link_monitor_handle (self->monitor, &self->ctx->metrics);
         s_timers (self);

@@ -13,7 +13,9 @@
 #include "zmesh_node_ctx.h"
 #include "zmesh_state.h"
 
-#define ZMESH_STATE_PROFILE_KEY "profile"  //  the key whose value is an encoded zmesh_profile
+//  Keys starting with this are zmesh's own (users may not write them; watch does not show them).
+#define ZMESH_STATE_RESERVED_PREFIX "zmesh."
+#define ZMESH_STATE_PROFILE_KEY     "zmesh.profile"  //  value: an encoded zmesh_profile
 
 typedef struct zmesh_gstate_t zmesh_gstate_t;
 
@@ -22,6 +24,15 @@ typedef void (zmesh_gstate_send_fn) (void *arg,
                                      const zmesh_id_t *to,
                                      const uint8_t *body,
                                      size_t size);
+
+//  A change of a user key (not reserved) applied here, for watchers: kind "set", "delete" or
+//  "drop" (every key of the owner gone); key NULL for drop.
+typedef void (zmesh_gstate_change_fn) (void *arg,
+                                       const char *kind,
+                                       const zmesh_id_t *owner,
+                                       const char *key,
+                                       const uint8_t *value,
+                                       size_t size);
 
 //  NULL on a bad configuration or out of memory (err says which).
 zmesh_gstate_t *zmesh_gstate_new (
@@ -38,5 +49,27 @@ void zmesh_gstate_forget (zmesh_gstate_t *self, uint64_t now, const zmesh_id_t *
 int zmesh_gstate_set (
     zmesh_gstate_t *self, uint64_t now, const char *key, const void *value, uint32_t size);
 uint64_t zmesh_gstate_deadline (const zmesh_gstate_t *self);
+//  Report changes of user keys to this callback (none by default).
+void zmesh_gstate_on_change (zmesh_gstate_t *self, zmesh_gstate_change_fn *fn);
+//  The service socket (a ROUTER at ctx->state_endpoint) the API and control call: poll it,
+//  and call zmesh_gstate_serve when it is readable. Requests [command args...], replies
+//  ["ok" msgpack] or ["error" text code] (code: the ZMESH_E* number, in decimal):
+//      "set" KEY VALUE -> {version}        "del" KEY -> {version}
+//      "get" OWNER KEY -> {owner, key, value (bin), version}
+//      "keys" OWNER    -> [{key, version, size}, ...]      (OWNER: node id, hex)
+zsock_t *zmesh_gstate_service (zmesh_gstate_t *self);
+//  A synchronous call to the service at endpoint (any thread): ZMESH_OK with *payload (the
+//  msgpack answer; caller destroys it), else the service's ZMESH_E* (err: its words) or
+//  ZMESH_ETIMEOUT after ZMESH_STATE_CALL_TIMEOUT_MS.
+#define ZMESH_STATE_CALL_TIMEOUT_MS 2000
+int zmesh_gstate_call (const char *endpoint,
+                       const char *command,
+                       const char *a,
+                       const void *b,
+                       size_t b_size,
+                       zframe_t **payload,
+                       char *err,
+                       size_t err_size);
+void zmesh_gstate_serve (zmesh_gstate_t *self);
 
 #endif

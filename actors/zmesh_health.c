@@ -36,8 +36,7 @@ s_refresh (self_t *self, bool first)
         uint8_t encoded [ZMESH_PROFILE_ENCODED_MAX];
         size_t size;
         if (zmesh_profile_encode (&self->profile, encoded, sizeof encoded, &size) == ZMESH_OK)
-            zsock_send (self->pipe, "ssssb", "ROUTE", "gossip", "STATE_SET", "profile", encoded,
-                        size);
+            zsock_send (self->pipe, "sssb", "ROUTE", "gossip", "PROFILE", encoded, size);
     }
 }
 

@@ -1,5 +1,7 @@
 /*  zmesh_node.c: the public node API (include/zmesh.h) over the supervisor actor. */
 #include "zmesh_actors.h"
+#include "zmesh_gossip_state.h"
+#include "zmesh_mpack.h"
 #include "zmesh_node_ctx.h"
 #include <fcntl.h>
 #include <sys/file.h>
@@ -98,6 +100,8 @@ zmesh_node_start (zmesh_node_t *self, char *err, size_t err_size)
     ctx->generation = (uint64_t) now.tv_sec * 1000 + (uint64_t) now.tv_usec / 1000;
     ctx->started_mono_ms = zclock_mono ();
     snprintf (ctx->events_endpoint, sizeof ctx->events_endpoint, "inproc://zmesh-events-%p",
+              (void *) self);
+    snprintf (ctx->state_endpoint, sizeof ctx->state_endpoint, "inproc://zmesh-state-%p",
               (void *) self);
     if (!zmesh_trust_is_open (ctx->trust) && zmesh_trust_count (ctx->trust) == 0)
         zsys_info ("node: trusted mode and no peer keys yet: add some with `zmeshctl trust add`");
@@ -234,6 +238,12 @@ s_event_type (const char *type)
         return ZMESH_EVENT_LEFT;
     if (streq (type, "forgotten"))
         return ZMESH_EVENT_FORGOTTEN;
+    if (streq (type, "set"))
+        return ZMESH_EVENT_STATE_SET;
+    if (streq (type, "delete"))
+        return ZMESH_EVENT_STATE_DELETE;
+    if (streq (type, "drop"))
+        return ZMESH_EVENT_STATE_DROP;
     return ZMESH_EVENT_STATE;
 }
 
@@ -246,9 +256,10 @@ zmesh_node_event_recv (zmesh_node_t *self, zmesh_event_t *event, int timeout_ms)
     zmsg_t *msg = zmsg_recv (self->events);
     if (!msg)
         return ZMESH_ETIMEOUT;
-    char *field [6] = {0};
-    for (int i = 0; i < 6; i++)
+    char *field [7] = {0};
+    for (int i = 0; i < 7; i++)
         field [i] = zmsg_popstr (msg);
+    zframe_t *value = zmsg_pop (msg);
     memset (event, 0, sizeof *event);
     event->type = s_event_type (field [0] ? field [0] : "");
     snprintf (event->id, sizeof event->id, "%s", field [1] ? field [1] : "");
@@ -256,7 +267,14 @@ zmesh_node_event_recv (zmesh_node_t *self, zmesh_event_t *event, int timeout_ms)
     snprintf (event->endpoint, sizeof event->endpoint, "%s", field [3] ? field [3] : "");
     snprintf (event->from, sizeof event->from, "%s", field [4] ? field [4] : "");
     snprintf (event->to, sizeof event->to, "%s", field [5] ? field [5] : "");
-    for (int i = 0; i < 6; i++)
+    snprintf (event->key, sizeof event->key, "%s", field [6] ? field [6] : "");
+    if (value) {
+        event->value_size = zframe_size (value);
+        memcpy (event->value, zframe_data (value),
+                event->value_size < sizeof event->value ? event->value_size : sizeof event->value);
+    }
+    zframe_destroy (&value);
+    for (int i = 0; i < 7; i++)
         zstr_free (&field [i]);
     zmsg_destroy (&msg);
     return ZMESH_OK;
@@ -275,4 +293,85 @@ zmesh_node_fault (zmesh_node_t *self, const char *actor)
         return ZMESH_ESTATE;
     zstr_sendx (self->supervisor, "FAULT", actor, NULL);
     return ZMESH_OK;
+}
+
+//  ---------------------------------------------------------------------------------------------
+//  Node state: synchronous calls to the gossip actor's state service
+
+//  The gossip actor's state service, if the node runs.
+static int
+s_state_call (zmesh_node_t *self,
+              const char *command,
+              const char *a,
+              const void *b,
+              size_t b_size,
+              zframe_t **payload)
+{
+    if (!self->supervisor)
+        return ZMESH_ESTATE;
+    return zmesh_gstate_call (self->ctx.state_endpoint, command, a, b, b_size, payload, NULL, 0);
+}
+
+int
+zmesh_node_state_set (zmesh_node_t *self, const char *key, const void *value, size_t size)
+{
+    if (!key || (!value && size))
+        return ZMESH_EINVAL;
+    zframe_t *payload = NULL;
+    int rc = s_state_call (self, "set", key, value ? value : "", size, &payload);
+    zframe_destroy (&payload);
+    return rc;
+}
+
+int
+zmesh_node_state_delete (zmesh_node_t *self, const char *key)
+{
+    if (!key)
+        return ZMESH_EINVAL;
+    zframe_t *payload = NULL;
+    int rc = s_state_call (self, "del", key, NULL, 0, &payload);
+    zframe_destroy (&payload);
+    return rc;
+}
+
+int
+zmesh_node_state_get (zmesh_node_t *self,
+                      const char *owner,
+                      const char *key,
+                      void *value,
+                      size_t capacity,
+                      size_t *size)
+{
+    if (!key || !size || (!value && capacity))
+        return ZMESH_EINVAL;
+    zframe_t *payload = NULL;
+    int rc = s_state_call (self, "get", owner ? owner : self->ctx.identity.id_hex, key,
+                           strlen (key), &payload);
+    if (rc)
+        return rc;
+    //  {owner, key, value: bin, version}
+    zmesh_mp_reader_t r;
+    zmesh_mp_reader_init (&r, zframe_data (payload), zframe_size (payload));
+    uint32_t count;
+    rc = ZMESH_EPROTO;
+    if (zmesh_mp_read_map (&r, &count) == 0)
+        for (uint32_t i = 0; i < count; i++) {
+            const char *name;
+            uint32_t name_size;
+            const uint8_t *bin;
+            uint32_t bin_size;
+            if (zmesh_mp_read_str (&r, &name, &name_size))
+                break;
+            if (name_size == 5 && memcmp (name, "value", 5) == 0) {
+                if (zmesh_mp_read_bin (&r, &bin, &bin_size))
+                    break;
+                *size = bin_size;
+                memcpy (value, bin, bin_size < capacity ? bin_size : capacity);
+                rc = ZMESH_OK;
+            }
+            else if (zmesh_mp_skip (&r))
+                break;
+        }
+    zframe_destroy (&payload);
+    return rc;
 }

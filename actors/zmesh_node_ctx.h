@@ -35,6 +35,7 @@ typedef struct {
     uint64_t generation;                 //  this run's generation: wall-clock ms at start
     int64_t started_mono_ms;             //  zclock_mono at start
     char events_endpoint [96];           //  inproc PULL of the API thread, for membership events
+    char state_endpoint [96];            //  inproc ROUTER of the node-state service (gossip)
     char bound [ZMESH_ENDPOINT_MAX];     //  what gossip bound first; a restart binds it again
     pthread_mutex_t mutex;               //  guards the fields below
     char endpoint [ZMESH_ENDPOINT_MAX];  //  advertised tcp endpoint ("" until bound)

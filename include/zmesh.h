@@ -104,19 +104,27 @@ int zmesh_node_join (zmesh_node_t *self, const char *contact);
 int zmesh_node_trust (zmesh_node_t *self, const char *key_hex);
 
 typedef enum {
-    ZMESH_EVENT_JOINED = 1,    //  a node was heard for the first time
-    ZMESH_EVENT_STATE = 2,     //  a node's state changed (alive, suspect, dead)
-    ZMESH_EVENT_LEFT = 3,      //  a node announced it is leaving
-    ZMESH_EVENT_FORGOTTEN = 4  //  a dead or left node was removed from the table
+    ZMESH_EVENT_JOINED = 1,        //  a node was heard for the first time
+    ZMESH_EVENT_STATE = 2,         //  a node's state changed (alive, suspect, dead)
+    ZMESH_EVENT_LEFT = 3,          //  a node announced it is leaving
+    ZMESH_EVENT_FORGOTTEN = 4,     //  a dead or left node was removed from the table
+    ZMESH_EVENT_STATE_SET = 5,     //  a node's state key got a value (key, value)
+    ZMESH_EVENT_STATE_DELETE = 6,  //  a node's state key was deleted (key)
+    ZMESH_EVENT_STATE_DROP = 7     //  every key of a node is gone (it restarted or was forgotten)
 } zmesh_event_type_t;
+
+#define ZMESH_EVENT_VALUE_MAX 1024  //  bytes of a state value an event carries
 
 typedef struct {
     zmesh_event_type_t type;
     char id [33];
     char name [64];
     char endpoint [256];
-    char from [8];  //  previous state ("none" for a new node)
-    char to [8];    //  new state ("none" when forgotten)
+    char from [8];   //  previous state ("none" for a new node)
+    char to [8];     //  new state ("none" when forgotten); "" for state events
+    char key [256];  //  state events: the key ("" for DROP)
+    uint8_t value [ZMESH_EVENT_VALUE_MAX];  //  STATE_SET: the value (its first bytes)
+    size_t value_size;                      //  its full size (more than copied: truncated)
 } zmesh_event_t;
 
 //  Wait up to timeout_ms (-1: forever) for the next membership event. ZMESH_ETIMEOUT if none.
@@ -125,7 +133,26 @@ int zmesh_node_event_recv (zmesh_node_t *self, zmesh_event_t *event, int timeout
 //  zmesh_node_event_recv with timeout 0.
 void *zmesh_node_event_socket (zmesh_node_t *self);
 
-//  For tests of supervision: make one actor ("gossip", "beacon", "control") return as if it
+//  ---------------------------------------------------------------------------------------------
+//  Node state: every node owns a small key/value map that reaches every other node by gossip
+//  (anti-entropy; docs/protocol.md). Keys: 1..64 printable ASCII bytes, not starting with
+//  "zmesh." (reserved); values: up to 1024 bytes; up to 256 keys and 16 KiB per node. Changes
+//  anywhere arrive as ZMESH_EVENT_STATE_* events.
+
+//  Set a key of this node. ZMESH_ETOOBIG (key or value too large), ZMESH_ELIMIT (too many
+//  keys or bytes), ZMESH_EINVAL (bad or reserved key), ZMESH_ESTATE (node not running).
+int zmesh_node_state_set (zmesh_node_t *self, const char *key, const void *value, size_t size);
+int zmesh_node_state_delete (zmesh_node_t *self, const char *key);
+//  Read a key of any node (owner: its id in hex; NULL for this node). Copies at most
+//  capacity bytes into value and sets *size to the full size. ZMESH_ENOTFOUND if unknown.
+int zmesh_node_state_get (zmesh_node_t *self,
+                          const char *owner,
+                          const char *key,
+                          void *value,
+                          size_t capacity,
+                          size_t *size);
+
+//  For tests of supervision: make one actor ("gossip", "health", "beacon", "control") return as if it
 //  had crashed; the supervisor restarts it with back-off.
 int zmesh_node_fault (zmesh_node_t *self, const char *actor);
 

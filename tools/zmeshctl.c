@@ -425,6 +425,50 @@ s_print_trust (const msgpack_object *payload)
     return S_EXIT_OK;
 }
 
+//  state set / del: {version}
+static int
+s_print_state_version (const msgpack_object *payload)
+{
+    printf ("ok (version %" PRIu64 ")\n", s_get_uint (payload, "version"));
+    return S_EXIT_OK;
+}
+
+//  state get: the value, as it is, then a newline if it is text without one.
+static int
+s_print_state_value (const msgpack_object *payload)
+{
+    const msgpack_object *value = s_get (payload, "value");
+    if (!value || value->type != MSGPACK_OBJECT_BIN)
+        return s_unexpected ();
+    fwrite (value->via.bin.ptr, 1, value->via.bin.size, stdout);
+    if (value->via.bin.size == 0 || value->via.bin.ptr [value->via.bin.size - 1] != '\n')
+        fputc ('\n', stdout);
+    return S_EXIT_OK;
+}
+
+//  state keys: a table of KEY VERSION SIZE.
+static int
+s_print_state_keys (const msgpack_object *payload)
+{
+    if (payload->type != MSGPACK_OBJECT_ARRAY)
+        return s_unexpected ();
+    size_t rows = payload->via.array.size;
+    char (*cells) [S_CELL_MAX] = calloc (rows ? rows * 3 : 1, S_CELL_MAX);
+    if (!cells)
+        return S_EXIT_FAIL;
+    for (size_t r = 0; r < rows; r++) {
+        const msgpack_object *item = &payload->via.array.ptr [r];
+        s_get_text (cells [r * 3], S_CELL_MAX, item, "key");
+        s_get_text (cells [r * 3 + 1], S_CELL_MAX, item, "version");
+        s_get_text (cells [r * 3 + 2], S_CELL_MAX, item, "size");
+    }
+    static const char *const headers [] = {"KEY", "VERSION", "SIZE"};
+    s_print_table (headers, 3, cells, rows);
+    printf ("%zu key%s\n", rows, rows == 1 ? "" : "s");
+    free (cells);
+    return S_EXIT_OK;
+}
+
 //  The answer to "watch" is the lease; the events follow (s_watch).
 static int
 s_print_watch (const msgpack_object *payload)
@@ -519,6 +563,10 @@ static const struct {
     {"trust", 2, "add", "trust add KEY", s_print_trust},
     {"metrics", 0, NULL, "metrics", s_print_metrics},
     {"watch", 0, NULL, "watch", s_print_watch},
+    {"state-set", 2, NULL, "state set KEY VALUE", s_print_state_version},
+    {"state-del", 1, NULL, "state del KEY", s_print_state_version},
+    {"state-get", 2, NULL, "state get KEY [NODE]", s_print_state_value},
+    {"state-keys", 1, NULL, "state keys [NODE]", s_print_state_keys},
     {"fault", 1, NULL, "fault ACTOR", s_print_fault},  //  test hook, see zmeshctl(8)
 };
 #define S_COMMAND_COUNT (sizeof s_commands / sizeof *s_commands)
@@ -538,6 +586,10 @@ s_usage (FILE *out)
              "  join CONTACT    connect to a node: tcp://HOST:PORT#PUBLICKEY\n"
              "  trust add KEY   admit a node's public key (64 hex digits) and remember it\n"
              "  metrics         counters and gauges in Prometheus text format\n"
+             "  state set KEY VALUE     set a key of this node's state (reaches every node)\n"
+             "  state get KEY [NODE]    a key of a node's state (default: this node)\n"
+             "  state del KEY           delete a key of this node's state\n"
+             "  state keys [NODE]       the keys of a node's state\n"
              "  watch           membership events as they happen, one per line, until\n"
              "                  interrupted (--count N, --for MS to stop sooner)\n"
              "\n"
@@ -574,6 +626,39 @@ s_option_name (const char *word, char name [3])
     name [1] = (char) optopt;
     name [2] = 0;
     return name;
+}
+
+//  "state SUB ARGS" becomes the control command "state-SUB" with its arguments in the order
+//  the node takes them: get KEY [NODE] -> state-get NODE KEY, keys [NODE] -> state-keys NODE.
+static int
+s_parse_state (s_options_t *options)
+{
+    static char *args [2];
+    static char command [16];
+    static char empty [] = "";
+    char *const *in = options->args;
+    int n = options->arg_count;
+    const char *sub = n ? in [0] : "";
+    if (strcmp (sub, "set") == 0 && n == 3) {
+        args [0] = in [1];
+        args [1] = in [2];
+    }
+    else if (strcmp (sub, "get") == 0 && (n == 2 || n == 3)) {
+        args [0] = n == 3 ? in [2] : empty;
+        args [1] = in [1];
+    }
+    else if (strcmp (sub, "del") == 0 && n == 2)
+        args [0] = in [1];
+    else if (strcmp (sub, "keys") == 0 && (n == 1 || n == 2))
+        args [0] = n == 2 ? in [1] : empty;
+    else
+        return s_usage_error ("%s", "state set KEY VALUE | state get KEY [NODE] | state del KEY"
+                                    " | state keys [NODE]");
+    snprintf (command, sizeof command, "state-%s", sub);
+    options->command = command;
+    options->args = args;
+    options->arg_count = strcmp (sub, "set") == 0 || strcmp (sub, "get") == 0 ? 2 : 1;
+    return S_EXIT_OK;
 }
 
 //  Parse the command line. -1 when done (help, version), else an exit status (OK to go on).
@@ -638,6 +723,11 @@ s_parse (int argc, char *argv [], s_options_t *options)
     options->command = argv [optind];
     options->args = argv + optind + 1;
     options->arg_count = argc - optind - 1;
+    if (strcmp (options->command, "state") == 0) {
+        int rc = s_parse_state (options);
+        if (rc)
+            return rc;
+    }
     for (int i = 0; i < options->arg_count; i++)
         if (strlen (options->args [i]) > S_ARG_BYTES_MAX)
             return s_usage_error ("argument '%.40s...' is too long", options->args [i]);
@@ -816,6 +906,12 @@ s_watch_terms (zmq_msg_t *payload, uint64_t *lease_ms, uint64_t *tick_ms)
     msgpack_unpacked_destroy (&unpacked);
 }
 
+static bool
+streq_text (const char *a, const char *b)
+{
+    return strcmp (a, b) == 0;
+}
+
 //  Print one event: a line a person reads, or one JSON document per line.
 static void
 s_print_event (const s_options_t *options, const msgpack_object *event)
@@ -835,7 +931,16 @@ s_print_event (const s_options_t *options, const msgpack_object *event)
         char stamp [32];
         time_t now = time (NULL);
         strftime (stamp, sizeof stamp, "%Y-%m-%d %H:%M:%S", localtime (&now));
-        printf ("%s  %-9s %s (%.12s) %s -> %s  %s\n", stamp, type, name, id, from, to, endpoint);
+        if (s_get (event, "key")) {  //  a node-state change
+            char key [S_CELL_MAX], value [S_CELL_MAX];
+            s_get_text (key, sizeof key, event, "key");
+            s_get_text (value, sizeof value, event, "value");
+            printf ("%s  %-9s %s (%.12s) %s%s%s\n", stamp, type, name, id, key,
+                    streq_text (type, "set") ? " = " : "", streq_text (type, "set") ? value : "");
+        }
+        else
+            printf ("%s  %-9s %s (%.12s) %s -> %s  %s\n", stamp, type, name, id, from, to,
+                    endpoint);
     }
     fflush (stdout);
 }

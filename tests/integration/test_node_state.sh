@@ -22,6 +22,33 @@ for n in s1 s2 s3; do
 done
 zm_ok "state changes counted, nothing dropped"
 
+# Keys people set: on one node, read on another, watched on a third, deleted.
+"$ZMESHCTL" --data "$ZM_TMP/s3" --json watch --count 2 > "$ZM_TMP/watch.out" 2>&1 &
+watch_pid=$!
+ZM_PIDS+=("$watch_pid")
+sleep 0.3
+zm_ctl s1 state set colour blue >/dev/null || zm_fail "state set"
+zm_wait 10 bash -c "[ \"\$('$ZMESHCTL' --data '$ZM_TMP/s2' state get colour s1 2>/dev/null)\" = blue ]" \
+    || zm_fail "s2 does not read s1's colour"
+zm_ctl s2 state keys s1 | grep -q '^colour ' || zm_fail "state keys lacks colour"
+# (s3 too, before the delete: anti-entropy may skip a value that is already deleted)
+zm_wait 10 bash -c "[ \"\$('$ZMESHCTL' --data '$ZM_TMP/s3' state get colour s1 2>/dev/null)\" = blue ]" \
+    || zm_fail "s3 does not read s1's colour"
+zm_ctl s1 state del colour >/dev/null || zm_fail "state del"
+zm_wait 10 bash -c "! '$ZMESHCTL' --data '$ZM_TMP/s2' state get colour s1 >/dev/null 2>&1" \
+    || zm_fail "the delete did not reach s2"
+zm_wait 10 bash -c "! kill -0 $watch_pid 2>/dev/null" || zm_fail "watch on s3 did not see 2 state events"
+jq -e -s 'map(.type) == ["set", "delete"] and .[0].key == "colour" and .[0].value == "blue" and .[0].name == "s1"' \
+    "$ZM_TMP/watch.out" >/dev/null || zm_fail "watch: $(cat "$ZM_TMP/watch.out")"
+zm_ok "state set on s1, get on s2, watched on s3 (set, delete), deleted everywhere"
+
+out=$(zm_ctl s1 state set zmesh.profile x 2>&1) && zm_fail "a reserved key was accepted"
+echo "$out" | grep -q "zmesh's own" || zm_fail "reserved key: $out"
+big=$(head -c 300 /dev/zero | tr '\0' 'k')
+out=$(zm_ctl s1 state set "$big" v 2>&1) && zm_fail "a 300-byte key was accepted"
+zm_ctl s1 state get nosuchkey >/dev/null 2>&1 && zm_fail "a missing key was found"
+zm_ok "reserved, oversized and missing keys: refused with exit 1"
+
 zm_ctl s2 fault gossip >/dev/null || zm_fail "fault gossip on s2"
 zm_wait 15 with_resources s2 3 || zm_fail "s2's restarted gossip did not get the state back"
 zm_wait 15 with_resources s1 3 || zm_fail "s1 lost s2's resources"
