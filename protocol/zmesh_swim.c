@@ -230,12 +230,17 @@ s_merge_self (zmesh_swim_t *self, const zmesh_swim_record_t *rec)
     zmesh_swim_member_t *me = &self->members [0];
     if (self->left || rec->generation != me->rec.generation)
         return false;
+    //  A death is refuted two incarnations above it: news of life one above a death may be
+    //  older than it (the refutation of a suspicion that ran out elsewhere), and does not
+    //  undo it (see zmesh_swim__merge).
+    uint32_t refute =
+        rec->state == ZMESH_SWIM_STATE_DEAD ? rec->incarnation + 2 : rec->incarnation + 1;
     if ((rec->state == ZMESH_SWIM_STATE_SUSPECT || rec->state == ZMESH_SWIM_STATE_DEAD)
-        && rec->incarnation >= me->rec.incarnation) {
-        me->rec.incarnation = rec->incarnation + 1;
+        && refute > me->rec.incarnation && refute > rec->incarnation) {
+        me->rec.incarnation = refute;
         self->stats.refutations++;
         zmesh_swim__lhm (self, +1);
-        zmesh_swim__enqueue (self, 0);
+        zmesh_swim__enqueue (self, 0, true);
         zmesh_swim__fresh (self, &me->rec);
         return true;
     }
@@ -249,6 +254,7 @@ zmesh_swim__merge (zmesh_swim_t *self, const zmesh_swim_record_t *rec)
         return s_merge_self (self, rec);
     zmesh_swim_member_t *m = zmesh_swim__find (self, &rec->id);
     bool fresh = false;
+    uint8_t was = m ? m->rec.state : 0;
     if (!m) {
         //  Only news of a live member creates one: a tombstone of a member reaped here must
         //  not bring it back, nor be reported as a new transition.
@@ -283,6 +289,13 @@ zmesh_swim__merge (zmesh_swim_t *self, const zmesh_swim_record_t *rec)
     }
     else if (rec->generation < m->rec.generation || m->rec.state == ZMESH_SWIM_STATE_LEFT)
         return false;
+    else if (m->rec.state == ZMESH_SWIM_STATE_DEAD
+             && (rec->state == ZMESH_SWIM_STATE_ALIVE || rec->state == ZMESH_SWIM_STATE_SUSPECT)
+             && rec->incarnation < m->rec.incarnation + 2)
+        //  Life one incarnation above a death may be older than the death (a refutation that
+        //  missed the nodes whose suspicion ran out, after which the member crashed): only
+        //  the member's refutation of the death itself (two above) brings it back.
+        return false;
     else if (rec->incarnation > m->rec.incarnation
              || (rec->incarnation == m->rec.incarnation
                  && s_rank (rec->state) > s_rank (m->rec.state))
@@ -313,10 +326,13 @@ zmesh_swim__merge (zmesh_swim_t *self, const zmesh_swim_record_t *rec)
             zmesh_swim__relink (self, m);
     }
     if (fresh) {
+        //  Urgent: a suspicion, death or leave, or the news that ends one here (a refutation).
+        bool urgent = m->rec.state != ZMESH_SWIM_STATE_ALIVE || was == ZMESH_SWIM_STATE_SUSPECT
+                      || was == ZMESH_SWIM_STATE_DEAD;
         zmesh_swim_record_t copy = m->rec;
         if (rec->state == ZMESH_SWIM_STATE_SUSPECT)
             copy.accuser = rec->accuser;
-        zmesh_swim__enqueue (self, (uint32_t) (m - self->members));
+        zmesh_swim__enqueue (self, (uint32_t) (m - self->members), urgent);
         zmesh_swim__fresh (self, &copy);
     }
     return fresh;
@@ -379,11 +395,18 @@ zmesh_swim__table_deadline (const zmesh_swim_t *self)
 //  ---------------------------------------------------------------------------------------------
 //  Dissemination: the piggyback queue, fewest transmissions first.
 
+//  Queue the member's record for piggybacking. Urgent records (suspicions, deaths, leaves,
+//  refutations) go first, and to every active neighbour SWIM_URGENT_SENDS times.
 void
-zmesh_swim__enqueue (zmesh_swim_t *self, uint32_t slot)
+zmesh_swim__enqueue (zmesh_swim_t *self, uint32_t slot, bool urgent)
 {
     zmesh_swim_member_t *m = &self->members [slot];
     m->transmits = 0;
+    m->urgent = urgent;
+    m->pushed_ms = self->now_ms;  //  the eager push of this step
+    if (urgent)
+        self->repush_pending = true;
+    m->sent_n = 0;  //  new news: every neighbour is owed it again
     if (m->queued)
         return;
     m->queued = true;
@@ -440,13 +463,18 @@ zmesh_swim__msg_size (const zmesh_swim_msg_t *msg)
     return size;
 }
 
-//  Urgent records first (suspicions, deaths, leaves, refutations: a timer elsewhere runs
-//  on them), then news of joins; fewest transmissions first within each class.
+//  Suspicions, deaths, leaves and refutations: a timer elsewhere runs on them.
+static bool
+s_urgent (const zmesh_swim_member_t *m)
+{
+    return m->urgent;
+}
+
+//  Urgent records first, then news of joins; fewest transmissions first within each class.
 static uint32_t
 s_queue_key (const zmesh_swim_member_t *m)
 {
-    bool urgent = m->rec.state != ZMESH_SWIM_STATE_ALIVE || m->rec.incarnation > 0;
-    return (urgent ? 0u : 256u) + m->transmits;
+    return (s_urgent (m) ? 0u : 256u) + m->transmits;
 }
 
 //  Stable insertion sort of the queue: it is mostly sorted already.
@@ -465,8 +493,92 @@ s_sort_queue (zmesh_swim_t *self)
     }
 }
 
+//  How often m's queued record went to the active neighbour in `slot`.
+static uint32_t
+s_sent_count (const zmesh_swim_member_t *m, uint32_t slot)
+{
+    for (uint32_t i = 0; i < m->sent_n; i++)
+        if (m->sent_to [i] == slot)
+            return m->sent_count [i];
+    return 0;
+}
+
+static void
+s_mark_sent (const zmesh_swim_t *self, zmesh_swim_member_t *m, uint32_t slot)
+{
+    for (uint32_t i = 0; i < m->sent_n; i++)
+        if (m->sent_to [i] == slot) {
+            if (m->sent_count [i] < UINT8_MAX)
+                m->sent_count [i]++;
+            return;
+        }
+    uint32_t at = m->sent_n;
+    if (at == ZMESH_SWIM_ACTIVE_LIMIT) {
+        //  Full: reuse the entry of a member that left the active view (one must have: the
+        //  view holds at most ZMESH_SWIM_ACTIVE_LIMIT, `slot` among them).
+        for (at = 0; at < m->sent_n; at++)
+            if (self->members [m->sent_to [at]].view != SWIM_VIEW_ACTIVE)
+                break;
+        if (at == m->sent_n)
+            return;
+    }
+    else
+        m->sent_n++;
+    m->sent_to [at] = slot;
+    m->sent_count [at] = 1;
+}
+
+//  An urgent record still owed to some active neighbour stays queued past the limit.
+static bool
+s_owed (const zmesh_swim_t *self, const zmesh_swim_member_t *m)
+{
+    if (!s_urgent (m))
+        return false;
+    for (uint32_t i = 0; i < self->active_count; i++)
+        if (s_sent_count (m, self->active [i]) < SWIM_URGENT_SENDS)
+            return true;
+    return false;
+}
+
+static bool
+s_same_news (const zmesh_swim_record_t *a, const zmesh_swim_record_t *b)
+{
+    return a->generation == b->generation && a->incarnation == b->incarnation
+           && a->state == b->state;
+}
+
+//  The urgent record of m is still owed to the active neighbour in `slot`.
+bool
+zmesh_swim__owed (const zmesh_swim_t *self, const zmesh_swim_member_t *m, uint32_t slot)
+{
+    (void) self;
+    return m->queued && s_urgent (m) && s_sent_count (m, slot) < SWIM_URGENT_SENDS;
+}
+
+void
+zmesh_swim__mark_sent (const zmesh_swim_t *self, zmesh_swim_member_t *m, uint32_t slot)
+{
+    s_mark_sent (self, m, slot);
+}
+
+//  Neighbour `from` sent this record: it holds the news, and is owed it no more.
+void
+zmesh_swim__known_by (zmesh_swim_t *self, const zmesh_swim_record_t *rec, const zmesh_id_t *from)
+{
+    zmesh_swim_member_t *sender = zmesh_swim__find (self, from);
+    zmesh_swim_member_t *m = zmesh_swim__find (self, &rec->id);
+    if (!sender || sender->view != SWIM_VIEW_ACTIVE || !m || !m->queued
+        || !s_same_news (&m->rec, rec))
+        return;
+    uint32_t slot = (uint32_t) (sender - self->members);
+    for (uint32_t i = 0; i < SWIM_URGENT_SENDS; i++)
+        if (s_sent_count (m, slot) < SWIM_URGENT_SENDS)
+            s_mark_sent (self, m, slot);
+}
+
 //  Fill the piggyback part of a message to `to` (a member, or NULL) within the byte budget:
 //  first the record of `to` itself when this node holds it SUSPECT or DEAD, then the queue.
+//  To an active neighbour, the urgent records it is still owed come first.
 void
 zmesh_swim__attach (zmesh_swim_t *self, zmesh_swim_msg_t *msg, const zmesh_swim_member_t *to)
 {
@@ -475,11 +587,22 @@ zmesh_swim__attach (zmesh_swim_t *self, zmesh_swim_msg_t *msg, const zmesh_swim_
     if (free_pool <= msg->update_count || msg->update_count >= ZMESH_SWIM_UPDATES_MAX)
         return;
     uint32_t total_max = ZMESH_SWIM_UPDATES_MAX < free_pool ? ZMESH_SWIM_UPDATES_MAX : free_pool;
+    uint32_t to_slot =
+        to && to->view == SWIM_VIEW_ACTIVE ? (uint32_t) (to - self->members) : SWIM_NO_SLOT;
+    uint32_t stamp = ++self->attach_seq;
     //  The message's own updates (a GOSSIP's fresh records) come first, then ours.
     zmesh_swim_record_t *out = &self->pool [self->pool_used];
     uint32_t count = msg->update_count;
     if (count > 0)
         memcpy (out, msg->updates, count * sizeof *out);
+    if (to_slot != SWIM_NO_SLOT)
+        for (uint32_t i = 0; i < count; i++) {
+            zmesh_swim_member_t *m = zmesh_swim__find (self, &out [i].id);
+            if (m && m->queued && s_same_news (&m->rec, &out [i])) {
+                s_mark_sent (self, m, to_slot);
+                m->attach_stamp = stamp;
+            }
+        }
     bool told = false;
     if (to && (to->rec.state == ZMESH_SWIM_STATE_SUSPECT || to->rec.state == ZMESH_SWIM_STATE_DEAD)
         && size + zmesh_swim_record_size (&to->rec) <= self->config.max_message_bytes) {
@@ -492,22 +615,37 @@ zmesh_swim__attach (zmesh_swim_t *self, zmesh_swim_msg_t *msg, const zmesh_swim_
     //  Eager pushes carry their fresh records only: the piggyback budget of a record is
     //  spent on the regular traffic that follows, its second chance to reach every node.
     uint32_t queue_count = msg->type == ZMESH_SWIM_GOSSIP ? 0 : self->queue_count;
-    for (uint32_t i = 0; i < queue_count && count < total_max; i++) {
-        zmesh_swim_member_t *m = &self->members [self->queue [i]];
-        if (told && m == to)
-            continue;
-        size_t record_size = zmesh_swim_record_size (&m->rec);
-        if (size + record_size > self->config.max_message_bytes)
-            continue;
-        out [count++] = m->rec;
-        size += record_size;
-        m->transmits++;
-    }
-    //  Records sent often enough leave the queue.
+    //  Pass 0: urgent records owed to this neighbour; pass 1: the rest, fewest sent first.
+    for (int pass = to_slot == SWIM_NO_SLOT ? 1 : 0; pass < 2; pass++)
+        for (uint32_t i = 0; i < queue_count && count < total_max; i++) {
+            zmesh_swim_member_t *m = &self->members [self->queue [i]];
+            if ((told && m == to) || m->attach_stamp == stamp)
+                continue;
+            bool owed = to_slot != SWIM_NO_SLOT && s_urgent (m)
+                        && s_sent_count (m, to_slot) < SWIM_URGENT_SENDS;
+            if (pass == 0 && !owed)
+                continue;
+            //  Past its limit, a record is queued only for the neighbours still owed it.
+            if (pass == 1 && m->transmits >= limit)
+                continue;
+            size_t record_size = zmesh_swim_record_size (&m->rec);
+            if (size + record_size > self->config.max_message_bytes)
+                continue;
+            out [count++] = m->rec;
+            size += record_size;
+            m->attach_stamp = stamp;
+            if (m->transmits < UINT8_MAX)
+                m->transmits++;
+            if (to_slot != SWIM_NO_SLOT)
+                s_mark_sent (self, m, to_slot);
+        }
+    //  Records sent often enough (and to every neighbour, if urgent) leave the queue.
     uint32_t kept = 0;
     for (uint32_t i = 0; i < self->queue_count; i++) {
         zmesh_swim_member_t *m = &self->members [self->queue [i]];
-        if (m->transmits >= limit)
+        bool done = m->transmits >= limit
+                    && (!s_owed (self, m) || m->transmits >= limit * SWIM_HARD_LIMIT_MULT);
+        if (done)
             m->queued = false;
         else
             self->queue [kept++] = self->queue [i];

@@ -13,6 +13,12 @@
 #define SWIM_VIEW_NONE    0
 #define SWIM_VIEW_ACTIVE  1
 #define SWIM_VIEW_PASSIVE 2
+//  Urgent records (suspicions, deaths, leaves, refutations) go to every active neighbour at
+//  least this many times (the eager push counts), whatever the piggyback limit: a neighbour
+//  whose copies were all lost would otherwise run its suspicion timer out.
+#define SWIM_URGENT_SENDS    3
+#define SWIM_REPUSH_MS       100  //  an owed urgent record is pushed again after this
+#define SWIM_HARD_LIMIT_MULT 4    //  a record leaves the queue after limit * this, whatever
 
 struct zmesh_swim_member_s {
     zmesh_swim_record_t rec;  //  what this node holds of the member (rec.accuser: latest)
@@ -29,6 +35,9 @@ struct zmesh_swim_member_s {
     uint32_t sent_to [ZMESH_SWIM_ACTIVE_LIMIT];    //  slots of active neighbours sent to
     uint8_t sent_count [ZMESH_SWIM_ACTIVE_LIMIT];  //  how often each one got it
     bool queued;                                   //  in the piggyback queue
+    uint32_t attach_stamp;                         //  attach() that took it last
+    bool urgent;           //  queued news a timer elsewhere runs on (see zmesh_swim__enqueue)
+    uint64_t pushed_ms;    //  urgent: last eager push or re-push
     uint32_t tracked_pos;  //  index in tracked[] (not ALIVE), or SWIM_NO_SLOT
     uint32_t order_pos;    //  index in order[]
 };
@@ -71,6 +80,9 @@ struct zmesh_swim_s {
     uint32_t tracked_count;
     uint32_t *queue;  //  piggyback queue of slots
     uint32_t queue_count;
+    uint32_t attach_seq;  //  stamp of the current attach()
+    bool repush_pending;  //  urgent records may still be owed to neighbours
+    uint64_t next_repush_ms;
     //  Views.
     uint32_t active [ZMESH_SWIM_ACTIVE_LIMIT];
     uint32_t active_count;
@@ -118,12 +130,16 @@ bool zmesh_swim__merge (zmesh_swim_t *self, const zmesh_swim_record_t *rec);
 void zmesh_swim__suspect (zmesh_swim_t *self, zmesh_swim_member_t *m);
 void zmesh_swim__table_tick (zmesh_swim_t *self);
 uint64_t zmesh_swim__table_deadline (const zmesh_swim_t *self);
-void zmesh_swim__enqueue (zmesh_swim_t *self, uint32_t slot);
+void zmesh_swim__enqueue (zmesh_swim_t *self, uint32_t slot, bool urgent);
 void zmesh_swim__unqueue (zmesh_swim_t *self, uint32_t slot);
 uint32_t zmesh_swim__retransmit_limit (const zmesh_swim_t *self);
 zmesh_swim_record_t *zmesh_swim__pool (zmesh_swim_t *self, uint32_t count);
 size_t zmesh_swim__msg_size (const zmesh_swim_msg_t *msg);
 void zmesh_swim__attach (zmesh_swim_t *self, zmesh_swim_msg_t *msg, const zmesh_swim_member_t *to);
+void
+zmesh_swim__known_by (zmesh_swim_t *self, const zmesh_swim_record_t *rec, const zmesh_id_t *from);
+bool zmesh_swim__owed (const zmesh_swim_t *self, const zmesh_swim_member_t *m, uint32_t slot);
+void zmesh_swim__mark_sent (const zmesh_swim_t *self, zmesh_swim_member_t *m, uint32_t slot);
 void zmesh_swim__fresh (zmesh_swim_t *self, const zmesh_swim_record_t *rec);
 //  In zmesh_swim_proto.c:
 void zmesh_swim__view_drop (zmesh_swim_t *self, zmesh_swim_member_t *m);

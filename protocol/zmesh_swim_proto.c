@@ -541,6 +541,34 @@ s_on_neighbor (zmesh_swim_t *self, const zmesh_id_t *from, const zmesh_swim_msg_
         if (was_joining)
             self->joining = false;
         s_active_add (self, m);
+        //  Members that joined through this node while it was still joining (an island the
+        //  mesh never heard of): announce them now that this node is in the mesh.
+        //  The eager push skips the contact (it sent the ACCEPT): it gets its own GOSSIP.
+        zmesh_swim_record_t island [ZMESH_SWIM_UPDATES_MAX];
+        uint32_t island_count = 0;
+        size_t size = ZMESH_SWIM_MSG_OVERHEAD_MAX;
+        for (uint32_t i = 1; was_joining && i < self->member_count; i++) {
+            zmesh_swim_member_t *other = &self->members [self->order [i]];
+            if (other == m
+                || (other->rec.state != ZMESH_SWIM_STATE_ALIVE
+                    && other->rec.state != ZMESH_SWIM_STATE_SUSPECT))
+                continue;
+            zmesh_swim__enqueue (self, self->order [i], false);
+            if (self->fresh_count < SWIM_FRESH_MAX)
+                zmesh_swim__fresh (self, &other->rec);
+            size_t record_size = zmesh_swim_record_size (&other->rec);
+            if (island_count < ZMESH_SWIM_UPDATES_MAX
+                && size + record_size <= self->config.max_message_bytes) {
+                island [island_count++] = other->rec;
+                size += record_size;
+            }
+        }
+        zmesh_swim_msg_t *out = island_count ? s_send (self, m, ZMESH_SWIM_GOSSIP) : NULL;
+        if (out) {
+            out->updates = island;  //  attach() copies them
+            out->update_count = island_count;
+            s_seal (self, out, from);
+        }
         if (was_joining && !self->bootstrapping) {
             self->bootstrapping = true;
             self->bootstrap_from = m->rec.id;
@@ -724,9 +752,9 @@ s_on_sender (zmesh_swim_t *self, const zmesh_id_t *from, const zmesh_swim_msg_t 
         }
         zmesh_swim__merge (self, &rec);
     }
-    else if ((m->rec.state == ZMESH_SWIM_STATE_SUSPECT || m->rec.state == ZMESH_SWIM_STATE_DEAD)
-             && msg->type != ZMESH_SWIM_PING
-             && self->now_ms >= m->told_ms + self->config.probe_interval_ms) {
+    if ((m->rec.state == ZMESH_SWIM_STATE_SUSPECT || m->rec.state == ZMESH_SWIM_STATE_DEAD)
+        && msg->type != ZMESH_SWIM_PING
+        && self->now_ms >= m->told_ms + self->config.probe_interval_ms) {
         //  It does not know what this node holds of it: tell it, so it refutes.
         m->told_ms = self->now_ms;
         zmesh_swim_msg_t *out = s_send (self, m, ZMESH_SWIM_GOSSIP);
@@ -741,8 +769,19 @@ s_received (zmesh_swim_t *self, const zmesh_id_t *from, const zmesh_swim_msg_t *
 {
     if (zmesh_id_equal (from, &self->config.id) || !s_on_sender (self, from, msg))
         return;
-    for (uint32_t i = 0; i < msg->update_count; i++)
+    //  Any message of the probe's target, at its current generation, says it is alive: the
+    //  probe succeeded (under loss, the target's own traffic often gets through when the one
+    //  ack was lost).
+    swim_probe_t *probe = &self->probe;
+    if (probe->running && zmesh_id_equal (from, &probe->id)
+        && msg->generation == self->members [probe->slot].rec.generation) {
+        probe->running = false;
+        zmesh_swim__lhm (self, -1);
+    }
+    for (uint32_t i = 0; i < msg->update_count; i++) {
         zmesh_swim__merge (self, &msg->updates [i]);
+        zmesh_swim__known_by (self, &msg->updates [i], from);
+    }
     switch (msg->type) {
         case ZMESH_SWIM_PING:
             s_on_ping (self, from, msg);
@@ -954,6 +993,14 @@ s_view_tick (zmesh_swim_t *self)
                          ZMESH_SWIM_NEIGHBOR_REQUEST
                              | (self->active_count == 0 ? ZMESH_SWIM_NEIGHBOR_HIGH : 0));
     }
+    //  Cut off: no neighbour and no candidate to heal from (the members this node knew left
+    //  or died, and the mesh forgot it). Join again through the contact the shell gave.
+    if (!self->joining && self->active_count == 0 && self->passive_count == 0
+        && self->neighbor_pending == SWIM_NO_SLOT && self->join_contact.endpoint [0] != '\0'
+        && self->now_ms >= self->next_join_ms) {
+        self->joining = true;
+        self->next_join_ms = self->now_ms;
+    }
     if (self->joining && self->now_ms >= self->next_join_ms) {
         self->next_join_ms = self->now_ms + self->config.join_retry_ms;
         zmesh_swim_msg_t *msg =
@@ -1012,10 +1059,58 @@ s_reconnect_tick (zmesh_swim_t *self)
     }
 }
 
+//  Reliable flooding of urgent news: a suspicion, death, leave or refutation still owed to
+//  an active neighbour (sent fewer than SWIM_URGENT_SENDS times, and not heard from it) is
+//  pushed to it again every SWIM_REPUSH_MS. Under loss, one eager push per link is not
+//  enough: a node whose copies were all lost would run its suspicion timer out.
+static void
+s_repush_tick (zmesh_swim_t *self)
+{
+    self->next_repush_ms = self->now_ms + SWIM_REPUSH_MS;
+    bool owed_any = false;
+    for (uint32_t a = 0; a < self->active_count; a++) {
+        uint32_t slot = self->active [a];
+        zmesh_swim_member_t *to = &self->members [slot];
+        zmesh_swim_record_t out [ZMESH_SWIM_UPDATES_MAX];  //  attach() copies them
+        uint32_t count = 0;
+        size_t size = ZMESH_SWIM_MSG_OVERHEAD_MAX;
+        for (uint32_t i = 0; i < self->queue_count && count < ZMESH_SWIM_UPDATES_MAX; i++) {
+            zmesh_swim_member_t *m = &self->members [self->queue [i]];
+            if (!zmesh_swim__owed (self, m, slot))
+                continue;
+            owed_any = true;
+            if (self->now_ms < m->pushed_ms + SWIM_REPUSH_MS)
+                continue;
+            size_t record_size = zmesh_swim_record_size (&m->rec);
+            if (size + record_size > self->config.max_message_bytes)
+                break;
+            out [count++] = m->rec;
+            size += record_size;
+        }
+        if (count == 0)
+            continue;
+        zmesh_swim_msg_t *msg = s_send (self, to, ZMESH_SWIM_GOSSIP);
+        if (!msg)
+            return;
+        msg->updates = out;
+        msg->update_count = count;
+        s_seal (self, msg, &to->rec.id);  //  marks them sent to `to`
+    }
+    //  Pushed in this round: the next one in SWIM_REPUSH_MS.
+    for (uint32_t i = 0; i < self->queue_count; i++) {
+        zmesh_swim_member_t *m = &self->members [self->queue [i]];
+        if (m->urgent && self->now_ms >= m->pushed_ms + SWIM_REPUSH_MS)
+            m->pushed_ms = self->now_ms;
+    }
+    self->repush_pending = owed_any;
+}
+
 static void
 s_tick (zmesh_swim_t *self)
 {
     zmesh_swim__table_tick (self);
+    if (self->repush_pending && self->now_ms >= self->next_repush_ms)
+        s_repush_tick (self);
     s_probe_tick (self);
     s_relay_tick (self);
     s_view_tick (self);
@@ -1127,6 +1222,8 @@ s_update_deadline (zmesh_swim_t *self)
     if (self->neighbor_pending == SWIM_NO_SLOT && self->passive_count > 0
         && self->active_count < self->config.active_max)
         at = self->now_ms;  //  the view wants repair at once (the next tick)
+    if (self->repush_pending && self->next_repush_ms < at)
+        at = self->next_repush_ms;
     if (self->joining && self->next_join_ms < at)
         at = self->next_join_ms;
     self->deadline_ms = at < self->now_ms ? self->now_ms : at;
