@@ -315,3 +315,21 @@ zmesh_mp_write_raw (zmesh_mp_writer_t *self, const void *data, size_t size)
 {
     return s_write (self, (const char *) data, size) == 0 ? ZMESH_OK : ZMESH_ETOOBIG;
 }
+
+int
+zmesh_mp_skip_extra (zmesh_mp_reader_t *self, uint32_t count, uint32_t known)
+{
+    for (uint32_t i = known; i < count; i++)
+        if (zmesh_mp_skip (self))
+            return ZMESH_EPROTO;
+    return ZMESH_OK;
+}
+
+int
+zmesh_mp_writer_finish (const zmesh_mp_writer_t *self, size_t *size)
+{
+    if (self->overflow)
+        return ZMESH_ETOOBIG;
+    *size = self->size;
+    return ZMESH_OK;
+}

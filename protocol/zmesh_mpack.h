@@ -42,6 +42,9 @@ int zmesh_mp_read_bin (zmesh_mp_reader_t *self, const uint8_t **bin, uint32_t *s
 int zmesh_mp_read_cstr (zmesh_mp_reader_t *self, char *dest, size_t dest_size);
 //  Read a bin of exactly size bytes into dest.
 int zmesh_mp_read_bin_exact (zmesh_mp_reader_t *self, uint8_t *dest, size_t size);
+//  Skip the elements of an array of `count` beyond the `known` ones a decoder reads: later
+//  versions may append fields (forward compatibility).
+int zmesh_mp_skip_extra (zmesh_mp_reader_t *self, uint32_t count, uint32_t known);
 //  Skip one object of any type, with nesting bounded by ZMESH_MP_DEPTH_MAX.
 int zmesh_mp_skip (zmesh_mp_reader_t *self);
 
@@ -59,6 +62,8 @@ void zmesh_mp_pack_cstr (msgpack_packer *pk, const char *str);
 //  Append bytes that are already msgpack. ZMESH_ETOOBIG (and the overflow remembered) if they
 //  do not fit.
 int zmesh_mp_write_raw (zmesh_mp_writer_t *self, const void *data, size_t size);
+//  ZMESH_OK with *size the bytes written, or ZMESH_ETOOBIG if anything did not fit.
+int zmesh_mp_writer_finish (const zmesh_mp_writer_t *self, size_t *size);
 //  ZMESH_OK, or ZMESH_ETOOBIG if anything did not fit.
 int zmesh_mp_writer_status (const zmesh_mp_writer_t *self);
 

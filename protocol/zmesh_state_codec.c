@@ -217,23 +217,11 @@ zmesh_state_msg_encode (const zmesh_state_msg_t *msg, uint8_t *buf, size_t capac
         for (uint32_t i = 0; i < msg->run_count; i++)
             s_pack_run (pk, msg, &msg->runs [i]);
     }
-    if (zmesh_mp_writer_status (&writer))
-        return ZMESH_ETOOBIG;
-    *size = writer.size;
-    return ZMESH_OK;
+    return zmesh_mp_writer_finish (&writer, size);
 }
 
 //  ---------------------------------------------------------------------------------------------
 //  Decoding.
-
-static int
-s_skip_extra (zmesh_mp_reader_t *r, uint32_t count, uint32_t known)
-{
-    for (uint32_t i = known; i < count; i++)
-        if (zmesh_mp_skip (r))
-            return ZMESH_EPROTO;
-    return ZMESH_OK;
-}
 
 static int
 s_read_id (zmesh_mp_reader_t *r, zmesh_id_t *id)
@@ -253,7 +241,7 @@ s_decode_entries (zmesh_state_msg_buf_t *buf, zmesh_mp_reader_t *r)
         zmesh_state_digest_entry_t *entry = &buf->digest [i];
         if (zmesh_mp_read_array (r, &fields) || fields < 4 || s_read_id (r, &entry->owner)
             || zmesh_mp_read_uint (r, &entry->generation) || zmesh_mp_read_uint (r, &entry->version)
-            || zmesh_mp_read_uint (r, &entry->floor) || s_skip_extra (r, fields, 4))
+            || zmesh_mp_read_uint (r, &entry->floor) || zmesh_mp_skip_extra (r, fields, 4))
             return ZMESH_EPROTO;
     }
     buf->msg.digest_count = count;
@@ -284,7 +272,7 @@ s_decode_delta (zmesh_state_delta_t *delta, zmesh_mp_reader_t *r)
         if (delta->value_size > ZMESH_STATE_VALUE_SIZE_LIMIT)
             return ZMESH_ETOOBIG;
     }
-    return s_skip_extra (r, fields, 3);
+    return zmesh_mp_skip_extra (r, fields, 3);
 }
 
 static int
@@ -315,7 +303,7 @@ s_decode_runs (zmesh_state_msg_buf_t *buf, zmesh_mp_reader_t *r)
                 return rc;
             msg->delta_count++;
         }
-        if (s_skip_extra (r, fields, 7))
+        if (zmesh_mp_skip_extra (r, fields, 7))
             return ZMESH_EPROTO;
         msg->run_count++;
     }
@@ -347,7 +335,7 @@ zmesh_state_msg_decode (zmesh_state_msg_buf_t *buf, const uint8_t *data, size_t 
             return ZMESH_EPROTO;
         rc = s_decode_entries (buf, &r);
         if (rc == 0)
-            rc = s_skip_extra (&r, count, 4);
+            rc = zmesh_mp_skip_extra (&r, count, 4);
     }
     else {
         if (count < 3)
@@ -356,7 +344,7 @@ zmesh_state_msg_decode (zmesh_state_msg_buf_t *buf, const uint8_t *data, size_t 
         if (rc == 0)
             rc = s_decode_runs (buf, &r);
         if (rc == 0)
-            rc = s_skip_extra (&r, count, 3);
+            rc = zmesh_mp_skip_extra (&r, count, 3);
     }
     if (rc)
         return rc;

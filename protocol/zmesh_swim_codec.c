@@ -181,23 +181,11 @@ zmesh_swim_msg_encode (const zmesh_swim_msg_t *msg, uint8_t *buf, size_t capacit
         rc = s_pack_records (&writer.pk, msg->updates, msg->update_count, ZMESH_SWIM_UPDATES_MAX);
     if (rc)
         return rc;
-    if (zmesh_mp_writer_status (&writer))
-        return ZMESH_ETOOBIG;
-    *size = writer.size;
-    return ZMESH_OK;
+    return zmesh_mp_writer_finish (&writer, size);
 }
 
 //  ---------------------------------------------------------------------------------------------
 //  Decoding
-
-static int
-s_skip_extra (zmesh_mp_reader_t *r, uint32_t count, uint32_t known)
-{
-    for (uint32_t i = known; i < count; i++)
-        if (zmesh_mp_skip (r))
-            return ZMESH_EPROTO;
-    return ZMESH_OK;
-}
 
 static int
 s_read_u32 (zmesh_mp_reader_t *r, uint32_t *value)
@@ -233,7 +221,7 @@ s_read_contact (zmesh_mp_reader_t *r, zmesh_swim_contact_t *contact)
         || zmesh_mp_read_bin_exact (r, contact->key, ZMESH_KEY_SIZE)
         || zmesh_mp_read_cstr (r, contact->endpoint, ZMESH_ENDPOINT_MAX) || !contact->endpoint [0])
         return ZMESH_EPROTO;
-    return s_skip_extra (r, fields, 2);
+    return zmesh_mp_skip_extra (r, fields, 2);
 }
 
 static int
@@ -259,7 +247,7 @@ s_read_record (zmesh_mp_reader_t *r, zmesh_swim_record_t *record)
     }
     else if (zmesh_mp_read_nil (r))
         return ZMESH_EPROTO;
-    return s_skip_extra (r, fields, 5);
+    return zmesh_mp_skip_extra (r, fields, 5);
 }
 
 static int
@@ -328,7 +316,7 @@ s_read_body (zmesh_swim_msg_t *msg, zmesh_swim_space_t *space, zmesh_mp_reader_t
         default:  //  DISCONNECT, GOSSIP
             break;
     }
-    return s_skip_extra (r, count, known);
+    return zmesh_mp_skip_extra (r, count, known);
 }
 
 int
@@ -352,7 +340,7 @@ zmesh_swim_msg_decode (zmesh_swim_msg_t *msg,
     if (zmesh_mp_read_uint (&r, &msg->generation) || s_read_u32 (&r, &msg->incarnation)
         || zmesh_mp_read_array (&r, &body_count) || s_read_body (msg, space, &r, body_count)
         || s_read_records (&r, space->updates, ZMESH_SWIM_UPDATES_MAX, &msg->update_count)
-        || s_skip_extra (&r, count, 5) || zmesh_mp_remaining (&r) != 0)
+        || zmesh_mp_skip_extra (&r, count, 5) || zmesh_mp_remaining (&r) != 0)
         return ZMESH_EPROTO;
     return ZMESH_OK;
 }

@@ -105,20 +105,7 @@ zmesh_msg_encode (const zmesh_msg_t *msg, uint8_t *buf, size_t capacity, size_t 
     int rc = s_encode_body (msg, &writer.pk);
     if (rc)
         return rc;
-    if (zmesh_mp_writer_status (&writer))
-        return ZMESH_ETOOBIG;
-    *size = writer.size;
-    return ZMESH_OK;
-}
-
-//  Skip the elements of a body array beyond the `known` ones this version reads.
-static int
-s_skip_extra (zmesh_mp_reader_t *r, uint32_t count, uint32_t known)
-{
-    for (uint32_t i = known; i < count; i++)
-        if (zmesh_mp_skip (r))
-            return ZMESH_EPROTO;
-    return ZMESH_OK;
+    return zmesh_mp_writer_finish (&writer, size);
 }
 
 static int
@@ -138,7 +125,7 @@ s_decode_hello (zmesh_hello_t *hello, zmesh_mp_reader_t *r, uint32_t count)
         || zmesh_mp_read_uint (r, &hello->generation)
         || zmesh_mp_read_bin_exact (r, hello->sign_public, ZMESH_KEY_SIZE))
         return ZMESH_EPROTO;
-    return s_skip_extra (r, count, 5);
+    return zmesh_mp_skip_extra (r, count, 5);
 }
 
 static int
@@ -149,7 +136,7 @@ s_decode_ping (zmesh_ping_t *ping, zmesh_mp_reader_t *r, uint32_t count)
         || zmesh_mp_read_uint (r, &flags) || flags > 0xff)
         return ZMESH_EPROTO;
     ping->flags = (uint8_t) flags;
-    return s_skip_extra (r, count, 3);
+    return zmesh_mp_skip_extra (r, count, 3);
 }
 
 static int
@@ -165,10 +152,10 @@ s_decode_peers (zmesh_peers_t *peers, zmesh_mp_reader_t *r, uint32_t count)
         if (zmesh_mp_read_array (r, &fields) || fields < 2
             || zmesh_mp_read_bin_exact (r, peer->sign_public, ZMESH_KEY_SIZE)
             || zmesh_mp_read_cstr (r, peer->endpoint, ZMESH_ENDPOINT_MAX)
-            || zmesh_endpoint_check (peer->endpoint, false) || s_skip_extra (r, fields, 2))
+            || zmesh_endpoint_check (peer->endpoint, false) || zmesh_mp_skip_extra (r, fields, 2))
             return ZMESH_EPROTO;
     }
-    return s_skip_extra (r, count, 1);
+    return zmesh_mp_skip_extra (r, count, 1);
 }
 
 int
@@ -210,17 +197,17 @@ zmesh_msg_decode (zmesh_msg_t *msg, const uint8_t *data, size_t size)
             rc = s_decode_peers (&msg->body.peers, &r, body_count);
             break;
         case ZMESH_MSG_STATE:
-            rc = s_skip_extra (&r, body_count, 0);
+            rc = zmesh_mp_skip_extra (&r, body_count, 0);
             msg->body.state.data = data + body_start;
             msg->body.state.size = r.pos - body_start;
             break;
         default:  //  LEAVE
-            rc = s_skip_extra (&r, body_count, 0);
+            rc = zmesh_mp_skip_extra (&r, body_count, 0);
             break;
     }
     //  Envelope fields beyond the four of version 1 are skipped; trailing bytes are not.
     if (rc == 0)
-        rc = s_skip_extra (&r, count, 4);
+        rc = zmesh_mp_skip_extra (&r, count, 4);
     if (rc == 0 && zmesh_mp_remaining (&r) != 0)
         rc = ZMESH_EPROTO;
     return rc;
