@@ -19,6 +19,7 @@
 #include "zmesh_gossip_state.h"
 #include "zmesh_node_ctx.h"
 #include "zmesh_mpack.h"
+#include "zmesh_topology.h"
 #include <errno.h>
 #include <msgpack.h>
 #include <stdarg.h>
@@ -541,6 +542,132 @@ s_cmd_state_keys (self_t *self, char args [][S_ARG_MAX], s_reply_t *reply)
                                                       : s_state (self, "keys", id, NULL, reply);
 }
 
+//  The "value" of a state service answer {owner, key, value: bin, version}; false if none.
+static bool
+s_answer_value (zframe_t *payload, const uint8_t **value, uint32_t *size)
+{
+    zmesh_mp_reader_t r;
+    zmesh_mp_reader_init (&r, zframe_data (payload), zframe_size (payload));
+    uint32_t count;
+    if (zmesh_mp_read_map (&r, &count))
+        return false;
+    for (uint32_t i = 0; i < count; i++) {
+        const char *name;
+        uint32_t name_size;
+        if (zmesh_mp_read_str (&r, &name, &name_size))
+            return false;
+        if (name_size == 5 && memcmp (name, "value", 5) == 0)
+            return zmesh_mp_read_bin (&r, value, size) == 0;
+        if (zmesh_mp_skip (&r))
+            return false;
+    }
+    return false;
+}
+
+static int
+s_edge_compare (const void *x, const void *y)
+{
+    const zmesh_edge_t *a = (const zmesh_edge_t *) x, *b = (const zmesh_edge_t *) y;
+    return a->a != b->a ? (a->a < b->a ? -1 : 1) : (a->b < b->b ? -1 : a->b > b->b);
+}
+
+//  The links of the live members (each publishes its own in its state, zmesh.links), as
+//  distinct undirected edges between member indexes. Returns the count; *edges: caller frees.
+static size_t
+s_topology_edges (self_t *self, const zmesh_member_t *members, size_t count, zmesh_edge_t **edges)
+{
+    size_t capacity = count * ZMESH_STATE_LINKS_MAX + 1, used = 0;
+    *edges = (zmesh_edge_t *) malloc (capacity * sizeof **edges);
+    ZMESH_ASSERT (*edges);
+    for (size_t i = 0; i < count; i++) {
+        zframe_t *payload = NULL;
+        const uint8_t *value;
+        uint32_t size;
+        if (zmesh_gstate_call (self->ctx->state_endpoint, "get", members [i].id,
+                               ZMESH_STATE_LINKS_KEY, strlen (ZMESH_STATE_LINKS_KEY), &payload,
+                               NULL, 0)
+                == 0
+            && s_answer_value (payload, &value, &size))
+            for (uint32_t at = 0; at + ZMESH_ID_SIZE <= size && used < capacity;
+                 at += ZMESH_ID_SIZE) {
+                char id_hex [ZMESH_ID_HEX_SIZE];
+                zmesh_hex_encode (id_hex, value + at, ZMESH_ID_SIZE);
+                for (size_t j = 0; j < count; j++)
+                    if (j != i && streq (members [j].id, id_hex)) {
+                        (*edges) [used].a = (uint32_t) (i < j ? i : j);
+                        (*edges) [used].b = (uint32_t) (i < j ? j : i);
+                        used++;
+                    }
+            }
+        zframe_destroy (&payload);
+    }
+    qsort (*edges, used, sizeof **edges, s_edge_compare);
+    size_t unique = 0;
+    for (size_t i = 0; i < used; i++)
+        if (unique == 0 || s_edge_compare (&(*edges) [unique - 1], &(*edges) [i]) != 0)
+            (*edges) [unique++] = (*edges) [i];
+    return unique;
+}
+
+//  The mesh as a graph: every live member's links and the figures of the whole (degree,
+//  diameter, average path, clustering, articulation points, partition risk).
+static int
+s_cmd_topology (self_t *self, char args [][S_ARG_MAX], s_reply_t *reply)
+{
+    size_t all;
+    zmesh_member_t *members = s_members (self, &all);
+    if (!members)
+        return s_fail (reply, "out of memory");
+    size_t count = 0;  //  the live ones, first
+    for (size_t i = 0; i < all; i++)
+        if (streq (members [i].state, "alive") || streq (members [i].state, "suspect"))
+            members [count++] = members [i];
+    zmesh_edge_t *edges;
+    size_t edge_count = s_topology_edges (self, members, count, &edges);
+    zmesh_topology_stats_t stats;
+    int rc = zmesh_topology_analyse ((uint32_t) count, edges, edge_count, &stats);
+    if (rc) {
+        free (edges);
+        free (members);
+        return s_fail (reply, "cannot analyse the graph: %s", zmesh_strerror (rc));
+    }
+    msgpack_packer *pk = &reply->pk;
+    msgpack_pack_map (pk, 11);
+    zmesh_mp_pack_cstr (pk, "nodes");
+    msgpack_pack_array (pk, count);
+    for (size_t i = 0; i < count; i++) {
+        bool cut = false;
+        for (uint32_t k = 0; k < stats.articulation_count; k++)
+            cut = cut || stats.articulation [k] == i;
+        msgpack_pack_map (pk, 4);
+        s_pack_kv_str (pk, "id", members [i].id);
+        s_pack_kv_str (pk, "name", members [i].name);
+        s_pack_kv_uint (pk, "degree", stats.degree [i]);
+        zmesh_mp_pack_cstr (pk, "articulation");
+        cut ? msgpack_pack_true (pk) : msgpack_pack_false (pk);
+    }
+    zmesh_mp_pack_cstr (pk, "edges");
+    msgpack_pack_array (pk, edge_count);
+    for (size_t i = 0; i < edge_count; i++) {
+        msgpack_pack_array (pk, 2);
+        msgpack_pack_uint32 (pk, edges [i].a);
+        msgpack_pack_uint32 (pk, edges [i].b);
+    }
+    s_pack_kv_uint (pk, "components", stats.components);
+    s_pack_kv_uint (pk, "degree_min", stats.degree_min);
+    s_pack_kv_uint (pk, "degree_max", stats.degree_max);
+    s_pack_kv_double (pk, "degree_avg", stats.degree_avg);
+    s_pack_kv_uint (pk, "diameter", stats.diameter);
+    s_pack_kv_double (pk, "avg_path_length", stats.avg_path_length);
+    s_pack_kv_double (pk, "clustering", stats.clustering);
+    s_pack_kv_uint (pk, "articulation_points", stats.articulation_count);
+    s_pack_kv_double (pk, "partition_risk", stats.partition_risk);
+    zmesh_topology_stats_fini (&stats);
+    free (edges);
+    free (members);
+    return 0;
+}
+
 //  Subscribe the requester to membership events for S_WATCH_LEASE_MS; asking again renews.
 static int
 s_cmd_watch (self_t *self, char args [][S_ARG_MAX], s_reply_t *reply)
@@ -671,6 +798,7 @@ static const struct {
     {"trust", 2, "trust add KEY", false, s_cmd_trust},
     {"metrics", 0, "metrics", false, s_cmd_metrics},
     {"watch", 0, "watch", false, s_cmd_watch},
+    {"topology", 0, "topology", false, s_cmd_topology},
     {"state-set", 2, "state-set KEY VALUE", false, s_cmd_state_set},
     {"state-get", 2, "state-get NODE KEY", false, s_cmd_state_get},
     {"state-del", 1, "state-del KEY", false, s_cmd_state_del},

@@ -55,9 +55,12 @@ typedef struct {
     zsock_t *server;                //  our CURVE ROUTER
     zmesh_link_monitor_t *monitor;  //  its connection and handshake events
     zpoller_t *poller;
-    zhashx_t *peers;            //  id hex -> s_peer_t *
-    zmesh_liveness_t liveness;  //  the pure core
-    zmesh_gstate_t *state;      //  node state by anti-entropy
+    zhashx_t *peers;                           //  id hex -> s_peer_t *
+    zmesh_liveness_t liveness;                 //  the pure core
+    zmesh_gstate_t *state;                     //  node state by anti-entropy
+    zmesh_id_t links [ZMESH_STATE_LINKS_MAX];  //  the links last published (zmesh.links)
+    size_t links_size;                         //  bytes of it
+    bool links_published;
     zmesh_link_config_t link;
     char endpoint [ZMESH_ENDPOINT_MAX];  //  advertised
     uint64_t ping_seq;                   //  last PING sequence number used
@@ -521,6 +524,33 @@ s_retry_untrusted (self_t *self)
             s_peer_connect (self, peer);
 }
 
+static int
+s_id_compare (const void *a, const void *b)
+{
+    return memcmp (a, b, ZMESH_ID_SIZE);
+}
+
+//  This node's links, as sorted ids, into its state (zmesh.links) when they changed: every
+//  node can then draw the mesh (zmeshctl topology). Bounded by ZMESH_STATE_LINKS_MAX.
+static void
+s_publish_links (self_t *self, zmesh_id_t *linked, uint32_t count)
+{
+    if (count > ZMESH_STATE_LINKS_MAX)
+        count = ZMESH_STATE_LINKS_MAX;
+    qsort (linked, count, sizeof *linked, s_id_compare);
+    size_t size = count * sizeof *linked;
+    if (self->links_published && size == self->links_size
+        && memcmp (self->links, linked, size) == 0)
+        return;
+    memcpy (self->links, linked, size);
+    self->links_size = size;
+    self->links_published = true;
+    int rc = zmesh_gstate_set (self->state, (uint64_t) zclock_mono (), ZMESH_STATE_LINKS_KEY,
+                               size ? (const void *) self->links : "", (uint32_t) size);
+    if (rc)
+        zsys_warning ("gossip: cannot publish links: %s", zmesh_strerror (rc));
+}
+
 static void
 s_publish_members (self_t *self)
 {
@@ -562,6 +592,7 @@ s_publish_members (self_t *self)
             linked [linked_count++] = peer->pub.id;
     }
     zmesh_gstate_peers (self->state, now, linked, linked_count);
+    s_publish_links (self, linked, linked_count);
     free (linked);
     self->members_dirty = false;
 }

@@ -16,6 +16,8 @@
 //  Keys starting with this are zmesh's own (users may not write them; watch does not show them).
 #define ZMESH_STATE_RESERVED_PREFIX "zmesh."
 #define ZMESH_STATE_PROFILE_KEY     "zmesh.profile"  //  value: an encoded zmesh_profile
+#define ZMESH_STATE_LINKS_KEY       "zmesh.links"    //  value: linked peers' ids, 16 bytes each,
+#define ZMESH_STATE_LINKS_MAX       64               //  sorted, at most this many
 
 typedef struct zmesh_gstate_t zmesh_gstate_t;
 

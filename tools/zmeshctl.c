@@ -49,6 +49,7 @@ typedef struct {
     char *const *args;    //  its arguments
     int arg_count;
     char path [S_PATH_MAX];  //  DATA/control.sock
+    bool dot;                //  topology: print Graphviz DOT
     long count;              //  watch: stop after this many events (0: no limit)
     long for_ms;             //  watch: stop after this long (0: no limit)
 } s_options_t;
@@ -469,6 +470,79 @@ s_print_state_keys (const msgpack_object *payload)
     return S_EXIT_OK;
 }
 
+//  The mesh's figures, then one row per node.
+static int
+s_print_topology (const msgpack_object *payload)
+{
+    const msgpack_object *nodes = s_get (payload, "nodes");
+    if (payload->type != MSGPACK_OBJECT_MAP || !nodes || nodes->type != MSGPACK_OBJECT_ARRAY)
+        return s_unexpected ();
+    printf ("nodes:            %u in %" PRIu64 " component%s\n", nodes->via.array.size,
+            s_get_uint (payload, "components"), s_get_uint (payload, "components") == 1 ? "" : "s");
+    printf ("links:            %u\n",
+            s_get (payload, "edges") ? s_get (payload, "edges")->via.array.size : 0);
+    printf ("degree:           min %" PRIu64 ", avg %.2f, max %" PRIu64 "\n",
+            s_get_uint (payload, "degree_min"), s_get_double (payload, "degree_avg"),
+            s_get_uint (payload, "degree_max"));
+    printf ("diameter:         %" PRIu64 " hops\n", s_get_uint (payload, "diameter"));
+    printf ("avg path length:  %.2f hops\n", s_get_double (payload, "avg_path_length"));
+    printf ("clustering:       %.3f\n", s_get_double (payload, "clustering"));
+    printf ("cut points:       %" PRIu64 "\n", s_get_uint (payload, "articulation_points"));
+    printf ("partition risk:   %.1f%% (the worst single failure isolates this share)\n\n",
+            100 * s_get_double (payload, "partition_risk"));
+    size_t rows = nodes->via.array.size;
+    char (*cells) [S_CELL_MAX] = calloc (rows ? rows * 4 : 1, S_CELL_MAX);
+    if (!cells)
+        return S_EXIT_FAIL;
+    for (size_t r = 0; r < rows; r++) {
+        const msgpack_object *node = &nodes->via.array.ptr [r];
+        s_get_text (cells [r * 4], S_CELL_MAX, node, "name");
+        s_get_text (cells [r * 4 + 1], S_CELL_MAX, node, "id");
+        cells [r * 4 + 1][12] = 0;
+        s_get_text (cells [r * 4 + 2], S_CELL_MAX, node, "degree");
+        const msgpack_object *cut = s_get (node, "articulation");
+        snprintf (cells [r * 4 + 3], S_CELL_MAX, "%s",
+                  cut && cut->type == MSGPACK_OBJECT_BOOLEAN && cut->via.boolean ? "yes" : "");
+    }
+    static const char *const headers [] = {"NAME", "ID", "DEGREE", "CUT POINT"};
+    s_print_table (headers, 4, cells, rows);
+    free (cells);
+    return S_EXIT_OK;
+}
+
+//  Graphviz: `zmeshctl topology --dot | dot -Tsvg > mesh.svg`.
+static int
+s_print_dot (const msgpack_object *payload)
+{
+    const msgpack_object *nodes = s_get (payload, "nodes");
+    const msgpack_object *edges = s_get (payload, "edges");
+    if (!nodes || nodes->type != MSGPACK_OBJECT_ARRAY || !edges
+        || edges->type != MSGPACK_OBJECT_ARRAY)
+        return s_unexpected ();
+    printf ("graph zmesh {\n");
+    for (uint32_t i = 0; i < nodes->via.array.size; i++) {
+        char name [S_CELL_MAX], id [40];
+        s_get_text (name, sizeof name, &nodes->via.array.ptr [i], "name");
+        s_get_text (id, sizeof id, &nodes->via.array.ptr [i], "id");
+        const msgpack_object *cut = s_get (&nodes->via.array.ptr [i], "articulation");
+        bool is_cut = cut && cut->type == MSGPACK_OBJECT_BOOLEAN && cut->via.boolean;
+        for (char *c = name; *c; c++)
+            if (*c == '"' || *c == '\\')
+                *c = '_';
+        printf ("  n%u [label=\"%s\\n%.12s\"%s];\n", i, name, id, is_cut ? ", color=red" : "");
+    }
+    for (uint32_t i = 0; i < edges->via.array.size; i++) {
+        const msgpack_object *edge = &edges->via.array.ptr [i];
+        if (edge->type == MSGPACK_OBJECT_ARRAY && edge->via.array.size == 2
+            && edge->via.array.ptr [0].type == MSGPACK_OBJECT_POSITIVE_INTEGER
+            && edge->via.array.ptr [1].type == MSGPACK_OBJECT_POSITIVE_INTEGER)
+            printf ("  n%" PRIu64 " -- n%" PRIu64 ";\n", edge->via.array.ptr [0].via.u64,
+                    edge->via.array.ptr [1].via.u64);
+    }
+    printf ("}\n");
+    return S_EXIT_OK;
+}
+
 //  The answer to "watch" is the lease; the events follow (s_watch).
 static int
 s_print_watch (const msgpack_object *payload)
@@ -563,6 +637,7 @@ static const struct {
     {"trust", 2, "add", "trust add KEY", s_print_trust},
     {"metrics", 0, NULL, "metrics", s_print_metrics},
     {"watch", 0, NULL, "watch", s_print_watch},
+    {"topology", 0, NULL, "topology", s_print_topology},
     {"state-set", 2, NULL, "state set KEY VALUE", s_print_state_version},
     {"state-del", 1, NULL, "state del KEY", s_print_state_version},
     {"state-get", 2, NULL, "state get KEY [NODE]", s_print_state_value},
@@ -590,6 +665,8 @@ s_usage (FILE *out)
              "  state get KEY [NODE]    a key of a node's state (default: this node)\n"
              "  state del KEY           delete a key of this node's state\n"
              "  state keys [NODE]       the keys of a node's state\n"
+             "  topology        the mesh as a graph: links, degree, diameter, cut points\n"
+             "                  (--json, or --dot for Graphviz)\n"
              "  watch           membership events as they happen, one per line, until\n"
              "                  interrupted (--count N, --for MS to stop sooner)\n"
              "\n"
@@ -665,11 +742,15 @@ s_parse_state (s_options_t *options)
 static int
 s_parse (int argc, char *argv [], s_options_t *options)
 {
-    static const struct option long_options [] = {
-        {"data", required_argument, NULL, 'd'}, {"timeout", required_argument, NULL, 't'},
-        {"json", no_argument, NULL, 'j'},       {"help", no_argument, NULL, 'h'},
-        {"version", no_argument, NULL, 'V'},    {"count", required_argument, NULL, 'n'},
-        {"for", required_argument, NULL, 'f'},  {NULL, 0, NULL, 0}};
+    static const struct option long_options [] = {{"data", required_argument, NULL, 'd'},
+                                                  {"timeout", required_argument, NULL, 't'},
+                                                  {"json", no_argument, NULL, 'j'},
+                                                  {"help", no_argument, NULL, 'h'},
+                                                  {"version", no_argument, NULL, 'V'},
+                                                  {"count", required_argument, NULL, 'n'},
+                                                  {"for", required_argument, NULL, 'f'},
+                                                  {"dot", no_argument, NULL, 'D'},
+                                                  {NULL, 0, NULL, 0}};
     options->timeout_ms = S_TIMEOUT_MS_DEFAULT;
     opterr = 0;
     char name [3];
@@ -691,6 +772,9 @@ s_parse (int argc, char *argv [], s_options_t *options)
             }
             case 'j':
                 options->json = true;
+                break;
+            case 'D':
+                options->dot = true;
                 break;
             case 'n':
             case 'f': {
@@ -872,6 +956,8 @@ s_show (const s_options_t *options, size_t command, zmq_msg_t *status, zmq_msg_t
             != MSGPACK_UNPACK_SUCCESS
         || offset != zmq_msg_size (payload))
         rc = s_unexpected ();
+    else if (options->dot && strcmp (options->command, "topology") == 0)
+        rc = s_print_dot (&unpacked.data);
     else if (options->json && strcmp (options->command, "watch") != 0) {
         zmesh_json_write (stdout, &unpacked.data);
         fputc ('\n', stdout);

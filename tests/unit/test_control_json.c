@@ -597,8 +597,8 @@ test_control_bad_requests (void **state)
     s_fixture_t *fixture = s_serve (state);
     char *answer = s_ask (fixture, "reboot", NULL);
     assert_string_equal (answer, "error unknown command 'reboot' (commands: status, members, keys, "
-                                 "join, trust, metrics, watch, state-set, state-get, state-del, "
-                                 "state-keys)");
+                                 "join, trust, metrics, watch, topology, state-set, state-get, "
+                                 "state-del, state-keys)");
     free (answer);
     answer = s_ask (fixture, "", NULL);
     ASSERT_CONTAINS (answer, "error unknown command ''");
