@@ -33,6 +33,7 @@
     Usage: sim_liveness            seeds 1..200 (ZMESH_SIM_SEEDS=n for another count)
            ZMESH_SIM_SEED=n sim_liveness    one seed, run twice: same trace hash required
 */
+#include "sim_common.h"
 #include "zmesh_error.h"
 #include "zmesh_liveness.h"
 #include <inttypes.h>
@@ -144,37 +145,6 @@ s_on_abort (int signum)
     raise (signum);
 }
 
-static uint64_t
-s_rand (sim_t *sim)
-{
-    uint64_t z = (sim->rng += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
-//  Uniform in [lo, hi].
-static uint64_t
-s_range (sim_t *sim, uint64_t lo, uint64_t hi)
-{
-    return lo + s_rand (sim) % (hi - lo + 1);
-}
-
-static bool
-s_chance (sim_t *sim, uint32_t ppm)
-{
-    return s_rand (sim) % 1000000 < ppm;
-}
-
-static void
-s_hash (sim_t *sim, uint64_t value)
-{
-    for (int i = 0; i < 8; i++) {
-        sim->hash ^= (value >> (8 * i)) & 0xff;
-        sim->hash *= 0x100000001b3ull;
-    }
-}
-
 static void
 s_fail (sim_t *sim, const char *format, ...)
 {
@@ -264,7 +234,7 @@ s_send (sim_t *sim, uint32_t from, uint32_t to, sim_msg_t msg)
 {
     sim->messages++;
     uint8_t *drops = &sim->drops [from][to];
-    if (*drops < sim->burst_max && s_chance (sim, sim->loss_ppm)) {
+    if (*drops < sim->burst_max && sim_chance (&sim->rng, sim->loss_ppm)) {
         (*drops)++;
         return;
     }
@@ -274,9 +244,9 @@ s_send (sim_t *sim, uint32_t from, uint32_t to, sim_msg_t msg)
                          .from = (uint8_t) from,
                          .to = (uint8_t) to,
                          .generation = sim->node [from].generation};
-    int copies = s_chance (sim, sim->dup_ppm) ? 2 : 1;
+    int copies = sim_chance (&sim->rng, sim->dup_ppm) ? 2 : 1;
     for (int i = 0; i < copies; i++) {
-        event.at_ms = sim->now_ms + s_range (sim, sim->delay_min_ms, sim->delay_max_ms);
+        event.at_ms = sim->now_ms + sim_range (&sim->rng, sim->delay_min_ms, sim->delay_max_ms);
         s_push (sim, event);
     }
 }
@@ -331,8 +301,8 @@ s_check_change (sim_t *sim,
     const zmesh_liveness_config_t *config = &sim->config;
     const char *from = zmesh_peer_state_name (change->from);
     const char *to = zmesh_peer_state_name (change->to);
-    s_hash (sim, sim->now_ms << 16 | o << 8 | p);
-    s_hash (sim, (uint64_t) change->from << 8 | change->to);
+    sim_hash (&sim->hash, sim->now_ms << 16 | o << 8 | p);
+    sim_hash (&sim->hash, (uint64_t) change->from << 8 | change->to);
     sim->changes++;
     if (change->from != view->state)
         s_fail (sim, "node %u: peer %u %s -> %s, but it was reported %s", o, p, from, to,
@@ -506,17 +476,17 @@ s_step (sim_t *sim, uint32_t o, const sim_event_t *cause, zmesh_liveness_event_t
         //  several (ALIVE -> SUSPECT -> DEAD at once).
         node->tick_at_ms = deadline;
         uint64_t at = deadline < sim->now_ms ? sim->now_ms : deadline;
-        s_timer (sim, SIM_TICK, o, at + s_range (sim, 0, sim->tick_late_ms));
+        s_timer (sim, SIM_TICK, o, at + sim_range (&sim->rng, 0, sim->tick_late_ms));
     }
 }
 
 static void
 s_schedule_fault (sim_t *sim, uint32_t n)
 {
-    uint64_t at = sim->now_ms + s_range (sim, SIM_FAULT_GAP_MIN, SIM_FAULT_GAP_MAX);
+    uint64_t at = sim->now_ms + sim_range (&sim->rng, SIM_FAULT_GAP_MIN, SIM_FAULT_GAP_MAX);
     if (at >= sim->faults_until_ms)
         return;
-    s_timer (sim, s_chance (sim, 400000) ? SIM_LEAVE : SIM_CRASH, n, at);
+    s_timer (sim, sim_chance (&sim->rng, 400000) ? SIM_LEAVE : SIM_CRASH, n, at);
 }
 
 static void
@@ -531,11 +501,12 @@ s_start (sim_t *sim, uint32_t n)
     memset (node->views, 0, sizeof node->views);
     if (zmesh_liveness_init (&node->core, &sim->config) != ZMESH_OK)
         s_fail (sim, "node %u: init failed", n);
-    s_hash (sim, 0x5000 | n);
+    sim_hash (&sim->hash, 0x5000 | n);
     s_timer (sim, SIM_HEARTBEAT, n, sim->now_ms);
     //  Now and then a life shorter than a network delay, so a LEAVE overtakes heartbeats.
-    if (node->generation > 1 && sim->now_ms < sim->faults_until_ms && s_chance (sim, 150000))
-        s_timer (sim, SIM_LEAVE, n, sim->now_ms + s_range (sim, 0, sim->delay_max_ms));
+    if (node->generation > 1 && sim->now_ms < sim->faults_until_ms
+        && sim_chance (&sim->rng, 150000))
+        s_timer (sim, SIM_LEAVE, n, sim->now_ms + sim_range (&sim->rng, 0, sim->delay_max_ms));
     else
         s_schedule_fault (sim, n);
 }
@@ -552,9 +523,9 @@ s_stop (sim_t *sim, uint32_t n, bool leave)
     node->incarnation++;
     node->down_since_ms = sim->now_ms;
     zmesh_liveness_fini (&node->core);
-    s_hash (sim, (leave ? 0x6000 : 0x7000) | n);
+    sim_hash (&sim->hash, (leave ? 0x6000 : 0x7000) | n);
     //  Down for a moment (a quick restart, not even suspected) up to a few dead timeouts.
-    uint64_t down_ms = s_range (sim, 0, 3 * (uint64_t) sim->config.dead_timeout_ms);
+    uint64_t down_ms = sim_range (&sim->rng, 0, 3 * (uint64_t) sim->config.dead_timeout_ms);
     s_timer (sim, SIM_RESTART, n, sim->now_ms + down_ms);
     if (leave)
         sim->leaves++;
@@ -620,27 +591,31 @@ s_draw_scenario (sim_t *sim)
     //  some seeds still reach 64 nodes.
     uint64_t span = SIM_NODES_MAX - SIM_NODES_MIN;
     sim->nodes =
-        (uint32_t) (SIM_NODES_MIN + s_range (sim, 0, span) * s_range (sim, 0, span) / span);
-    sim->heartbeat_ms = (uint32_t) s_range (sim, 50, 200);
-    sim->burst_max = (uint32_t) s_range (sim, 0, 5);
-    sim->loss_ppm = (uint32_t) s_range (sim, 0, 500000);
-    sim->dup_ppm = (uint32_t) s_range (sim, 0, 200000);
-    sim->delay_min_ms = (uint32_t) s_range (sim, 0, 20);
-    sim->delay_max_ms = sim->delay_min_ms + (uint32_t) s_range (sim, 0, 2 * sim->heartbeat_ms);
-    sim->timer_ticks = s_chance (sim, 500000);
-    sim->tick_late_ms = s_chance (sim, 500000) ? 0 : (uint32_t) s_range (sim, 1, sim->heartbeat_ms);
+        (uint32_t) (SIM_NODES_MIN
+                    + sim_range (&sim->rng, 0, span) * sim_range (&sim->rng, 0, span) / span);
+    sim->heartbeat_ms = (uint32_t) sim_range (&sim->rng, 50, 200);
+    sim->burst_max = (uint32_t) sim_range (&sim->rng, 0, 5);
+    sim->loss_ppm = (uint32_t) sim_range (&sim->rng, 0, 500000);
+    sim->dup_ppm = (uint32_t) sim_range (&sim->rng, 0, 200000);
+    sim->delay_min_ms = (uint32_t) sim_range (&sim->rng, 0, 20);
+    sim->delay_max_ms =
+        sim->delay_min_ms + (uint32_t) sim_range (&sim->rng, 0, 2 * sim->heartbeat_ms);
+    sim->timer_ticks = sim_chance (&sim->rng, 500000);
+    sim->tick_late_ms =
+        sim_chance (&sim->rng, 500000) ? 0 : (uint32_t) sim_range (&sim->rng, 1, sim->heartbeat_ms);
     //  The least dead timeout that makes "kept sending => never DEAD" true (s_kept_sending),
     //  plus some slack.
     zmesh_liveness_config_t *config = &sim->config;
     zmesh_liveness_config_defaults (config);
     config->dead_timeout_ms = (sim->burst_max + 1) * sim->heartbeat_ms + sim->delay_max_ms
                               - sim->delay_min_ms + 1
-                              + (uint32_t) s_range (sim, 0, 2 * sim->heartbeat_ms);
-    config->suspect_timeout_ms = (uint32_t) s_range (sim, 1, config->dead_timeout_ms - 1);
+                              + (uint32_t) sim_range (&sim->rng, 0, 2 * sim->heartbeat_ms);
+    config->suspect_timeout_ms = (uint32_t) sim_range (&sim->rng, 1, config->dead_timeout_ms - 1);
     //  Longer than any delay: an old message cannot outlive the memory of its generation.
     config->reap_after_ms =
-        sim->delay_max_ms + 1 + (uint32_t) s_range (sim, 0, 4 * (uint64_t) config->dead_timeout_ms);
-    config->max_peers = sim->nodes - 1 + (uint32_t) s_range (sim, 0, 1) * 8;
+        sim->delay_max_ms + 1
+        + (uint32_t) sim_range (&sim->rng, 0, 4 * (uint64_t) config->dead_timeout_ms);
+    config->max_peers = sim->nodes - 1 + (uint32_t) sim_range (&sim->rng, 0, 1) * 8;
     //  The end is quiet: every node restarts, then has time to be seen by all. Before that,
     //  faults for as long as the time budget allows (at least SIM_FAULTS_MIN_MS).
     uint64_t quiet_ms = 8 * (uint64_t) config->dead_timeout_ms + 4 * (uint64_t) sim->delay_max_ms;
@@ -662,7 +637,7 @@ s_dispatch (sim_t *sim, const sim_event_t *event)
         case SIM_DELIVER:
             //  A node that is down receives nothing; its next run starts afresh.
             if (node->up) {
-                s_hash (sim, (uint64_t) event->from << 8 | event->to);
+                sim_hash (&sim->hash, (uint64_t) event->from << 8 | event->to);
                 s_step (sim, event->to, event,
                         event->msg == SIM_MSG_LEAVE ? ZMESH_LIVENESS_LEAVE : ZMESH_LIVENESS_HEARD);
             }

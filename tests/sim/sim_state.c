@@ -30,6 +30,7 @@
     Usage: sim_state                   seeds 1..200 (ZMESH_SIM_SEEDS=n for another count)
            ZMESH_SIM_SEED=n sim_state  one seed, run twice: same trace hash required
 */
+#include "sim_common.h"
 #include "zmesh_error.h"
 #include "zmesh_state.h"
 #include "zmesh_state_codec.h"
@@ -142,36 +143,6 @@ s_on_abort (int signum)
         _exit (134);
     signal (signum, SIG_DFL);
     raise (signum);
-}
-
-static uint64_t
-s_rand (sim_t *sim)
-{
-    uint64_t z = (sim->rng += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
-static uint64_t
-s_range (sim_t *sim, uint64_t lo, uint64_t hi)
-{
-    return lo + s_rand (sim) % (hi - lo + 1);
-}
-
-static bool
-s_chance (sim_t *sim, uint32_t ppm)
-{
-    return s_rand (sim) % 1000000 < ppm;
-}
-
-static void
-s_hash (sim_t *sim, uint64_t value)
-{
-    for (int i = 0; i < 8; i++) {
-        sim->hash ^= (value >> (8 * i)) & 0xff;
-        sim->hash *= 0x100000001b3ull;
-    }
 }
 
 static uint64_t
@@ -301,16 +272,16 @@ s_send (sim_t *sim, uint32_t from, const zmesh_state_out_t *out)
     }
     sim->messages++;
     sim->bytes += size;
-    s_hash (sim, s_bytes_hash (s_wire, size));
-    if (s_chance (sim, sim->loss_ppm))
+    sim_hash (&sim->hash, s_bytes_hash (s_wire, size));
+    if (sim_chance (&sim->rng, sim->loss_ppm))
         return;
-    int copies = s_chance (sim, sim->dup_ppm) ? 2 : 1;
+    int copies = sim_chance (&sim->rng, sim->dup_ppm) ? 2 : 1;
     for (int i = 0; i < copies; i++) {
         sim_event_t event = {.kind = SIM_DELIVER,
                              .from = (uint16_t) from,
                              .to = (uint16_t) to,
                              .size = (uint32_t) size};
-        event.at_ms = sim->now_ms + s_range (sim, sim->delay_min_ms, sim->delay_max_ms);
+        event.at_ms = sim->now_ms + sim_range (&sim->rng, sim->delay_min_ms, sim->delay_max_ms);
         event.data = malloc (size);
         if (!event.data) {
             fprintf (stderr, "sim_state: out of memory\n");
@@ -338,8 +309,9 @@ s_check_change (sim_t *sim, uint32_t n, const zmesh_state_change_t *change, bool
 {
     uint32_t o = s_node_of (&change->owner);
     sim->changes++;
-    s_hash (sim, (uint64_t) n << 48 | (uint64_t) o << 32 | change->kind << 8 | change->cause);
-    s_hash (sim, change->version);
+    sim_hash (&sim->hash,
+              (uint64_t) n << 48 | (uint64_t) o << 32 | change->kind << 8 | change->cause);
+    sim_hash (&sim->hash, change->version);
     if (o >= sim->nodes) {
         s_fail (sim, "node %u: a change of an unknown owner", n);
         return;
@@ -478,8 +450,8 @@ s_start (sim_t *sim, uint32_t n)
     node->tick_at_ms = UINT64_MAX;
     memset (node->seen, 0, 2 * sizeof *node->seen * sim->nodes);
     zmesh_id_t id = s_id (n);
-    int rc = zmesh_state_init (&node->core, &sim->config, &id, node->generation, 0, s_rand (sim),
-                               sim->now_ms);
+    int rc = zmesh_state_init (&node->core, &sim->config, &id, node->generation, 0,
+                               sim_rand (&sim->rng), sim->now_ms);
     if (rc != ZMESH_OK) {
         s_fail (sim, "node %u: init: %s", n, zmesh_strerror (rc));
         node->up = false;
@@ -507,18 +479,18 @@ s_write (sim_t *sim, uint32_t n)
     static uint8_t value [ZMESH_STATE_VALUE_SIZE_LIMIT];
     sim_node_t *node = &sim->node [n];
     char key [16];
-    uint32_t k = (uint32_t) s_range (sim, 0, SIM_KEYS_POOL - 1);
+    uint32_t k = (uint32_t) sim_range (&sim->rng, 0, SIM_KEYS_POOL - 1);
     //  Most writes go to a few hot keys, like a health profile's load figures.
-    if (s_chance (sim, 600000))
+    if (sim_chance (&sim->rng, 600000))
         k %= 8;
     snprintf (key, sizeof key, "k%u", k);
     zmesh_state_event_t event = {.type = ZMESH_STATE_SET, .key = key};
-    if (s_chance (sim, sim->delete_ppm))
+    if (sim_chance (&sim->rng, sim->delete_ppm))
         event.type = ZMESH_STATE_DELETE;
     else {
-        event.value_size = (uint32_t) s_range (sim, 0, sim->value_max);
+        event.value_size = (uint32_t) sim_range (&sim->rng, 0, sim->value_max);
         for (uint32_t i = 0; i < event.value_size; i++)
-            value [i] = (uint8_t) s_rand (sim);
+            value [i] = (uint8_t) sim_rand (&sim->rng);
         event.value = value;
     }
     //  Recorded before the step, so that the change check finds it; undone if refused.
@@ -546,20 +518,20 @@ s_draw_config (sim_t *sim)
 {
     zmesh_state_config_t *config = &sim->config;
     zmesh_state_config_defaults (config);
-    config->interval_ms = (uint32_t) s_range (sim, 500, 1500);
-    config->max_keys = (uint32_t) s_range (sim, 8, 64);
+    config->interval_ms = (uint32_t) sim_range (&sim->rng, 500, 1500);
+    config->max_keys = (uint32_t) sim_range (&sim->rng, 8, 64);
     config->key_size_max = 16;
-    sim->value_max =
-        (uint32_t) (s_chance (sim, 200000) ? s_range (sim, 200, 600) : s_range (sim, 0, 64));
+    sim->value_max = (uint32_t) (sim_chance (&sim->rng, 200000) ? sim_range (&sim->rng, 200, 600)
+                                                                : sim_range (&sim->rng, 0, 64));
     config->value_size_max = sim->value_max;
-    config->owner_bytes_max = (uint32_t) s_range (sim, 512, 8192);
-    config->tombstone_ttl_ms = (uint32_t) s_range (sim, 2000, 30000);
-    config->forget_ttl_ms = (uint32_t) s_range (sim, 2000, 20000);
-    config->max_owners = sim->nodes + (uint32_t) s_range (sim, 0, 8);
+    config->owner_bytes_max = (uint32_t) sim_range (&sim->rng, 512, 8192);
+    config->tombstone_ttl_ms = (uint32_t) sim_range (&sim->rng, 2000, 30000);
+    config->forget_ttl_ms = (uint32_t) sim_range (&sim->rng, 2000, 20000);
+    config->max_owners = sim->nodes + (uint32_t) sim_range (&sim->rng, 0, 8);
     //  The budget: the default, or as small as the largest entry allows.
     config->budget_bytes = ZMESH_STATE_BUDGET_BYTES_DEFAULT;
-    if (s_chance (sim, 300000))
-        config->budget_bytes = (uint32_t) s_range (sim, 200 + sim->value_max, 1200);
+    if (sim_chance (&sim->rng, 300000))
+        config->budget_bytes = (uint32_t) sim_range (&sim->rng, 200 + sim->value_max, 1200);
     ZMESH_ASSERT (zmesh_state_config_check (config) == ZMESH_OK);
 }
 
@@ -567,25 +539,27 @@ static void
 s_draw_scenario (sim_t *sim)
 {
     //  Mostly small meshes, which cost little; one seed in five has 100..200 nodes.
-    sim->nodes = (uint32_t) (s_chance (sim, 200000) ? s_range (sim, 100, SIM_NODES_MAX)
-                                                    : s_range (sim, SIM_NODES_MIN, 40));
+    sim->nodes =
+        (uint32_t) (sim_chance (&sim->rng, 200000) ? sim_range (&sim->rng, 100, SIM_NODES_MAX)
+                                                   : sim_range (&sim->rng, SIM_NODES_MIN, 40));
     s_draw_config (sim);
-    sim->loss_ppm = (uint32_t) s_range (sim, 0, 200000);
-    sim->dup_ppm = (uint32_t) s_range (sim, 0, 50000);
-    sim->delay_min_ms = (uint32_t) s_range (sim, 0, 20);
-    sim->delay_max_ms = sim->delay_min_ms + (uint32_t) s_range (sim, 0, 300);
-    sim->view = s_chance (sim, 500000) ? 0 : (uint32_t) s_range (sim, 1, 4);
+    sim->loss_ppm = (uint32_t) sim_range (&sim->rng, 0, 200000);
+    sim->dup_ppm = (uint32_t) sim_range (&sim->rng, 0, 50000);
+    sim->delay_min_ms = (uint32_t) sim_range (&sim->rng, 0, 20);
+    sim->delay_max_ms = sim->delay_min_ms + (uint32_t) sim_range (&sim->rng, 0, 300);
+    sim->view = sim_chance (&sim->rng, 500000) ? 0 : (uint32_t) sim_range (&sim->rng, 1, 4);
     //  Writes at a share of what the mesh can carry: a node takes in about one budget per
     //  interval, and every write must reach every node. Mostly 5..50% of that; one seed in
     //  five loads the mesh up to 200%, where replicas lag and resync until the end.
     uint64_t entry_bytes = sim->value_max / 2 + 24;
-    uint64_t load_pct = s_chance (sim, 200000) ? s_range (sim, 50, 200) : s_range (sim, 5, 50);
+    uint64_t load_pct = sim_chance (&sim->rng, 200000) ? sim_range (&sim->rng, 50, 200)
+                                                       : sim_range (&sim->rng, 5, 50);
     uint64_t capacity = (uint64_t) sim->config.budget_bytes * 1000 / sim->config.interval_ms;
     sim->write_gap_ms = (uint32_t) (entry_bytes * 1000 * 100 / (load_pct * capacity) + 1);
-    sim->delete_ppm = (uint32_t) s_range (sim, 50000, 400000);
-    sim->fault_gap_ms = (uint32_t) s_range (sim, 1000, 8000);
-    sim->false_forget_ppm = (uint32_t) s_range (sim, 0, 100000);
-    sim->quiet_at_ms = s_range (sim, 20, 60) * 1000;
+    sim->delete_ppm = (uint32_t) sim_range (&sim->rng, 50000, 400000);
+    sim->fault_gap_ms = (uint32_t) sim_range (&sim->rng, 1000, 8000);
+    sim->false_forget_ppm = (uint32_t) sim_range (&sim->rng, 0, 100000);
+    sim->quiet_at_ms = sim_range (&sim->rng, 20, 60) * 1000;
 }
 
 //  Peers: everyone, or a partial view (ring neighbours, so the graph stays connected, plus a
@@ -602,7 +576,8 @@ s_draw_peers (sim_t *sim, uint32_t n)
     }
     for (uint32_t p = 0; p < sim->nodes; p++) {
         bool ring = p == (n + 1) % sim->nodes || (p + 1) % sim->nodes == n;
-        bool chosen = sim->view == 0 || ring || s_chance (sim, sim->view * 1000000 / sim->nodes);
+        bool chosen =
+            sim->view == 0 || ring || sim_chance (&sim->rng, sim->view * 1000000 / sim->nodes);
         if (p != n && chosen)
             node->peers [node->peer_count++] = s_id (p);
     }
@@ -611,24 +586,24 @@ s_draw_peers (sim_t *sim, uint32_t n)
 static void
 s_fault (sim_t *sim)
 {
-    uint32_t n = (uint32_t) s_range (sim, 0, sim->nodes - 1);
-    uint32_t what = (uint32_t) s_range (sim, 0, 9);
+    uint32_t n = (uint32_t) sim_range (&sim->rng, 0, sim->nodes - 1);
+    uint32_t what = (uint32_t) sim_range (&sim->rng, 0, 9);
     uint64_t ttl = sim->config.tombstone_ttl_ms;
     if (what < 4 && sim->node [n].up) {
         //  Down for a while; sometimes longer than a tombstone lives.
         s_event (sim, SIM_CRASH, n, sim->now_ms);
-        s_event (sim, SIM_RESTART, n, sim->now_ms + s_range (sim, 500, ttl * 3 / 2));
+        s_event (sim, SIM_RESTART, n, sim->now_ms + sim_range (&sim->rng, 500, ttl * 3 / 2));
     }
     else if (what < 7) {
         s_event (sim, SIM_PARTITION, 0, sim->now_ms);
-        s_event (sim, SIM_HEAL, 0, sim->now_ms + s_range (sim, 1000, ttl * 3 / 2));
+        s_event (sim, SIM_HEAL, 0, sim->now_ms + sim_range (&sim->rng, 1000, ttl * 3 / 2));
     }
     else {
         //  Membership reaps an owner at some node: one that is down, or by mistake one that is
         //  up (a false death).
-        uint32_t o = (uint32_t) s_range (sim, 0, sim->nodes - 1);
+        uint32_t o = (uint32_t) sim_range (&sim->rng, 0, sim->nodes - 1);
         if (o != n && sim->node [n].up
-            && (!sim->node [o].up || s_chance (sim, sim->false_forget_ppm))) {
+            && (!sim->node [o].up || sim_chance (&sim->rng, sim->false_forget_ppm))) {
             zmesh_state_event_t event = {.type = ZMESH_STATE_FORGET,
                                          .peer = s_id (o),
                                          .generation = sim->node [o].generation};
@@ -732,8 +707,8 @@ static void
 s_dispatch (sim_t *sim, sim_event_t *event)
 {
     sim_node_t *node = event->to < sim->nodes ? &sim->node [event->to] : NULL;
-    s_hash (sim, event->at_ms << 8 | event->kind);
-    s_hash (sim, (uint64_t) event->from << 16 | event->to);
+    sim_hash (&sim->hash, event->at_ms << 8 | event->kind);
+    sim_hash (&sim->hash, (uint64_t) event->from << 16 | event->to);
     switch (event->kind) {
         case SIM_DELIVER: {
             bool cut = sim->node [event->from].group != node->group;
@@ -761,16 +736,18 @@ s_dispatch (sim_t *sim, sim_event_t *event)
         case SIM_WRITE:
             if (sim->quiet)
                 break;
-            uint32_t n = (uint32_t) s_range (sim, 0, sim->nodes - 1);
+            uint32_t n = (uint32_t) sim_range (&sim->rng, 0, sim->nodes - 1);
             if (sim->node [n].up)
                 s_write (sim, n);
-            s_event (sim, SIM_WRITE, 0, sim->now_ms + s_range (sim, 1, 2 * sim->write_gap_ms));
+            s_event (sim, SIM_WRITE, 0,
+                     sim->now_ms + sim_range (&sim->rng, 1, 2 * sim->write_gap_ms));
             break;
         case SIM_FAULT:
             if (sim->quiet)
                 break;
             s_fault (sim);
-            s_event (sim, SIM_FAULT, 0, sim->now_ms + s_range (sim, 1, 2 * sim->fault_gap_ms));
+            s_event (sim, SIM_FAULT, 0,
+                     sim->now_ms + sim_range (&sim->rng, 1, 2 * sim->fault_gap_ms));
             break;
         case SIM_CRASH:
             if (node->up && !sim->quiet)
@@ -784,9 +761,9 @@ s_dispatch (sim_t *sim, sim_event_t *event)
             if (sim->quiet)
                 break;
             sim->partitions++;
-            uint32_t groups = (uint32_t) s_range (sim, 2, 3);
+            uint32_t groups = (uint32_t) sim_range (&sim->rng, 2, 3);
             for (uint32_t i = 0; i < sim->nodes; i++)
-                sim->node [i].group = (uint32_t) s_range (sim, 0, groups - 1);
+                sim->node [i].group = (uint32_t) sim_range (&sim->rng, 0, groups - 1);
             break;
         case SIM_HEAL:
             for (uint32_t i = 0; i < sim->nodes; i++)
@@ -841,7 +818,7 @@ s_run (uint32_t seed, bool verbose, sim_result_t *result)
     for (uint32_t n = 0; n < sim.nodes; n++)
         s_start (&sim, n);
     s_event (&sim, SIM_WRITE, 0, 1);
-    s_event (&sim, SIM_FAULT, 0, s_range (&sim, 1, sim.fault_gap_ms));
+    s_event (&sim, SIM_FAULT, 0, sim_range (&sim.rng, 1, sim.fault_gap_ms));
     s_event (&sim, SIM_QUIET, 0, sim.quiet_at_ms);
     while (sim.heap_size > 0 && !sim.failed && !sim.converged_ms) {
         sim_event_t event = s_pop (&sim);

@@ -32,6 +32,7 @@
            ZMESH_SIM_SEED=n sim_swim      one seed (verbose), run twice: same trace hash
     bench/bench_swim_sweep.c includes this file with SIM_SWIM_NO_MAIN for the long sweep.
 */
+#include "sim_common.h"
 #include "zmesh_error.h"
 #include "zmesh_swim.h"
 #include "zmesh_swim_codec.h"
@@ -145,36 +146,6 @@ typedef struct {
 static volatile sig_atomic_t s_current_seed;
 static int s_trace = -1;
 static int s_trace2 = -1;  //  ZMESH_SIM_TRACE=p: print what happens to node p
-
-static uint64_t
-s_rand (sim_t *sim)
-{
-    uint64_t z = (sim->rng += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
-static uint64_t
-s_range (sim_t *sim, uint64_t lo, uint64_t hi)
-{
-    return lo + s_rand (sim) % (hi - lo + 1);
-}
-
-static bool
-s_chance (sim_t *sim, uint32_t ppm)
-{
-    return s_rand (sim) % 1000000 < ppm;
-}
-
-static void
-s_hash (sim_t *sim, uint64_t value)
-{
-    for (int i = 0; i < 8; i++) {
-        sim->hash ^= (value >> (8 * i)) & 0xff;
-        sim->hash *= 0x100000001b3ull;
-    }
-}
 
 static uint32_t s_index (const zmesh_id_t *id);
 
@@ -335,12 +306,14 @@ s_transmit (sim_t *sim, uint32_t from, uint32_t to, const uint8_t *bytes, size_t
     sim->bytes += size;
     if (sim->now_ms >= sim->sc.steady_from_ms)
         sim->steady_bytes += size;
-    if (to >= sim->sc.nodes || s_link_blocked (sim, from, to) || s_chance (sim, sim->sc.loss_ppm))
+    if (to >= sim->sc.nodes || s_link_blocked (sim, from, to)
+        || sim_chance (&sim->rng, sim->sc.loss_ppm))
         return;
-    uint32_t copies = s_chance (sim, sim->sc.dup_ppm) ? 2 : 1;
+    uint32_t copies = sim_chance (&sim->rng, sim->sc.dup_ppm) ? 2 : 1;
     for (uint32_t c = 0; c < copies; c++) {
         sim_event_t event = {.kind = SIM_DELIVER, .from = (uint16_t) from, .to = (uint16_t) to};
-        event.at_ms = sim->now_ms + s_range (sim, sim->sc.delay_min_ms, sim->sc.delay_max_ms);
+        event.at_ms =
+            sim->now_ms + sim_range (&sim->rng, sim->sc.delay_min_ms, sim->sc.delay_max_ms);
         event.run = sim->node [from].run;
         event.size = (uint32_t) size;
         event.bytes = malloc (size);
@@ -432,7 +405,7 @@ s_check_change (sim_t *sim, uint32_t o, const zmesh_swim_change_t *change)
         s_measure_done (sim, p);
     *seen = (uint8_t) change->to;
     sim->changes++;
-    s_hash (sim, (uint64_t) o << 32 | p << 8 | change->to);
+    sim_hash (&sim->hash, (uint64_t) o << 32 | p << 8 | change->to);
 }
 
 static void
@@ -479,7 +452,7 @@ s_step (sim_t *sim, uint32_t n, const zmesh_swim_event_t *event)
                     sim->sc.config.max_message_bytes);
             break;
         }
-        s_hash (sim, (uint64_t) n << 32 | s_index (&send->to) << 8 | send->msg.type);
+        sim_hash (&sim->hash, (uint64_t) n << 32 | s_index (&send->to) << 8 | send->msg.type);
         s_transmit (sim, n, s_index (&send->to), sim->buf, size);
     }
     if (!zmesh_swim_left (node->core))
@@ -506,7 +479,7 @@ s_random_up (sim_t *sim, uint32_t n)
             count++;
     if (count == 0)
         return n;
-    uint32_t pick = (uint32_t) s_range (sim, 0, count - 1);
+    uint32_t pick = (uint32_t) sim_range (&sim->rng, 0, count - 1);
     for (uint32_t i = 0; i < sim->sc.nodes; i++)
         if (i != n && sim->node [i].up && pick-- == 0)
             return i;
@@ -539,7 +512,7 @@ s_start (sim_t *sim, uint32_t n)
     config.id = s_id (n);
     config.generation = node->generation;
     s_contact (&config.contact, n, node->generation);
-    int rc = zmesh_swim_new (&node->core, &config, s_rand (sim), sim->now_ms);
+    int rc = zmesh_swim_new (&node->core, &config, sim_rand (&sim->rng), sim->now_ms);
     ZMESH_ASSERT (rc == ZMESH_OK);
     node->up = true;
     node->left = false;
@@ -595,7 +568,7 @@ s_stop (sim_t *sim, uint32_t n, bool leave)
             s_measure_done (sim, p);
     if (sim->sc.restarts) {
         sim_event_t event = {.kind = SIM_RESTART, .to = (uint16_t) n, .run = node->run};
-        event.at_ms = sim->now_ms + s_range (sim, 2000, 20000);
+        event.at_ms = sim->now_ms + sim_range (&sim->rng, 2000, 20000);
         s_push (sim, event);
     }
 }
@@ -634,7 +607,8 @@ s_fault (sim_t *sim)
     const sim_scenario_t *sc = &sim->sc;
     if (sim->now_ms + sc->quiet_ms < sc->duration_ms) {
         sim_event_t next = {.kind = SIM_FAULT};
-        next.at_ms = sim->now_ms + s_range (sim, sc->fault_gap_ms / 2, sc->fault_gap_ms * 3 / 2);
+        next.at_ms =
+            sim->now_ms + sim_range (&sim->rng, sc->fault_gap_ms / 2, sc->fault_gap_ms * 3 / 2);
         s_push (sim, next);
     }
     else
@@ -652,8 +626,8 @@ s_fault (sim_t *sim)
         kinds [count++] = 4;
     if (count == 0)
         return;
-    uint32_t kind = kinds [s_range (sim, 0, count - 1)];
-    uint32_t n = (uint32_t) s_range (sim, 0, sc->nodes - 1);
+    uint32_t kind = kinds [sim_range (&sim->rng, 0, count - 1)];
+    uint32_t n = (uint32_t) sim_range (&sim->rng, 0, sc->nodes - 1);
     //  Keep at least two nodes up, and a majority of a small mesh.
     bool can_stop = s_up_count (sim) > 2 && s_up_count (sim) * 2 > sc->nodes + 1;
     if ((kind == 0 || kind == 1) && sim->node [n].up && can_stop
@@ -666,24 +640,24 @@ s_fault (sim_t *sim)
     }
     else if (kind == 2) {
         sim->stalls++;
-        s_stall (sim, n, s_range (sim, 100, sc->stall_max_ms));
+        s_stall (sim, n, sim_range (&sim->rng, 100, sc->stall_max_ms));
     }
     else if (kind == 3) {
         sim->partitions++;
         sim->partitioned = true;
         for (uint32_t i = 0; i < sc->nodes; i++)
-            sim->node [i].group = (uint32_t) s_range (sim, 0, 1);
+            sim->node [i].group = (uint32_t) sim_range (&sim->rng, 0, 1);
         sim_event_t heal = {.kind = SIM_HEAL, .at_ms = sim->now_ms + sc->partition_ms};
         s_push (sim, heal);
     }
     else if (kind == 4) {
-        uint32_t m = (uint32_t) s_range (sim, 0, sc->nodes - 1);
+        uint32_t m = (uint32_t) sim_range (&sim->rng, 0, sc->nodes - 1);
         if (m != n) {
             sim->oneway [sim->oneway_count][0] = (uint16_t) n;
             sim->oneway [sim->oneway_count][1] = (uint16_t) m;
             sim->oneway_count++;
             sim_event_t heal = {.kind = SIM_HEAL,
-                                .at_ms = sim->now_ms + s_range (sim, 1000, 15000)};
+                                .at_ms = sim->now_ms + sim_range (&sim->rng, 1000, 15000)};
             s_push (sim, heal);
         }
     }
@@ -742,7 +716,7 @@ s_dispatch (sim_t *sim, sim_event_t *event)
                         event->from, rc);
                 break;
             }
-            s_hash (sim, (uint64_t) event->from << 16 | event->to);
+            sim_hash (&sim->hash, (uint64_t) event->from << 16 | event->to);
             for (uint32_t u = 0;
                  s_trace2 >= 0 && (int) event->to == s_trace2 && u < msg.update_count; u++)
                 if ((int) s_index (&msg.updates [u].id) == s_trace)
@@ -866,7 +840,7 @@ s_run (sim_t *sim)
         uint32_t slow = n - 1 - i;
         sim->node [slow].slow = true;
         sim_event_t event = {.kind = SIM_SLOW, .to = (uint16_t) slow};
-        event.at_ms = sc->bootstrap_ms + 5000 + s_range (sim, 0, sc->slow_period_ms);
+        event.at_ms = sc->bootstrap_ms + 5000 + sim_range (&sim->rng, 0, sc->slow_period_ms);
         s_push (sim, event);
     }
     if (sc->fault_gap_ms) {
@@ -928,35 +902,35 @@ s_draw_scenario (sim_t *sim, sim_scenario_t *sc)
     memset (sc, 0, sizeof *sc);
     zmesh_swim_config_defaults (&sc->config);
     //  Mostly small meshes (cheap), a few of 100..250 nodes.
-    uint32_t size_class = (uint32_t) s_range (sim, 0, 99);
-    sc->nodes = size_class < 4 ? (uint32_t) s_range (sim, 100, 250)
-                               : (uint32_t) s_range (sim, 3, size_class < 60 ? 12 : 40);
-    sc->loss_ppm = (uint32_t) s_range (sim, 0, 200000);
-    sc->dup_ppm = (uint32_t) s_range (sim, 0, 50000);
-    sc->delay_min_ms = (uint32_t) s_range (sim, 1, 3);
-    sc->delay_max_ms = sc->delay_min_ms + (uint32_t) s_range (sim, 0, 10);
+    uint32_t size_class = (uint32_t) sim_range (&sim->rng, 0, 99);
+    sc->nodes = size_class < 4 ? (uint32_t) sim_range (&sim->rng, 100, 250)
+                               : (uint32_t) sim_range (&sim->rng, 3, size_class < 60 ? 12 : 40);
+    sc->loss_ppm = (uint32_t) sim_range (&sim->rng, 0, 200000);
+    sc->dup_ppm = (uint32_t) sim_range (&sim->rng, 0, 50000);
+    sc->delay_min_ms = (uint32_t) sim_range (&sim->rng, 1, 3);
+    sc->delay_max_ms = sc->delay_min_ms + (uint32_t) sim_range (&sim->rng, 0, 10);
     sc->bootstrap_ms = 2000;
     sc->quiet_ms = 25000;
-    sc->duration_ms = sc->nodes > 50 ? 60000 : 60000 + s_range (sim, 0, 30000);
+    sc->duration_ms = sc->nodes > 50 ? 60000 : 60000 + sim_range (&sim->rng, 0, 30000);
     if (sc->nodes > 50)
         sc->quiet_ms = 40000;
-    sc->fault_gap_ms = (uint32_t) s_range (sim, 1500, 6000);
-    sc->crashes = s_chance (sim, 700000);
-    sc->leaves = s_chance (sim, 500000);
+    sc->fault_gap_ms = (uint32_t) sim_range (&sim->rng, 1500, 6000);
+    sc->crashes = sim_chance (&sim->rng, 700000);
+    sc->leaves = sim_chance (&sim->rng, 500000);
     sc->restarts = true;
-    sc->stalls = s_chance (sim, 500000);
+    sc->stalls = sim_chance (&sim->rng, 500000);
     sc->stall_max_ms = SIM_STALL_SAFE_MS;
     //  Partitions and one-way links in a third of the seeds (the false-death check is off in
     //  those: a node cut off is rightly declared dead).
-    bool hostile = s_chance (sim, 330000);
-    sc->partitions = hostile && s_chance (sim, 600000);
+    bool hostile = sim_chance (&sim->rng, 330000);
+    sc->partitions = hostile && sim_chance (&sim->rng, 600000);
     sc->oneway = hostile && !sc->partitions;
-    sc->partition_ms = (uint32_t) s_range (sim, 2000, 12000);
-    sc->slow_nodes = s_chance (sim, 200000) ? 1 : 0;
+    sc->partition_ms = (uint32_t) sim_range (&sim->rng, 2000, 12000);
+    sc->slow_nodes = sim_chance (&sim->rng, 200000) ? 1 : 0;
     sc->slow_ms = 1000;
     sc->slow_period_ms = 10000;
     sc->config.max_members = sc->nodes + 8;
-    sc->config.reap_after_ms = (uint32_t) s_range (sim, 20000, 60000);
+    sc->config.reap_after_ms = (uint32_t) sim_range (&sim->rng, 20000, 60000);
     sc->check_end = true;
 }
 
