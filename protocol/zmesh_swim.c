@@ -1,8 +1,9 @@
 /*  zmesh_swim.c: SWIM + Lifeguard membership over a HyParView partial view (see zmesh_swim.h).
 
     This file holds the table (members, ordering of records, transitions, tombstones) and
-    dissemination (piggyback queue, eager push, message budget); zmesh_swim_proto.c holds the
-    message handlers, probing and the views. zmesh_swim_internal.h is what they share.
+    dissemination (piggyback queue, eager push, message budget); zmesh_swim_view.c holds the
+    views and joins, zmesh_swim_probe.c probing and suspicion, zmesh_swim_step.c the life
+    cycle, the step and read access. zmesh_swim_internal.h is what they share.
 */
 #include "zmesh_swim_internal.h"
 #include <string.h>

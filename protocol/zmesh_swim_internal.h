@@ -1,5 +1,7 @@
-/*  zmesh_swim_internal.h: what zmesh_swim.c (table, dissemination) and zmesh_swim_proto.c
-    (handlers, probing, views) share. Not for the shell: use zmesh_swim.h.
+/*  zmesh_swim_internal.h: what the SWIM core's files share: zmesh_swim.c (table,
+    dissemination), zmesh_swim_view.c (views and joins), zmesh_swim_probe.c (probing and
+    suspicion) and zmesh_swim_step.c (life cycle, step, sending, read access). Not for the
+    shell: use zmesh_swim.h.
 */
 #ifndef ZMESH_SWIM_INTERNAL_H_INCLUDED
 #define ZMESH_SWIM_INTERNAL_H_INCLUDED
@@ -141,9 +143,53 @@ zmesh_swim__known_by (zmesh_swim_t *self, const zmesh_swim_record_t *rec, const 
 bool zmesh_swim__owed (const zmesh_swim_t *self, const zmesh_swim_member_t *m, uint32_t slot);
 void zmesh_swim__mark_sent (const zmesh_swim_t *self, zmesh_swim_member_t *m, uint32_t slot);
 void zmesh_swim__fresh (zmesh_swim_t *self, const zmesh_swim_record_t *rec);
-//  In zmesh_swim_proto.c:
+//  In zmesh_swim_step.c: the step's sends. send_to / send add a message (NULL when the step
+//  has no room left); seal piggybacks and closes it, called last.
+zmesh_swim_msg_t *zmesh_swim__send_to (zmesh_swim_t *self,
+                                       const zmesh_id_t *id,
+                                       const zmesh_swim_contact_t *contact,
+                                       uint8_t type);
+zmesh_swim_msg_t *
+zmesh_swim__send (zmesh_swim_t *self, const zmesh_swim_member_t *to, uint8_t type);
+void zmesh_swim__seal (zmesh_swim_t *self, zmesh_swim_msg_t *msg, const zmesh_id_t *to);
+//  In zmesh_swim_view.c: views (HyParView), joins, shuffles, table pulls.
+uint32_t zmesh_swim__slot (const zmesh_swim_t *self, const zmesh_swim_member_t *m);
+void zmesh_swim__active_remove (zmesh_swim_t *self, zmesh_swim_member_t *m, bool to_passive);
 void zmesh_swim__view_drop (zmesh_swim_t *self, zmesh_swim_member_t *m);
 void zmesh_swim__relink (zmesh_swim_t *self, zmesh_swim_member_t *m);
+zmesh_swim_member_t *
+zmesh_swim__random_active (zmesh_swim_t *self, const zmesh_id_t *not_a, const zmesh_id_t *not_b);
+void zmesh_swim__send_neighbor (zmesh_swim_t *self, const zmesh_swim_member_t *to, uint8_t flags);
+void zmesh_swim__send_sync (zmesh_swim_t *self,
+                            const zmesh_swim_member_t *to,
+                            uint32_t cursor,
+                            uint8_t flags);
+void zmesh_swim__on_join (zmesh_swim_t *self, const zmesh_id_t *from, const zmesh_swim_msg_t *msg);
+void zmesh_swim__on_forward_join (zmesh_swim_t *self,
+                                  const zmesh_id_t *from,
+                                  const zmesh_swim_msg_t *msg);
+void
+zmesh_swim__on_neighbor (zmesh_swim_t *self, const zmesh_id_t *from, const zmesh_swim_msg_t *msg);
+void zmesh_swim__on_disconnect (zmesh_swim_t *self, const zmesh_id_t *from);
+void zmesh_swim__integrate (zmesh_swim_t *self, const zmesh_swim_record_t *entries, uint32_t count);
+void
+zmesh_swim__on_shuffle (zmesh_swim_t *self, const zmesh_id_t *from, const zmesh_swim_msg_t *msg);
+void zmesh_swim__on_sync (zmesh_swim_t *self, const zmesh_id_t *from, const zmesh_swim_msg_t *msg);
+void
+zmesh_swim__on_sync_reply (zmesh_swim_t *self, const zmesh_id_t *from, const zmesh_swim_msg_t *msg);
+void zmesh_swim__view_tick (zmesh_swim_t *self);
+void zmesh_swim__shuffle_tick (zmesh_swim_t *self);
+//  In zmesh_swim_probe.c: probing (SWIM), local health (Lifeguard), indirect-probe relays.
 void zmesh_swim__lhm (zmesh_swim_t *self, int delta);
+void zmesh_swim__on_ping (zmesh_swim_t *self, const zmesh_id_t *from, const zmesh_swim_msg_t *msg);
+void zmesh_swim__on_ack (zmesh_swim_t *self, const zmesh_id_t *from, const zmesh_swim_msg_t *msg);
+void
+zmesh_swim__on_ping_req (zmesh_swim_t *self, const zmesh_id_t *from, const zmesh_swim_msg_t *msg);
+void zmesh_swim__on_nack (zmesh_swim_t *self, const zmesh_swim_msg_t *msg);
+bool
+zmesh_swim__on_sender (zmesh_swim_t *self, const zmesh_id_t *from, const zmesh_swim_msg_t *msg);
+void zmesh_swim__probe_tick (zmesh_swim_t *self);
+void zmesh_swim__relay_tick (zmesh_swim_t *self);
+void zmesh_swim__reconnect_tick (zmesh_swim_t *self);
 
 #endif

@@ -1,0 +1,542 @@
+/*  zmesh_swim_view.c: the SWIM core's views and joins (HyParView; see zmesh_swim.h).
+
+    HyParView keeps a small active view (the neighbours this node holds links to, probes and
+    pushes to) and a larger passive view (candidates to heal it from). A JOIN is forwarded on
+    random walks and taken into active views along the way; NEIGHBOR requests heal the active
+    view from the passive one; SHUFFLEs keep the passive views mixed. SYNC pages pull a whole
+    table when joining (bootstrap) and one page at a time afterwards (anti-entropy). Only
+    the views and link requests live here: records go through the table (zmesh_swim.c).
+    Paper: HyParView (Leitao, Pereira, Rodrigues 2007).
+*/
+#include "zmesh_swim_internal.h"
+#include <string.h>
+
+//  ---------------------------------------------------------------------------------------------
+//  Link requests, this node's record
+
+static void
+s_link (zmesh_swim_t *self, const zmesh_swim_member_t *m, bool open)
+{
+    zmesh_swim_update_t *update = self->update;
+    //  Opening and closing the same link in one step cancel out.
+    for (uint32_t i = 0; i < update->link_count; i++)
+        if (zmesh_id_equal (&update->links [i].id, &m->rec.id) && update->links [i].open != open) {
+            update->links [i] = update->links [--update->link_count];
+            return;
+        }
+    if (update->link_count == SWIM_LINKS_MAX) {
+        update->error = ZMESH_ELIMIT;
+        self->stats.limit_drops++;
+        return;
+    }
+    zmesh_swim_link_t *link = &update->links [update->link_count++];
+    link->id = m->rec.id;
+    link->open = open;
+    link->contact = open && m->rec.has_contact ? &m->rec.contact : NULL;
+}
+
+static zmesh_swim_record_t
+s_self_record (const zmesh_swim_t *self)
+{
+    return self->members [0].rec;
+}
+
+//  ---------------------------------------------------------------------------------------------
+//  Views (HyParView)
+
+uint32_t
+zmesh_swim__slot (const zmesh_swim_t *self, const zmesh_swim_member_t *m)
+{
+    return (uint32_t) (m - self->members);
+}
+
+static void
+s_passive_remove (zmesh_swim_t *self, zmesh_swim_member_t *m)
+{
+    uint32_t slot = zmesh_swim__slot (self, m);
+    for (uint32_t i = 0; i < self->passive_count; i++)
+        if (self->passive [i] == slot) {
+            self->passive [i] = self->passive [--self->passive_count];
+            break;
+        }
+    m->view = SWIM_VIEW_NONE;
+}
+
+static void
+s_passive_add (zmesh_swim_t *self, zmesh_swim_member_t *m)
+{
+    if (m->view != SWIM_VIEW_NONE || zmesh_swim__slot (self, m) == 0 || !m->rec.has_contact
+        || (m->rec.state != ZMESH_SWIM_STATE_ALIVE && m->rec.state != ZMESH_SWIM_STATE_SUSPECT))
+        return;
+    if (self->passive_count == self->config.passive_max) {
+        uint32_t victim = zmesh_swim__below (self, self->passive_count);
+        s_passive_remove (self, &self->members [self->passive [victim]]);
+    }
+    self->passive [self->passive_count++] = zmesh_swim__slot (self, m);
+    m->view = SWIM_VIEW_PASSIVE;
+}
+
+void
+zmesh_swim__active_remove (zmesh_swim_t *self, zmesh_swim_member_t *m, bool to_passive)
+{
+    uint32_t slot = zmesh_swim__slot (self, m);
+    for (uint32_t i = 0; i < self->active_count; i++)
+        if (self->active [i] == slot) {
+            self->active [i] = self->active [--self->active_count];
+            break;
+        }
+    m->view = SWIM_VIEW_NONE;
+    s_link (self, m, false);
+    if (to_passive)
+        s_passive_add (self, m);
+}
+
+static void
+s_active_add (zmesh_swim_t *self, zmesh_swim_member_t *m)
+{
+    if (m->view == SWIM_VIEW_ACTIVE || zmesh_swim__slot (self, m) == 0 || !m->rec.has_contact
+        || (m->rec.state != ZMESH_SWIM_STATE_ALIVE && m->rec.state != ZMESH_SWIM_STATE_SUSPECT))
+        return;
+    if (m->view == SWIM_VIEW_PASSIVE)
+        s_passive_remove (self, m);
+    if (self->active_count == self->config.active_max) {
+        zmesh_swim_member_t *victim =
+            &self->members [self->active [zmesh_swim__below (self, self->active_count)]];
+        zmesh_swim_msg_t *msg = zmesh_swim__send (self, victim, ZMESH_SWIM_DISCONNECT);
+        if (msg)
+            zmesh_swim__seal (self, msg, &victim->rec.id);
+        zmesh_swim__active_remove (self, victim, true);
+    }
+    self->active [self->active_count++] = zmesh_swim__slot (self, m);
+    m->view = SWIM_VIEW_ACTIVE;
+    s_link (self, m, true);
+    if (self->neighbor_pending == zmesh_swim__slot (self, m))
+        self->neighbor_pending = SWIM_NO_SLOT;
+}
+
+//  A member became DEAD or LEFT: out of both views.
+void
+zmesh_swim__view_drop (zmesh_swim_t *self, zmesh_swim_member_t *m)
+{
+    if (m->view == SWIM_VIEW_ACTIVE)
+        zmesh_swim__active_remove (self, m, false);
+    else if (m->view == SWIM_VIEW_PASSIVE)
+        s_passive_remove (self, m);
+    if (self->neighbor_pending == zmesh_swim__slot (self, m))
+        self->neighbor_pending = SWIM_NO_SLOT;
+}
+
+//  An active neighbour restarted (maybe at a new address): a new link to its new contact.
+void
+zmesh_swim__relink (zmesh_swim_t *self, zmesh_swim_member_t *m)
+{
+    zmesh_swim_update_t *update = self->update;
+    if (update->link_count + 2 > SWIM_LINKS_MAX)
+        return;
+    zmesh_swim_link_t *link = &update->links [update->link_count++];
+    link->id = m->rec.id;
+    link->open = false;
+    link->contact = NULL;
+    link = &update->links [update->link_count++];
+    link->id = m->rec.id;
+    link->open = true;
+    link->contact = m->rec.has_contact ? &m->rec.contact : NULL;
+}
+
+//  A random active neighbour other than the given ones, or NULL.
+zmesh_swim_member_t *
+zmesh_swim__random_active (zmesh_swim_t *self, const zmesh_id_t *not_a, const zmesh_id_t *not_b)
+{
+    uint32_t candidates [ZMESH_SWIM_ACTIVE_LIMIT], count = 0;
+    for (uint32_t i = 0; i < self->active_count; i++) {
+        const zmesh_id_t *id = &self->members [self->active [i]].rec.id;
+        if ((!not_a || !zmesh_id_equal (id, not_a)) && (!not_b || !zmesh_id_equal (id, not_b)))
+            candidates [count++] = self->active [i];
+    }
+    return count ? &self->members [candidates [zmesh_swim__below (self, count)]] : NULL;
+}
+
+//  ---------------------------------------------------------------------------------------------
+//  Joins and neighbours
+
+void
+zmesh_swim__send_neighbor (zmesh_swim_t *self, const zmesh_swim_member_t *to, uint8_t flags)
+{
+    zmesh_swim_msg_t *msg = zmesh_swim__send (self, to, ZMESH_SWIM_NEIGHBOR);
+    if (!msg)
+        return;
+    msg->node = s_self_record (self);
+    msg->flags = flags;
+    zmesh_swim__seal (self, msg, &to->rec.id);
+}
+
+static void
+s_forward_join (zmesh_swim_t *self,
+                const zmesh_swim_member_t *to,
+                const zmesh_swim_record_t *joiner,
+                uint8_t ttl)
+{
+    zmesh_swim_msg_t *msg = zmesh_swim__send (self, to, ZMESH_SWIM_FORWARD_JOIN);
+    if (!msg)
+        return;
+    msg->node = *joiner;
+    msg->ttl = ttl;
+    zmesh_swim__seal (self, msg, &to->rec.id);
+}
+
+void
+zmesh_swim__on_join (zmesh_swim_t *self, const zmesh_id_t *from, const zmesh_swim_msg_t *msg)
+{
+    const zmesh_swim_record_t *joiner = &msg->node;
+    if (!zmesh_id_equal (&joiner->id, from) || joiner->state != ZMESH_SWIM_STATE_ALIVE
+        || !joiner->has_contact)
+        return;
+    zmesh_swim__merge (self, joiner);
+    zmesh_swim_member_t *m = zmesh_swim__find (self, from);
+    if (!m || m->rec.generation != joiner->generation || m->rec.state != ZMESH_SWIM_STATE_ALIVE)
+        return;
+    for (uint32_t i = 0; i < self->active_count; i++) {
+        zmesh_swim_member_t *other = &self->members [self->active [i]];
+        if (other != m)
+            s_forward_join (self, other, &m->rec, (uint8_t) self->config.active_walk_length);
+    }
+    s_active_add (self, m);
+    zmesh_swim__send_neighbor (self, m, ZMESH_SWIM_NEIGHBOR_ACCEPT);
+}
+
+void
+zmesh_swim__on_forward_join (zmesh_swim_t *self,
+                             const zmesh_id_t *from,
+                             const zmesh_swim_msg_t *msg)
+{
+    const zmesh_swim_record_t *joiner = &msg->node;
+    if (zmesh_id_equal (&joiner->id, &self->config.id) || !joiner->has_contact
+        || joiner->state != ZMESH_SWIM_STATE_ALIVE)
+        return;
+    zmesh_swim__merge (self, joiner);
+    zmesh_swim_member_t *m = zmesh_swim__find (self, &joiner->id);
+    if (!m || m->rec.state != ZMESH_SWIM_STATE_ALIVE)
+        return;
+    if (msg->ttl == 0 || self->active_count <= 1) {
+        if (m->view != SWIM_VIEW_ACTIVE) {
+            s_active_add (self, m);
+            zmesh_swim__send_neighbor (self, m, ZMESH_SWIM_NEIGHBOR_ACCEPT);
+        }
+        return;
+    }
+    if (msg->ttl == self->config.passive_walk_length)
+        s_passive_add (self, m);
+    zmesh_swim_member_t *next = zmesh_swim__random_active (self, from, &joiner->id);
+    if (next)
+        s_forward_join (self, next, joiner, (uint8_t) (msg->ttl - 1));
+    else if (m->view != SWIM_VIEW_ACTIVE) {
+        s_active_add (self, m);
+        zmesh_swim__send_neighbor (self, m, ZMESH_SWIM_NEIGHBOR_ACCEPT);
+    }
+}
+
+//  Pull the first page of a table (bootstrap) or the next one (anti-entropy).
+void
+zmesh_swim__send_sync (zmesh_swim_t *self,
+                       const zmesh_swim_member_t *to,
+                       uint32_t cursor,
+                       uint8_t flags)
+{
+    zmesh_swim_msg_t *msg = zmesh_swim__send (self, to, ZMESH_SWIM_SYNC);
+    if (!msg)
+        return;
+    msg->cursor = cursor;
+    msg->flags = flags;
+    zmesh_swim__seal (self, msg, &to->rec.id);
+}
+
+void
+zmesh_swim__on_neighbor (zmesh_swim_t *self, const zmesh_id_t *from, const zmesh_swim_msg_t *msg)
+{
+    if (!zmesh_id_equal (&msg->node.id, from) || msg->node.state != ZMESH_SWIM_STATE_ALIVE
+        || !msg->node.has_contact)
+        return;
+    zmesh_swim__merge (self, &msg->node);
+    zmesh_swim_member_t *m = zmesh_swim__find (self, from);
+    if (!m || m->rec.state != ZMESH_SWIM_STATE_ALIVE || m->rec.generation != msg->node.generation)
+        return;
+    if (msg->flags & ZMESH_SWIM_NEIGHBOR_REQUEST) {
+        bool accept = m->view == SWIM_VIEW_ACTIVE || (msg->flags & ZMESH_SWIM_NEIGHBOR_HIGH)
+                      || self->active_count < self->config.active_max;
+        if (accept)
+            s_active_add (self, m);
+        zmesh_swim__send_neighbor (
+            self, m, accept ? ZMESH_SWIM_NEIGHBOR_ACCEPT : ZMESH_SWIM_NEIGHBOR_REJECT);
+    }
+    else if (msg->flags & ZMESH_SWIM_NEIGHBOR_ACCEPT) {
+        //  Joined only when the contact answered: a newcomer that joined through this node
+        //  while it was still joining does not make a mesh.
+        bool was_joining = self->joining && zmesh_id_equal (from, &self->join_id);
+        if (was_joining)
+            self->joining = false;
+        s_active_add (self, m);
+        //  Members that joined through this node while it was still joining (an island the
+        //  mesh never heard of): announce them now that this node is in the mesh.
+        //  The eager push skips the contact (it sent the ACCEPT): it gets its own GOSSIP.
+        zmesh_swim_record_t island [ZMESH_SWIM_UPDATES_MAX];
+        uint32_t island_count = 0;
+        size_t size = ZMESH_SWIM_MSG_OVERHEAD_MAX;
+        for (uint32_t i = 1; was_joining && i < self->member_count; i++) {
+            zmesh_swim_member_t *other = &self->members [self->order [i]];
+            if (other == m
+                || (other->rec.state != ZMESH_SWIM_STATE_ALIVE
+                    && other->rec.state != ZMESH_SWIM_STATE_SUSPECT))
+                continue;
+            zmesh_swim__enqueue (self, self->order [i], false);
+            if (self->fresh_count < SWIM_FRESH_MAX)
+                zmesh_swim__fresh (self, &other->rec);
+            size_t record_size = zmesh_swim_record_size (&other->rec);
+            if (island_count < ZMESH_SWIM_UPDATES_MAX
+                && size + record_size <= self->config.max_message_bytes) {
+                island [island_count++] = other->rec;
+                size += record_size;
+            }
+        }
+        zmesh_swim_msg_t *out = island_count ? zmesh_swim__send (self, m, ZMESH_SWIM_GOSSIP) : NULL;
+        if (out) {
+            out->updates = island;  //  attach() copies them
+            out->update_count = island_count;
+            zmesh_swim__seal (self, out, from);
+        }
+        if (was_joining && !self->bootstrapping) {
+            self->bootstrapping = true;
+            self->bootstrap_from = m->rec.id;
+            self->second_bootstrap = true;
+            self->sync_cursor = 0;
+            zmesh_swim__send_sync (self, m, 0, ZMESH_SWIM_SYNC_ALL);
+        }
+    }
+    else if (msg->flags & ZMESH_SWIM_NEIGHBOR_REJECT) {
+        if (self->neighbor_pending == zmesh_swim__slot (self, m))
+            self->neighbor_pending = SWIM_NO_SLOT;
+    }
+}
+
+void
+zmesh_swim__on_disconnect (zmesh_swim_t *self, const zmesh_id_t *from)
+{
+    zmesh_swim_member_t *m = zmesh_swim__find (self, from);
+    if (m && m->view == SWIM_VIEW_ACTIVE)
+        zmesh_swim__active_remove (self, m, true);
+}
+
+//  ---------------------------------------------------------------------------------------------
+//  Shuffles and table pulls
+
+//  Random passive entries (and active ones, for a SHUFFLE) into the pool.
+static uint32_t
+s_sample (zmesh_swim_t *self,
+          zmesh_swim_record_t *out,
+          const uint32_t *from,
+          uint32_t from_count,
+          uint32_t want,
+          const zmesh_id_t *skip)
+{
+    uint32_t picked = 0;
+    uint32_t order [ZMESH_SWIM_PASSIVE_LIMIT];
+    for (uint32_t i = 0; i < from_count; i++)
+        order [i] = from [i];
+    for (uint32_t i = 0; i < from_count && picked < want; i++) {
+        uint32_t j = i + zmesh_swim__below (self, from_count - i);
+        uint32_t t = order [i];
+        order [i] = order [j];
+        order [j] = t;
+        const zmesh_swim_member_t *m = &self->members [order [i]];
+        if (skip && zmesh_id_equal (&m->rec.id, skip))
+            continue;
+        out [picked] = m->rec;
+        if (out [picked].state != ZMESH_SWIM_STATE_ALIVE) {
+            out [picked].state = ZMESH_SWIM_STATE_ALIVE;  //  a view entry: a way to reach it
+            out [picked].incarnation = 0;
+            out [picked].generation = m->rec.generation;
+        }
+        picked++;
+    }
+    return picked;
+}
+
+//  Shuffle entries join the passive view only when they name members the table knows
+//  alive: an entry never creates a member (a view sample is not news of life).
+void
+zmesh_swim__integrate (zmesh_swim_t *self, const zmesh_swim_record_t *entries, uint32_t count)
+{
+    for (uint32_t i = 0; i < count; i++) {
+        zmesh_swim_member_t *m = zmesh_swim__find (self, &entries [i].id);
+        if (m && m->view == SWIM_VIEW_NONE && m->rec.generation == entries [i].generation)
+            s_passive_add (self, m);
+    }
+}
+
+void
+zmesh_swim__on_shuffle (zmesh_swim_t *self, const zmesh_id_t *from, const zmesh_swim_msg_t *msg)
+{
+    const zmesh_swim_record_t *origin = &msg->node;
+    if (zmesh_id_equal (&origin->id, &self->config.id) || !origin->has_contact)
+        return;
+    zmesh_swim_member_t *next = msg->ttl > 1 && self->active_count > 1
+                                    ? zmesh_swim__random_active (self, from, &origin->id)
+                                    : NULL;
+    if (next) {
+        zmesh_swim_msg_t *out = zmesh_swim__send (self, next, ZMESH_SWIM_SHUFFLE);
+        if (out) {
+            zmesh_swim_record_t *entries = zmesh_swim__pool (self, msg->entry_count);
+            if (!entries)
+                return;
+            memcpy (entries, msg->entries, msg->entry_count * sizeof *entries);
+            out->node = *origin;
+            out->ttl = (uint8_t) (msg->ttl - 1);
+            out->entries = entries;
+            out->entry_count = msg->entry_count;
+            zmesh_swim__seal (self, out, &next->rec.id);
+        }
+        return;
+    }
+    zmesh_swim_record_t *entries = zmesh_swim__pool (self, msg->entry_count);
+    zmesh_swim_msg_t *reply = entries ? zmesh_swim__send_to (self, &origin->id, &origin->contact,
+                                                             ZMESH_SWIM_SHUFFLE_REPLY)
+                                      : NULL;
+    if (reply) {
+        //  The origin's contact is in the message, not (maybe) in the table: the send points
+        //  at a copy that lives as long as the update.
+        zmesh_swim_record_t *copy = zmesh_swim__pool (self, 1);
+        if (copy) {
+            *copy = *origin;
+            self->update->sends [self->update->send_count - 1].contact = &copy->contact;
+        }
+        reply->entries = entries;
+        reply->entry_count =
+            s_sample (self, entries, self->passive, self->passive_count, msg->entry_count, NULL);
+        zmesh_swim__seal (self, reply, &origin->id);
+    }
+    zmesh_swim__integrate (self, msg->entries, msg->entry_count);
+}
+
+void
+zmesh_swim__on_sync (zmesh_swim_t *self, const zmesh_id_t *from, const zmesh_swim_msg_t *msg)
+{
+    zmesh_swim_member_t *to = zmesh_swim__find (self, from);
+    if (!to)
+        return;
+    zmesh_swim_msg_t *reply = zmesh_swim__send (self, to, ZMESH_SWIM_SYNC_REPLY);
+    zmesh_swim_record_t *entries = reply ? zmesh_swim__pool (self, ZMESH_SWIM_ENTRIES_MAX) : NULL;
+    if (!entries)
+        return;
+    //  Most of the budget for the page, some room for piggybacking.
+    size_t size = zmesh_swim__msg_size (reply), budget = self->config.max_message_bytes - 256;
+    uint32_t i = msg->cursor < self->member_count ? msg->cursor : 0, count = 0;
+    for (; i < self->member_count && count < ZMESH_SWIM_ENTRIES_MAX; i++) {
+        //  Anti-entropy pages leave contacts out (three times the records per page); a
+        //  bootstrap's pages carry them, so the joiner can heal its views from the table.
+        zmesh_swim_record_t rec = self->members [self->order [i]].rec;
+        if (!(msg->flags & ZMESH_SWIM_SYNC_ALL) && i > 0)
+            rec.has_contact = false;
+        size_t record_size = zmesh_swim_record_size (&rec);
+        if (size + record_size > budget)
+            break;
+        entries [count++] = rec;
+        size += record_size;
+    }
+    reply->entries = entries;
+    reply->entry_count = count;
+    reply->cursor = i < self->member_count ? i : 0;
+    reply->flags = msg->flags;
+    zmesh_swim__seal (self, reply, from);
+}
+
+void
+zmesh_swim__on_sync_reply (zmesh_swim_t *self, const zmesh_id_t *from, const zmesh_swim_msg_t *msg)
+{
+    for (uint32_t i = 0; i < msg->entry_count; i++)
+        zmesh_swim__merge (self, &msg->entries [i]);
+    bool from_bootstrap = self->bootstrapping && zmesh_id_equal (from, &self->bootstrap_from);
+    self->sync_cursor = msg->cursor;
+    if (from_bootstrap && msg->cursor != 0) {
+        zmesh_swim_member_t *m = zmesh_swim__find (self, from);
+        if (m)
+            zmesh_swim__send_sync (self, m, msg->cursor, ZMESH_SWIM_SYNC_ALL);
+        else
+            self->bootstrapping = false;
+    }
+    else if (from_bootstrap)
+        self->bootstrapping = false;
+}
+
+//  ---------------------------------------------------------------------------------------------
+//  Periodic work: view repair, join retries, shuffle
+
+void
+zmesh_swim__view_tick (zmesh_swim_t *self)
+{
+    //  The table knows more members than the views: a passive view with room takes a few
+    //  random live ones, so healing never starves (shuffles keep it mixed).
+    for (uint32_t tries = 0;
+         tries < 4 && self->passive_count < self->config.passive_max && self->member_count > 1;
+         tries++)
+        s_passive_add (
+            self,
+            &self->members [self->order [1 + zmesh_swim__below (self, self->member_count - 1)]]);
+    if (self->neighbor_pending != SWIM_NO_SLOT && self->now_ms >= self->neighbor_until_ms) {
+        //  No answer: HyParView drops the candidate from the passive view.
+        zmesh_swim_member_t *m = &self->members [self->neighbor_pending];
+        self->neighbor_pending = SWIM_NO_SLOT;
+        if (m->view == SWIM_VIEW_PASSIVE)
+            s_passive_remove (self, m);
+    }
+    if (self->neighbor_pending == SWIM_NO_SLOT && self->active_count < self->config.active_max
+        && self->passive_count > 0) {
+        zmesh_swim_member_t *m =
+            &self->members [self->passive [zmesh_swim__below (self, self->passive_count)]];
+        self->neighbor_pending = zmesh_swim__slot (self, m);
+        self->neighbor_until_ms = self->now_ms + self->config.neighbor_timeout_ms;
+        zmesh_swim__send_neighbor (self, m,
+                                   ZMESH_SWIM_NEIGHBOR_REQUEST
+                                       | (self->active_count == 0 ? ZMESH_SWIM_NEIGHBOR_HIGH : 0));
+    }
+    //  Cut off: no neighbour and no candidate to heal from (the members this node knew left
+    //  or died, and the mesh forgot it). Join again through the contact the shell gave.
+    if (!self->joining && self->active_count == 0 && self->passive_count == 0
+        && self->neighbor_pending == SWIM_NO_SLOT && self->join_contact.endpoint [0] != '\0'
+        && self->now_ms >= self->next_join_ms) {
+        self->joining = true;
+        self->next_join_ms = self->now_ms;
+    }
+    if (self->joining && self->now_ms >= self->next_join_ms) {
+        self->next_join_ms = self->now_ms + self->config.join_retry_ms;
+        zmesh_swim_msg_t *msg =
+            zmesh_swim__send_to (self, &self->join_id, &self->join_contact, ZMESH_SWIM_JOIN);
+        if (msg) {
+            msg->node = s_self_record (self);
+            zmesh_swim__seal (self, msg, &self->join_id);
+        }
+    }
+}
+
+void
+zmesh_swim__shuffle_tick (zmesh_swim_t *self)
+{
+    self->next_shuffle_ms = self->now_ms + self->config.shuffle_interval_ms;
+    zmesh_swim_member_t *to = zmesh_swim__random_active (self, NULL, NULL);
+    if (!to)
+        return;
+    uint32_t want = self->config.shuffle_active + self->config.shuffle_passive;
+    zmesh_swim_record_t *entries = zmesh_swim__pool (self, want);
+    if (!entries)
+        return;
+    zmesh_swim_msg_t *msg = zmesh_swim__send (self, to, ZMESH_SWIM_SHUFFLE);
+    if (!msg)
+        return;
+    uint32_t count = s_sample (self, entries, self->active, self->active_count,
+                               self->config.shuffle_active, &to->rec.id);
+    count += s_sample (self, entries + count, self->passive, self->passive_count,
+                       self->config.shuffle_passive, NULL);
+    msg->node = s_self_record (self);
+    msg->ttl = (uint8_t) self->config.active_walk_length;
+    msg->entries = entries;
+    msg->entry_count = count;
+    zmesh_swim__seal (self, msg, &to->rec.id);
+}
