@@ -26,14 +26,27 @@ s_reserved (const char *key)
     return strncmp (key, ZMESH_STATE_RESERVED_PREFIX, strlen (ZMESH_STATE_RESERVED_PREFIX)) == 0;
 }
 
+//  Drop reasons that are the protocol working as designed, not bad input.
+static bool
+s_benign (int reason)
+{
+    return reason == ZMESH_STATE_DROP_FORGOTTEN || reason == ZMESH_STATE_DROP_STALE
+           || reason == ZMESH_STATE_DROP_GAP || reason == ZMESH_STATE_DROP_SELF
+           || reason == ZMESH_STATE_DROP_BEHIND;
+}
+
 //  Carry out one update: send its message, count its drops, publish profile changes.
 static void
 s_apply (zmesh_gstate_t *self, const zmesh_state_update_t *update)
 {
     zmesh_metrics_t *metrics = &self->ctx->metrics;
+    //  Input that breaks a rule or a bound is a drop; a run the protocol's own rules set
+    //  aside (crossing exchanges bring what is already held) is only skipped.
     for (int i = 0; i < ZMESH_STATE_DROP_COUNT; i++)
         if (update->dropped [i])
-            zmesh_metrics_add (metrics, ZMESH_M_STATE_DROPPED, update->dropped [i]);
+            zmesh_metrics_add (metrics,
+                               s_benign (i) ? ZMESH_M_STATE_SKIPPED : ZMESH_M_STATE_DROPPED,
+                               update->dropped [i]);
     for (uint32_t i = 0; i < update->msg_count; i++) {
         size_t size;
         //  The core builds within its byte budget: a message that does not encode is a bug.

@@ -60,7 +60,10 @@
     X (CONTROL_ERRORS, "zmesh_control_errors_total", "", "zmeshctl requests refused")             \
     X (STATE_CHANGES, "zmesh_state_changes_total", "",                                            \
        "Node-state writes applied, local and remote")                                             \
-    X (STATE_DROPPED, "zmesh_state_dropped_total", "", "Node-state inputs dropped (see docs)")    \
+    X (STATE_DROPPED, "zmesh_state_dropped_total", "",                                            \
+       "Node-state input refused: malformed, or over a bound")                                    \
+    X (STATE_SKIPPED, "zmesh_state_skipped_total", "",                                            \
+       "Node-state runs not applied by the protocol's rules: already held, a gap, stale")         \
     X (EVENTS_DROPPED, "zmesh_events_dropped_total", "",                                          \
        "Membership events an API reader did not take")
 
