@@ -5,8 +5,11 @@
 #ifndef SIM_COMMON_H_INCLUDED
 #define SIM_COMMON_H_INCLUDED
 
+#include <inttypes.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 
 static inline uint64_t
 sim_rand (uint64_t *state)
@@ -39,6 +42,42 @@ sim_hash (uint64_t *hash, uint64_t value)
         *hash ^= (value >> (8 * i)) & 0xff;
         *hash *= 0x100000001b3ull;
     }
+}
+
+//  Which seeds to run: ZMESH_SIM_SEED=n (that one, to replay a failure), else
+//  ZMESH_SIM_SEEDS=count from 1, else default_count from 1.
+static inline void
+sim_seed_range (uint32_t default_count, uint32_t *first, uint32_t *count)
+{
+    const char *one = getenv ("ZMESH_SIM_SEED");
+    const char *count_text = getenv ("ZMESH_SIM_SEEDS");
+    *first = 1;
+    *count = default_count;
+    if (one && *one) {
+        *first = (uint32_t) strtoul (one, NULL, 10);
+        *count = 1;
+    }
+    else if (count_text && *count_text)
+        *count = (uint32_t) strtoul (count_text, NULL, 10);
+}
+
+//  The first seed run twice more must give the same trace hash and verdict: say so.
+static inline bool
+sim_report_determinism (
+    const char *name, uint32_t seed, uint64_t a, bool ok_a, uint64_t b, bool ok_b)
+{
+    bool deterministic = a == b && ok_a == ok_b;
+    printf ("%s: seed %u twice: %016" PRIx64 " %016" PRIx64 " (%s)\n", name, seed, a, b,
+            deterministic ? "deterministic" : "NOT DETERMINISTIC");
+    return deterministic;
+}
+
+//  The closing line a test runner reads; the exit status.
+static inline int
+sim_report_result (const char *name, uint32_t passed, uint32_t failed, bool deterministic)
+{
+    printf ("%s: %u seeds passed, %u failed\n", name, passed, failed);
+    return failed == 0 && deterministic ? 0 : 1;
 }
 
 #endif

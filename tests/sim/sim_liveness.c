@@ -725,15 +725,8 @@ main (void)
 {
     signal (SIGABRT, s_on_abort);
     setvbuf (stdout, NULL, _IOLBF, 0);
-    const char *one = getenv ("ZMESH_SIM_SEED");
-    const char *count_text = getenv ("ZMESH_SIM_SEEDS");
-    uint32_t first = 1, count = SIM_SEEDS_DEFAULT;
-    if (one && *one) {
-        first = (uint32_t) strtoul (one, NULL, 10);
-        count = 1;
-    }
-    else if (count_text && *count_text)
-        count = (uint32_t) strtoul (count_text, NULL, 10);
+    uint32_t first, count;
+    sim_seed_range (SIM_SEEDS_DEFAULT, &first, &count);
     uint32_t passed = 0, failed = 0;
     for (uint32_t seed = first; seed < first + count; seed++) {
         bool ok;
@@ -747,9 +740,6 @@ main (void)
     bool ok_a, ok_b;
     uint64_t a = s_run (first, false, &ok_a);
     uint64_t b = s_run (first, false, &ok_b);
-    bool deterministic = a == b && ok_a == ok_b;
-    printf ("sim_liveness: seed %u twice: %016" PRIx64 " %016" PRIx64 " (%s)\n", first, a, b,
-            deterministic ? "deterministic" : "NOT DETERMINISTIC");
-    printf ("sim_liveness: %u seeds passed, %u failed\n", passed, failed);
-    return failed == 0 && deterministic ? 0 : 1;
+    bool deterministic = sim_report_determinism ("sim_liveness", first, a, ok_a, b, ok_b);
+    return sim_report_result ("sim_liveness", passed, failed, deterministic);
 }

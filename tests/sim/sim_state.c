@@ -864,15 +864,8 @@ main (void)
 {
     signal (SIGABRT, s_on_abort);
     setvbuf (stdout, NULL, _IOLBF, 0);
-    const char *one = getenv ("ZMESH_SIM_SEED");
-    const char *count_text = getenv ("ZMESH_SIM_SEEDS");
-    uint32_t first = 1, count = SIM_SEEDS_DEFAULT;
-    if (one && *one) {
-        first = (uint32_t) strtoul (one, NULL, 10);
-        count = 1;
-    }
-    else if (count_text && *count_text)
-        count = (uint32_t) strtoul (count_text, NULL, 10);
+    uint32_t first, count;
+    sim_seed_range (SIM_SEEDS_DEFAULT, &first, &count);
     uint32_t passed = 0, failed = 0;
     uint64_t converge_max = 0, converge_sum = 0;
     double bytes_sum = 0;
@@ -892,14 +885,11 @@ main (void)
     sim_result_t a, b;
     bool ok_a = s_run (first, false, &a);
     bool ok_b = s_run (first, false, &b);
-    bool deterministic = a.hash == b.hash && ok_a == ok_b;
-    printf ("sim_state: seed %u twice: %016" PRIx64 " %016" PRIx64 " (%s)\n", first, a.hash, b.hash,
-            deterministic ? "deterministic" : "NOT DETERMINISTIC");
+    bool deterministic = sim_report_determinism ("sim_state", first, a.hash, ok_a, b.hash, ok_b);
     if (passed > 0)
         printf ("sim_state: convergence after the last fault: mean %.1f s, max %.1f s; mean "
                 "%.0f bytes/node/s\n",
                 (double) converge_sum / passed / 1000, (double) converge_max / 1000,
                 bytes_sum / passed);
-    printf ("sim_state: %u seeds passed, %u failed\n", passed, failed);
-    return failed == 0 && deterministic ? 0 : 1;
+    return sim_report_result ("sim_state", passed, failed, deterministic);
 }

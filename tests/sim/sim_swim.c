@@ -982,20 +982,13 @@ main (void)
 {
     signal (SIGABRT, s_on_abort);
     setvbuf (stdout, NULL, _IOLBF, 0);
-    const char *one = getenv ("ZMESH_SIM_SEED");
-    const char *count_text = getenv ("ZMESH_SIM_SEEDS");
     const char *trace = getenv ("ZMESH_SIM_TRACE");
     if (trace && *trace)
         s_trace = atoi (trace);
     if (getenv ("ZMESH_SIM_TRACE2"))
         s_trace2 = atoi (getenv ("ZMESH_SIM_TRACE2"));
-    uint32_t first = 1, count = SIM_SEEDS_DEFAULT;
-    if (one && *one) {
-        first = (uint32_t) strtoul (one, NULL, 10);
-        count = 1;
-    }
-    else if (count_text && *count_text)
-        count = (uint32_t) strtoul (count_text, NULL, 10);
+    uint32_t first, count;
+    sim_seed_range (SIM_SEEDS_DEFAULT, &first, &count);
     uint32_t passed = 0, failed = 0;
     for (uint32_t seed = first; seed < first + count; seed++) {
         bool ok;
@@ -1008,10 +1001,7 @@ main (void)
     bool ok_a, ok_b;
     uint64_t a = s_run_seed (first, false, &ok_a);
     uint64_t b = s_run_seed (first, false, &ok_b);
-    bool deterministic = a == b && ok_a == ok_b;
-    printf ("sim_swim: seed %u twice: %016" PRIx64 " %016" PRIx64 " (%s)\n", first, a, b,
-            deterministic ? "deterministic" : "NOT DETERMINISTIC");
-    printf ("sim_swim: %u seeds passed, %u failed\n", passed, failed);
-    return failed == 0 && deterministic ? 0 : 1;
+    bool deterministic = sim_report_determinism ("sim_swim", first, a, ok_a, b, ok_b);
+    return sim_report_result ("sim_swim", passed, failed, deterministic);
 }
 #endif
