@@ -46,18 +46,26 @@ static const s_key_t s_keys [] = {
      "Time between two beacons"},
     {"beacon/interface", S_STR, S_FIELD (beacon_interface), 0, 0, "", "",
      "Network interface to beacon on; default: CZMQ's choice (first broadcast-capable)"},
-    {"gossip/heartbeat_ms", S_INT, S_FIELD (heartbeat_ms), 20, 60000, "500", "ms",
-     "Time between two PINGs to each peer"},
-    {"gossip/suspect_timeout_ms", S_INT, S_FIELD (suspect_timeout_ms), 50, 600000, "1500", "ms",
-     "Silence after which a peer is suspect"},
-    {"gossip/dead_timeout_ms", S_INT, S_FIELD (dead_timeout_ms), 100, 3600000, "3000", "ms",
-     "Silence after which a peer is dead"},
+    {"gossip/probe_interval_ms", S_INT, S_FIELD (probe_interval_ms), 50, 60000, "500", "ms",
+     "Time between two probes of an active neighbour (SWIM); a lagging node stretches it"},
+    {"gossip/probe_timeout_ms", S_INT, S_FIELD (probe_timeout_ms), 10, 30000, "200", "ms",
+     "Wait for a direct ack before asking others to probe; less than probe_interval_ms"},
+    {"gossip/indirect_probes", S_INT, S_FIELD (indirect_probes), 0, 7, "3", "peers",
+     "Neighbours asked to probe a member that did not answer (PING_REQ)"},
+    {"gossip/suspicion_min_ms", S_INT, S_FIELD (suspicion_min_ms), 100, 3600000, "4200", "ms",
+     "Time a suspect has to refute before it is dead, once enough neighbours confirm"},
+    {"gossip/suspicion_max_ms", S_INT, S_FIELD (suspicion_max_ms), 100, 3600000, "6000", "ms",
+     "Time a suspect has to refute before it is dead, with one accuser"},
+    {"gossip/active_view", S_INT, S_FIELD (active_view), 1, 8, "4", "links",
+     "Neighbours this node keeps links to, probes and floods updates to (HyParView)"},
+    {"gossip/passive_view", S_INT, S_FIELD (passive_view), 1, 256, "30", "members",
+     "Members kept in reserve to replace a failed neighbour"},
+    {"gossip/packet_bytes", S_INT, S_FIELD (packet_bytes), 512, 60000, "1400", "bytes",
+     "Largest membership message this node sends (updates are packed within it)"},
     {"gossip/reap_after_ms", S_INT, S_FIELD (reap_after_ms), 1000, 86400000, "60000", "ms",
-     "Time a dead or left peer stays listed before it is forgotten"},
-    {"gossip/max_peers", S_INT, S_FIELD (max_peers), 1, 100000, "1024", "peers",
-     "Peers one node tracks at most; more are refused and counted"},
-    {"gossip/peers_interval_ms", S_INT, S_FIELD (peers_interval_ms), 100, 600000, "2000", "ms",
-     "Time between two PEERS exchanges with each peer"},
+     "Time a dead or left member stays listed before it is forgotten (and may come back)"},
+    {"gossip/max_peers", S_INT, S_FIELD (max_peers), 1, 100000, "1024", "members",
+     "Members one node tracks at most; more are refused and counted"},
     {"gossip/max_message_bytes", S_INT, S_FIELD (max_message_bytes), 1024, ZMESH_MSG_SIZE_MAX,
      "65536", "bytes", "Largest envelope accepted; larger ones are dropped and counted"},
     {"gossip/linger_ms", S_INT, S_FIELD (linger_ms), 0, 60000, "1000", "ms",
@@ -361,17 +369,17 @@ zmesh_config_validate (const zmesh_config_t *self, char *err, size_t err_size)
         snprintf (err, err_size, "node/data is not set (zmeshd --data DIR)");
         return ZMESH_ECONFIG;
     }
-    if (self->suspect_timeout_ms >= self->dead_timeout_ms) {
+    if (self->suspicion_min_ms > self->suspicion_max_ms) {
         snprintf (err, err_size,
-                  "gossip/suspect_timeout_ms (%d) must be less than gossip/dead_timeout_ms (%d)",
-                  self->suspect_timeout_ms, self->dead_timeout_ms);
+                  "gossip/suspicion_min_ms (%d) must not exceed gossip/suspicion_max_ms (%d)",
+                  self->suspicion_min_ms, self->suspicion_max_ms);
         return ZMESH_ECONFIG;
     }
-    if (self->heartbeat_ms * 2 > self->suspect_timeout_ms) {
+    if (self->probe_timeout_ms >= self->probe_interval_ms) {
         snprintf (err, err_size,
-                  "gossip/heartbeat_ms (%d) must be at most half of gossip/suspect_timeout_ms"
-                  " (%d), or one lost PING would make a peer suspect",
-                  self->heartbeat_ms, self->suspect_timeout_ms);
+                  "gossip/probe_timeout_ms (%d) must be less than gossip/probe_interval_ms (%d),"
+                  " or a probe could not be retried indirectly within its interval",
+                  self->probe_timeout_ms, self->probe_interval_ms);
         return ZMESH_ECONFIG;
     }
     if (self->restart_backoff_ms > self->restart_backoff_max_ms) {

@@ -27,12 +27,16 @@ struct _zmesh_config_t {
     int beacon_port;                      //  beacon/port, UDP
     int beacon_interval_ms;               //  beacon/interval_ms
     char beacon_interface [64];           //  beacon/interface ("" = CZMQ's choice)
-    int heartbeat_ms;                     //  gossip/heartbeat_ms
-    int suspect_timeout_ms;               //  gossip/suspect_timeout_ms
-    int dead_timeout_ms;                  //  gossip/dead_timeout_ms
+    int probe_interval_ms;                //  gossip/probe_interval_ms
+    int probe_timeout_ms;                 //  gossip/probe_timeout_ms
+    int indirect_probes;                  //  gossip/indirect_probes
+    int suspicion_min_ms;                 //  gossip/suspicion_min_ms
+    int suspicion_max_ms;                 //  gossip/suspicion_max_ms
+    int active_view;                      //  gossip/active_view
+    int passive_view;                     //  gossip/passive_view
+    int packet_bytes;                     //  gossip/packet_bytes
     int reap_after_ms;                    //  gossip/reap_after_ms
     int max_peers;                        //  gossip/max_peers
-    int peers_interval_ms;                //  gossip/peers_interval_ms
     int max_message_bytes;                //  gossip/max_message_bytes
     int linger_ms;                        //  gossip/linger_ms
     int restart_backoff_ms;               //  supervisor/restart_backoff_ms

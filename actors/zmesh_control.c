@@ -335,7 +335,7 @@ s_cmd_members (self_t *self, char args [][S_ARG_MAX], s_reply_t *reply)
             shown = &profile;
         else if (!member->self && zmesh_ctx_member_profile (self->ctx, member->id, &theirs))
             shown = &theirs;
-        msgpack_pack_map (pk, shown ? 9 : 8);
+        msgpack_pack_map (pk, shown ? 11 : 10);
         s_pack_kv_str (pk, "id", member->id);
         s_pack_kv_str (pk, "name", member->name);
         s_pack_kv_str (pk, "endpoint", member->endpoint);
@@ -347,6 +347,8 @@ s_cmd_members (self_t *self, char args [][S_ARG_MAX], s_reply_t *reply)
         else
             msgpack_pack_false (pk);
         s_pack_kv_uint (pk, "generation", member->generation);
+        s_pack_kv_uint (pk, "incarnation", member->incarnation);
+        s_pack_kv_str (pk, "view", member->view);
         s_pack_kv_uint (pk, "silent_ms", member->silent_ms);
         if (shown) {
             zmesh_mp_pack_cstr (pk, "resources");

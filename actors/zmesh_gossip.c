@@ -1,52 +1,75 @@
-/*  zmesh_gossip.c: the gossip actor: CURVE links to peers, HELLO, PEERS, basic liveness.
+/*  zmesh_gossip.c: the gossip actor: SWIM membership over a partial view, and node state.
 
-    This foundation version keeps a full mesh: every node connects to every node it learns of
-    (by seed, join, beacon or a peer's PEERS list) whose key it trusts. Each link starts with
-    HELLO (name, endpoint, generation, Ed25519 key), resent every heartbeat until the peer
-    answers a PING sent after it: links are FIFO, so that PONG proves the HELLO arrived. Every
-    heartbeat each peer gets a PING; every message heard feeds the liveness core
-    (protocol/zmesh_liveness.c), whose transitions become one event each. On LEAVE from the
-    supervisor every peer gets a LEAVE, so peers mark this node left at once.
+    The decisions are made by two pure cores: protocol/zmesh_swim.c (who is a member, who is
+    alive, which few neighbours to link to) and protocol/zmesh_state.c (each node's versioned
+    key/value map, by anti-entropy; driven through zmesh_gossip_state.c). This file moves their
+    bytes: it turns CURVE traffic and time into core events, and carries out their updates.
 
-    The next issue replaces the full mesh and timeouts with SWIM-style membership and a partial
-    view; the shell shape stays: the core decides, this file moves bytes.
+    Links. A link is our CURVE DEALER to a peer's ROUTER; the peer answers over its own link to
+    us, so every sender is authenticated by the key CURVE checked (zmesh_link_recv). The SWIM
+    core names the links to keep (its active view, 3-5 neighbours); other messages it sends
+    (answers to joins and shuffles, neighbour requests, partition-healing probes) go over a
+    short-lived link made from the contact it gives, closed after S_IDLE_CLOSE_MS unused. A
+    contact's key must hash to the member's id (ids are self-certifying) and be trusted, or no
+    link is made and the refusal is counted.
+
+    libzmq sends nothing on a link before its CURVE handshake completes (ZMQ_IMMEDIATE), so a
+    message to a link still coming up waits in a small per-link queue, retried every few
+    milliseconds for S_PENDING_MAX_AGE_MS. A link that never hears from its peer is made anew
+    after 2 s, doubling to 30 s: libzmq keeps a connection whose handshake the peer refused
+    (untrusted key) open and silent, so only a new one can succeed once the peer trusts us.
+
+    Joining. Seeds, `zmeshctl join`, beacons and (after a restart of this actor) the last
+    members snapshot are join candidates: while the active view is empty the actor joins
+    through the next one every S_JOIN_RETRY_MS; a beacon from a node the table does not hold
+    (another mesh on the LAN) is joined through at once, so meshes merge.
+
+    Each transition the SWIM core reports is one EVENT to the supervisor (zmeshctl watch, the
+    API's event socket) and one log line; the members snapshot in the node context is rebuilt
+    from the core's table at each change and every second.
 */
 #include "zmesh_actors.h"
 #include "zmesh_gossip_state.h"
 #include "zmesh_link.h"
-#include "zmesh_liveness.h"
 #include "zmesh_node_ctx.h"
+#include "zmesh_swim.h"
 #include <sodium.h>
 
-//  A new link retries HELLO quickly (the connection takes a moment to come up), backing off
-//  to the heartbeat: a mesh forms in tens of milliseconds, not heartbeats.
-#define S_HELLO_RETRY_FIRST_MS 10
-//  A link whose HELLO is not acknowledged gets a fresh connection after this long, doubling
-//  to the max: libzmq keeps a connection whose CURVE handshake the peer refused (ZAP) open
-//  and silent, so only a new one can succeed once the peer trusts us.
-#define S_RECONNECT_FIRST_MS      2000
-#define S_RECONNECT_MAX_MS        30000
+#define S_RECONNECT_FIRST_MS      2000   //  a link silent this long after it was made is
+#define S_RECONNECT_MAX_MS        30000  //  made anew, the delay doubling up to this
+#define S_IDLE_CLOSE_MS           10000  //  a link out of the active view, unused this long, closes
+#define S_PENDING_MAX             16     //  messages queued per link while it comes up
+#define S_PENDING_RETRY_MS        5      //  how often they are tried
+#define S_PENDING_MAX_AGE_MS      2000   //  and for how long, before they are dropped
+#define S_JOIN_RETRY_MS           2000   //  next join candidate while the active view is empty
+#define S_JOIN_CANDIDATES_MAX     64     //  contacts remembered to join through
+#define S_MAINTAIN_INTERVAL_MS    500    //  link upkeep (idle close, reconnect)
 #define S_REBIND_ATTEMPTS         40     //  a restarted gossip tries its old port this many times,
 #define S_REBIND_PAUSE_MS         50     //  this far apart (2 s in all)
 #define S_RECV_BATCH              256    //  messages handled per wake-up before timers get a turn
 #define S_PUBLISH_INTERVAL_MS     1000   //  members snapshot refresh (silent_ms figures)
 #define S_VERSION_LOG_INTERVAL_MS 10000  //  at most one version-mismatch log line per this
+#define S_TRUST_CACHE_MAX         4096   //  trust answers cached
 
 typedef struct {
-    zmesh_public_t pub;  //  keys and id
+    zframe_t *frame;  //  an encoded envelope
+    int64_t queued_ms;
+} s_pending_t;
+
+typedef struct {
+    zmesh_id_t id;
     char id_hex [ZMESH_ID_HEX_SIZE];
-    char endpoint [ZMESH_ENDPOINT_MAX];  //  where it listens ("" if unknown)
-    char name [ZMESH_NAME_MAX];          //  from its HELLO ("" before)
-    zsock_t *client;                     //  our DEALER to its server, NULL if not connected
-    bool has_hello;                      //  we have its HELLO for its current generation
-    bool hello_acked;                    //  it has processed our HELLO
-    uint64_t hello_seq;                  //  the PING sent right after our last HELLO
-    uint64_t generation;                 //  its generation, as last heard
-    int64_t next_hello_ms;               //  when to try HELLO again while not acked
-    int hello_delay_ms;                  //  current retry delay: 10 ms doubling to heartbeat
-    int64_t connected_ms;                //  when our DEALER was (re)created
-    int reconnect_delay_ms;              //  a link not acked this long is made anew
-} s_peer_t;
+    zmesh_public_t pub;                  //  from the contact's key; pub.id == id
+    char endpoint [ZMESH_ENDPOINT_MAX];  //  where the client connects
+    zsock_t *client;                     //  our DEALER to its server, NULL if none
+    bool active;                         //  in the SWIM core's active view
+    bool up;                             //  a send on this client succeeded
+    int64_t connected_ms;                //  when the client was (re)made
+    int64_t used_ms;                     //  last send
+    int reconnect_delay_ms;
+    s_pending_t pending [S_PENDING_MAX];  //  waiting for the handshake, oldest first
+    int pending_count;
+} s_link_t;
 
 typedef struct {
     zmesh_node_ctx_t *ctx;          //  shared node state
@@ -55,162 +78,230 @@ typedef struct {
     zsock_t *server;                //  our CURVE ROUTER
     zmesh_link_monitor_t *monitor;  //  its connection and handshake events
     zpoller_t *poller;
-    zhashx_t *peers;                           //  id hex -> s_peer_t *
-    zmesh_liveness_t liveness;                 //  the pure core
-    zmesh_gstate_t *state;                     //  node state by anti-entropy
-    zmesh_id_t links [ZMESH_STATE_LINKS_MAX];  //  the links last published (zmesh.links)
-    size_t links_size;                         //  bytes of it
+    zmesh_swim_t *swim;            //  the membership core
+    zmesh_swim_stats_t counted;    //  its stats as last added to the metrics
+    zmesh_gstate_t *state;         //  node state by anti-entropy
+    zhashx_t *links;               //  id hex -> s_link_t *
+    zhashx_t *heard;               //  id hex -> int64_t * (last message from it, mono ms)
+    zhashx_t *trusted;             //  key hex -> "y" / "n": trust answers (s_trusts)
+    uint64_t trusted_version;      //  of the trust store those answers are from
+    zmesh_swim_contact_t contact;  //  this node's, for the core
+    zmesh_id_t published [ZMESH_STATE_LINKS_MAX];  //  the links last published (zmesh.links)
+    size_t published_size;                         //  bytes of it
     bool links_published;
     zmesh_link_config_t link;
-    char endpoint [ZMESH_ENDPOINT_MAX];  //  advertised
-    uint64_t ping_seq;                   //  last PING sequence number used
-    int64_t next_heartbeat_ms;
-    int64_t next_peers_ms;
+    char endpoint [ZMESH_ENDPOINT_MAX];                       //  advertised
+    zmesh_swim_contact_t candidates [S_JOIN_CANDIDATES_MAX];  //  to join through
+    uint32_t candidate_count, candidate_next;
+    int64_t next_join_ms;
+    int64_t next_maintain_ms;
+    int64_t next_pending_ms;  //  INT64_MAX when no link has pending messages
     int64_t next_publish_ms;
-    int64_t next_hello_ms;        //  earliest HELLO retry of a new link
     int64_t next_version_log_ms;  //  when a version mismatch may be logged again
-    uint64_t trust_version;       //  of the trust store when pending peers were tried
+    uint64_t trust_version;       //  of the trust store when links were last retried
     bool members_dirty;           //  publish the snapshot at the next chance
     bool terminated;
-    zmesh_msg_t in;   //  scratch for decoding (large: kept off the stack)
-    zmesh_msg_t out;  //  scratch for encoding
+    zmesh_msg_t in;                     //  scratch for decoding envelopes (large: off the stack)
+    zmesh_msg_t out;                    //  scratch for encoding
+    zmesh_swim_space_t space;           //  a decoded SWIM message's records
+    uint8_t body [ZMESH_MSG_SIZE_MAX];  //  an encoded SWIM message
+    uint8_t envelope [ZMESH_MSG_SIZE_MAX];  //  an encoded envelope
 } self_t;
 
-static void
-s_peer_destroy (void **item)
+static int64_t
+s_now (void)
 {
-    s_peer_t *peer = (s_peer_t *) *item;
-    if (peer) {
-        zsock_destroy (&peer->client);
-        free (peer);
+    return zclock_mono ();
+}
+
+static void
+s_pending_clear (s_link_t *link)
+{
+    for (int i = 0; i < link->pending_count; i++)
+        zframe_destroy (&link->pending [i].frame);
+    link->pending_count = 0;
+}
+
+static void
+s_link_destroy (void **item)
+{
+    s_link_t *link = (s_link_t *) *item;
+    if (link) {
+        s_pending_clear (link);
+        zsock_destroy (&link->client);
+        free (link);
         *item = NULL;
     }
 }
 
-static void
-s_prepare (self_t *self, zmesh_msg_type_t type)
+static s_link_t *
+s_link_find (self_t *self, const zmesh_id_t *id)
 {
-    memset (&self->out, 0, offsetof (zmesh_msg_t, body) + sizeof (zmesh_ping_t));
+    char id_hex [ZMESH_ID_HEX_SIZE];
+    zmesh_id_to_hex (id, id_hex);
+    return (s_link_t *) zhashx_lookup (self->links, id_hex);
+}
+
+//  (Re)make the link's client.
+static void
+s_link_connect (self_t *self, s_link_t *link)
+{
+    s_pending_clear (link);
+    zsock_destroy (&link->client);
+    link->up = false;
+    link->connected_ms = s_now ();
+    link->used_ms = link->connected_ms;
+    if (!link->reconnect_delay_ms)
+        link->reconnect_delay_ms = S_RECONNECT_FIRST_MS;
+    link->client = zmesh_link_client_new (&self->ctx->identity, link->pub.curve_public,
+                                          link->endpoint, &self->link);
+    if (link->client)
+        zmesh_metrics_add (&self->ctx->metrics, ZMESH_M_LINKS_OPENED, 1);
+    else
+        zsys_warning ("gossip: cannot connect to %s", link->endpoint);
+}
+
+//  The link to a member, made from its contact if there is none (or if the member moved).
+//  NULL, counted, when the contact is missing, does not match the id, or is not trusted.
+static s_link_t *
+s_link_to (self_t *self, const zmesh_id_t *id, const zmesh_swim_contact_t *contact)
+{
+    s_link_t *link = s_link_find (self, id);
+    if (link && link->client && (!contact || strcmp (contact->endpoint, link->endpoint) == 0))
+        return link;
+    if (!contact) {
+        zmesh_metrics_add (&self->ctx->metrics, ZMESH_M_PEERS_NO_CONTACT, 1);
+        return NULL;
+    }
+    zmesh_public_t pub;
+    if (zmesh_public_from_sign_key (&pub, contact->key) || !zmesh_id_equal (&pub.id, id)
+        || zmesh_endpoint_check (contact->endpoint, false)) {
+        zmesh_metrics_add (&self->ctx->metrics, ZMESH_M_PEERS_BAD_CONTACT, 1);
+        return NULL;
+    }
+    if (!zmesh_trust_allows_curve (self->ctx->trust, pub.curve_public)) {
+        zmesh_metrics_add (&self->ctx->metrics, ZMESH_M_PEERS_UNTRUSTED, 1);
+        return NULL;  //  tried again at the next send, maybe after `trust add`
+    }
+    if (!link) {
+        link = (s_link_t *) calloc (1, sizeof *link);
+        ZMESH_ASSERT (link);
+        link->id = *id;
+        zmesh_id_to_hex (id, link->id_hex);
+        zhashx_insert (self->links, link->id_hex, link);
+    }
+    link->pub = pub;
+    snprintf (link->endpoint, sizeof link->endpoint, "%s", contact->endpoint);
+    s_link_connect (self, link);
+    return link->client ? link : NULL;
+}
+
+//  Try the link's queued messages, oldest first; drop those too old.
+static void
+s_link_flush (self_t *self, s_link_t *link, int64_t now)
+{
+    int sent = 0;
+    while (sent < link->pending_count) {
+        s_pending_t *pending = &link->pending [sent];
+        if (now - pending->queued_ms > S_PENDING_MAX_AGE_MS) {
+            zmesh_metrics_add (&self->ctx->metrics, ZMESH_M_SEND_DROPPED, 1);
+            zframe_destroy (&pending->frame);
+            sent++;
+            continue;
+        }
+        if (zmesh_link_send_raw (link->client, zframe_data (pending->frame),
+                                 zframe_size (pending->frame), &self->ctx->metrics))
+            break;
+        link->up = true;
+        zframe_destroy (&pending->frame);
+        sent++;
+    }
+    memmove (link->pending, link->pending + sent,
+             (size_t) (link->pending_count - sent) * sizeof link->pending [0]);
+    link->pending_count -= sent;
+}
+
+//  Send an encoded envelope over a link: at once if it is up, else queued until it is.
+static void
+s_link_send (self_t *self, s_link_t *link, const uint8_t *data, size_t size)
+{
+    int64_t now = s_now ();
+    link->used_ms = now;
+    if (link->pending_count)
+        s_link_flush (self, link, now);
+    if (link->pending_count == 0
+        && zmesh_link_send_raw (link->client, data, size, &self->ctx->metrics) == 0) {
+        link->up = true;
+        return;
+    }
+    if (link->up && link->pending_count == 0) {
+        //  An established link whose queue is full (the peer is not reading): a drop.
+        zmesh_metrics_add (&self->ctx->metrics, ZMESH_M_SEND_DROPPED, 1);
+        return;
+    }
+    if (link->pending_count == S_PENDING_MAX) {
+        zmesh_metrics_add (&self->ctx->metrics, ZMESH_M_SEND_DROPPED, 1);
+        return;
+    }
+    link->pending [link->pending_count].frame = zframe_new (data, size);
+    link->pending [link->pending_count].queued_ms = now;
+    link->pending_count++;
+    if (self->next_pending_ms > now + S_PENDING_RETRY_MS)
+        self->next_pending_ms = now + S_PENDING_RETRY_MS;
+}
+
+//  Wrap a body (STATE or SWIM) in an envelope and send it.
+static void
+s_send_body (self_t *self, s_link_t *link, zmesh_msg_type_t type, const uint8_t *body, size_t size)
+{
+    memset (&self->out, 0, offsetof (zmesh_msg_t, body) + sizeof (zmesh_raw_body_t));
     self->out.version = ZMESH_WIRE_VERSION;
     self->out.type = (uint8_t) type;
     self->out.sender = self->ctx->identity.pub.id;
-}
-
-//  Send self->out to a peer. A send that fails on an established link (its queue is full) is
-//  a drop; one on a link still coming up is expected and not counted.
-static int
-s_send (self_t *self, s_peer_t *peer)
-{
-    int rc = zmesh_link_send (peer->client, &self->out, &self->ctx->metrics);
-    if (rc && peer->hello_acked)
+    self->out.body.state.data = body;
+    self->out.body.state.size = size;
+    size_t envelope_size;
+    if (zmesh_msg_encode (&self->out, self->envelope, sizeof self->envelope, &envelope_size)) {
         zmesh_metrics_add (&self->ctx->metrics, ZMESH_M_SEND_DROPPED, 1);
-    return rc;
-}
-
-static int
-s_send_hello (self_t *self, s_peer_t *peer)
-{
-    s_prepare (self, ZMESH_MSG_HELLO);
-    zmesh_hello_t *hello = &self->out.body.hello;
-    snprintf (hello->name, sizeof hello->name, "%s", self->config->name);
-    hello->endpoint_count = 1;
-    snprintf (hello->endpoints [0], ZMESH_ENDPOINT_MAX, "%s", self->endpoint);
-    snprintf (hello->software, sizeof hello->software, "zmesh %s", ZMESH_VERSION);
-    hello->generation = self->ctx->generation;
-    memcpy (hello->sign_public, self->ctx->identity.pub.sign_public, ZMESH_KEY_SIZE);
-    return s_send (self, peer);
-}
-
-static int
-s_send_ping (self_t *self, s_peer_t *peer, zmesh_msg_type_t type, uint64_t seq)
-{
-    s_prepare (self, type);
-    self->out.body.ping.seq = seq;
-    self->out.body.ping.generation = self->ctx->generation;
-    //  Until we have its HELLO we cannot list the peer; ask for it (a restarted gossip, or a
-    //  peer that thinks we already know it, would otherwise never send it again).
-    self->out.body.ping.flags = peer->has_hello ? 0 : ZMESH_PING_FLAG_NEED_HELLO;
-    return s_send (self, peer);
-}
-
-//  The peer must see our HELLO again (it restarted, died or left): retry fast.
-static void
-s_unack (s_peer_t *peer)
-{
-    peer->hello_acked = false;
-    peer->hello_seq = 0;
-    peer->next_hello_ms = zclock_mono ();
-    peer->hello_delay_ms = S_HELLO_RETRY_FIRST_MS;
-}
-
-//  (Re)connect our DEALER to the peer's endpoint, if its key is trusted.
-static void
-s_peer_connect (self_t *self, s_peer_t *peer)
-{
-    zsock_destroy (&peer->client);
-    s_unack (peer);
-    if (!peer->endpoint [0])
         return;
-    if (!zmesh_trust_allows_curve (self->ctx->trust, peer->pub.curve_public)) {
-        zmesh_metrics_add (&self->ctx->metrics, ZMESH_M_PEERS_UNTRUSTED, 1);
-        return;  //  retried when the trust store changes
     }
-    peer->connected_ms = zclock_mono ();
-    if (!peer->reconnect_delay_ms)
-        peer->reconnect_delay_ms = S_RECONNECT_FIRST_MS;
-    peer->client = zmesh_link_client_new (&self->ctx->identity, peer->pub.curve_public,
-                                          peer->endpoint, &self->link);
-    if (!peer->client)
-        zsys_warning ("gossip: cannot connect to %s", peer->endpoint);
+    s_link_send (self, link, self->envelope, envelope_size);
 }
 
-//  A node we heard of, by key and endpoint: remember it and connect.
-static s_peer_t *
-s_learn (self_t *self, const uint8_t sign_public [ZMESH_KEY_SIZE], const char *endpoint)
+//  A member's name: from its contact (it travels with membership), else from its node state,
+//  else "?".
+static void
+s_name_of (self_t *self, const zmesh_id_t *id, char *name, size_t size)
 {
-    zmesh_public_t pub;
-    if (zmesh_public_from_sign_key (&pub, sign_public))
-        return NULL;
-    if (zmesh_id_equal (&pub.id, &self->ctx->identity.pub.id))
-        return NULL;  //  ourselves, via someone's PEERS list or our own beacon
-    char id_hex [ZMESH_ID_HEX_SIZE];
-    zmesh_id_to_hex (&pub.id, id_hex);
-    s_peer_t *peer = (s_peer_t *) zhashx_lookup (self->peers, id_hex);
-    if (peer) {
-        //  A known peer at a new address (it restarted elsewhere) is followed only through its
-        //  own HELLO, which CURVE authenticated; hearsay does not move a live link.
-        if (!peer->client && endpoint && !peer->endpoint [0]) {
-            snprintf (peer->endpoint, sizeof peer->endpoint, "%s", endpoint);
-            s_peer_connect (self, peer);
-        }
-        return peer;
+    zmesh_swim_member_info_t info;
+    if (zmesh_id_equal (id, &self->ctx->identity.pub.id))
+        snprintf (name, size, "%s", self->config->name);
+    else if (zmesh_swim_member (self->swim, id, &info) == ZMESH_OK && info.has_contact
+             && info.contact->name [0]) {
+        snprintf (name, size, "%s", info.contact->name);
+        for (char *c = name; *c; c++)
+            if ((unsigned char) *c < 0x20 || *c == 0x7f)
+                *c = '?';  //  hearsay is shown to people: no control characters
     }
-    if (zhashx_size (self->peers) >= (size_t) self->config->max_peers) {
-        zmesh_metrics_add (&self->ctx->metrics, ZMESH_M_DROP_TABLE_FULL, 1);
-        return NULL;
-    }
-    peer = (s_peer_t *) calloc (1, sizeof *peer);
-    ZMESH_ASSERT (peer);
-    peer->pub = pub;
-    memcpy (peer->id_hex, id_hex, sizeof id_hex);
-    if (endpoint)
-        snprintf (peer->endpoint, sizeof peer->endpoint, "%s", endpoint);
-    zhashx_insert (self->peers, id_hex, peer);
-    s_peer_connect (self, peer);
-    return peer;
+    else if (!zmesh_gstate_get_text (self->state, id, ZMESH_STATE_NAME_KEY, name, size)
+             || !name [0])
+        snprintf (name, size, "?");
 }
 
 static void
-s_emit_event (self_t *self, const zmesh_liveness_change_t *change)
+s_emit_event (self_t *self, const zmesh_swim_change_t *change)
 {
-    char id_hex [ZMESH_ID_HEX_SIZE];
+    char id_hex [ZMESH_ID_HEX_SIZE], name [ZMESH_NAME_MAX], endpoint [ZMESH_ENDPOINT_MAX] = "";
     zmesh_id_to_hex (&change->id, id_hex);
-    s_peer_t *peer = (s_peer_t *) zhashx_lookup (self->peers, id_hex);
-    const char *name = peer && peer->name [0] ? peer->name : "?";
-    const char *endpoint = peer ? peer->endpoint : "";
+    s_name_of (self, &change->id, name, sizeof name);
+    zmesh_swim_member_info_t info;
+    if (zmesh_swim_member (self->swim, &change->id, &info) == ZMESH_OK && info.has_contact)
+        snprintf (endpoint, sizeof endpoint, "%s", info.contact->endpoint);
     const char *from = zmesh_peer_state_name (change->from);
     const char *to = zmesh_peer_state_name (change->to);
+    bool restarted = change->from == ZMESH_PEER_ALIVE && change->to == ZMESH_PEER_ALIVE;
     const char *type = change->from == ZMESH_PEER_NONE ? "joined"
+                       : restarted                     ? "restarted"
                        : change->to == ZMESH_PEER_LEFT ? "left"
                        : change->to == ZMESH_PEER_NONE ? "forgotten"
                                                        : "state";
@@ -218,82 +309,150 @@ s_emit_event (self_t *self, const zmesh_liveness_change_t *change)
                                                ZMESH_M_PEERS_DEAD, ZMESH_M_PEERS_LEFT};
     if (change->from == ZMESH_PEER_NONE)
         zmesh_metrics_add (&self->ctx->metrics, ZMESH_M_PEERS_JOINED, 1);
+    else if (restarted)
+        zmesh_metrics_add (&self->ctx->metrics, ZMESH_M_PEERS_RESTARTED, 1);
     else if (change->to != ZMESH_PEER_NONE)
         zmesh_metrics_add (&self->ctx->metrics, s_metric [change->to], 1);
     zsys_info ("gossip: %s %s (%.12s) %s -> %s", name, type, id_hex, from, to);
     zstr_sendx (self->pipe, "EVENT", type, id_hex, name, endpoint, from, to, "", "", NULL);
 }
 
-//  Carry out one liveness update: events, and link consequences of each transition.
+//  The core's counters, as deltas, into the node's metrics.
 static void
-s_apply (self_t *self, const zmesh_liveness_update_t *update)
+s_count_stats (self_t *self)
 {
-    if (update->error == ZMESH_ELIMIT)
-        zmesh_metrics_add (&self->ctx->metrics, ZMESH_M_DROP_TABLE_FULL, 1);
+    const zmesh_swim_stats_t *now = zmesh_swim_stats (self->swim);
+    zmesh_swim_stats_t *was = &self->counted;
+    zmesh_metrics_t *metrics = &self->ctx->metrics;
+    zmesh_metrics_add (metrics, ZMESH_M_SWIM_PROBES, now->probes - was->probes);
+    zmesh_metrics_add (metrics, ZMESH_M_SWIM_PROBE_FAILURES,
+                       now->probe_failures - was->probe_failures);
+    zmesh_metrics_add (metrics, ZMESH_M_SWIM_INDIRECT,
+                       now->indirect_requests - was->indirect_requests);
+    zmesh_metrics_add (metrics, ZMESH_M_SWIM_REFUTATIONS, now->refutations - was->refutations);
+    zmesh_metrics_add (metrics, ZMESH_M_SWIM_LIMIT_DROPS, now->limit_drops - was->limit_drops);
+    zmesh_metrics_add (metrics, ZMESH_M_DROP_MALFORMED, now->bad_messages - was->bad_messages);
+    *was = *now;
+}
+
+//  Carry out one SWIM update: sends, links, changes.
+static void
+s_apply (self_t *self, const zmesh_swim_update_t *update)
+{
+    for (uint32_t i = 0; i < update->send_count; i++) {
+        const zmesh_swim_send_t *send = &update->sends [i];
+        size_t size;
+        //  The core packs within its byte budget: a message that does not encode is a bug.
+        ZMESH_ASSERT (zmesh_swim_msg_encode (&send->msg, self->body, sizeof self->body, &size)
+                      == ZMESH_OK);
+        s_link_t *link = s_link_to (self, &send->to, send->contact);
+        if (link)
+            s_send_body (self, link, ZMESH_MSG_SWIM, self->body, size);
+    }
+    for (uint32_t i = 0; i < update->link_count; i++) {
+        const zmesh_swim_link_t *change = &update->links [i];
+        s_link_t *link = change->open ? s_link_to (self, &change->id, change->contact)
+                                      : s_link_find (self, &change->id);
+        if (link)
+            link->active = change->open;
+        if (link && self->config->verbose)
+            zsys_info ("gossip: %s neighbour %.12s at %s", change->open ? "new" : "dropped",
+                       link->id_hex, link->endpoint);
+        self->members_dirty = true;
+    }
     for (uint32_t i = 0; i < update->change_count; i++) {
-        const zmesh_liveness_change_t *change = &update->changes [i];
+        const zmesh_swim_change_t *change = &update->changes [i];
         s_emit_event (self, change);
-        char id_hex [ZMESH_ID_HEX_SIZE];
-        zmesh_id_to_hex (&change->id, id_hex);
-        s_peer_t *peer = (s_peer_t *) zhashx_lookup (self->peers, id_hex);
-        if (!peer)
-            continue;
         if (change->to == ZMESH_PEER_NONE) {
-            zmesh_gstate_forget (self->state, (uint64_t) zclock_mono (), &change->id);
-            zhashx_delete (self->peers, id_hex);
-        }
-        else if (change->to == ZMESH_PEER_DEAD || change->to == ZMESH_PEER_LEFT) {
-            //  If it comes back at the same address, it must learn us again.
-            s_unack (peer);
-            peer->has_hello = false;
+            char id_hex [ZMESH_ID_HEX_SIZE];
+            zmesh_id_to_hex (&change->id, id_hex);
+            zmesh_gstate_forget (self->state, (uint64_t) s_now (), &change->id);
+            zhashx_delete (self->heard, id_hex);
+            s_link_t *link = (s_link_t *) zhashx_lookup (self->links, id_hex);
+            if (link && !link->active)
+                zhashx_delete (self->links, id_hex);
         }
         self->members_dirty = true;
     }
+    s_count_stats (self);
 }
 
 static void
-s_liveness_event (self_t *self,
-                  zmesh_liveness_event_type_t type,
-                  s_peer_t *peer,
-                  uint64_t generation)
+s_step (self_t *self, const zmesh_swim_event_t *event)
 {
-    zmesh_liveness_event_t event = {.type = type, .now_ms = (uint64_t) zclock_mono ()};
-    if (peer) {
-        event.id = peer->pub.id;
-        event.generation = generation;
-    }
-    zmesh_liveness_update_t update;
-    zmesh_liveness_step (&self->liveness, &event, &update);
+    zmesh_swim_update_t update;
+    zmesh_swim_step (self->swim, event, &update);
     s_apply (self, &update);
 }
 
 static void
-s_send_peers (self_t *self, s_peer_t *to)
+s_join_via (self_t *self, const zmesh_swim_contact_t *contact)
 {
-    s_prepare (self, ZMESH_MSG_PEERS);
-    zmesh_peers_t *list = &self->out.body.peers;
-    list->count = 0;
-    //  Start at a random place so that, past ZMESH_PEERS_MAX peers, every peer is told of
-    //  in time.
-    size_t size = zhashx_size (self->peers),
-           skip = size ? randombytes_uniform ((uint32_t) size) : 0;
-    for (int round = 0; round < 2 && list->count < ZMESH_PEERS_MAX; round++) {
-        size_t index = 0;
-        for (s_peer_t *peer = zhashx_first (self->peers); peer && list->count < ZMESH_PEERS_MAX;
-             peer = zhashx_next (self->peers), index++) {
-            if ((round == 0) != (index >= skip) || peer == to || !peer->has_hello)
-                continue;
-            const zmesh_liveness_peer_t *live =
-                zmesh_liveness_find (&self->liveness, &peer->pub.id);
-            if (!live || (live->state != ZMESH_PEER_ALIVE && live->state != ZMESH_PEER_SUSPECT))
-                continue;
-            memcpy (list->peers [list->count].sign_public, peer->pub.sign_public, ZMESH_KEY_SIZE);
-            snprintf (list->peers [list->count].endpoint, ZMESH_ENDPOINT_MAX, "%s", peer->endpoint);
-            list->count++;
+    zmesh_public_t pub;
+    if (zmesh_public_from_sign_key (&pub, contact->key))
+        return;
+    zmesh_swim_event_t event = {.type = ZMESH_SWIM_JOIN_VIA,
+                                .now_ms = (uint64_t) s_now (),
+                                .from = pub.id,
+                                .contact = contact};
+    s_step (self, &event);
+}
+
+//  Remember a contact to join through (a seed, a beacon, `join`); true if it is new.
+static bool
+s_candidate_add (self_t *self, const uint8_t sign_public [ZMESH_KEY_SIZE], const char *endpoint)
+{
+    if (memcmp (sign_public, self->ctx->identity.pub.sign_public, ZMESH_KEY_SIZE) == 0
+        || zmesh_endpoint_check (endpoint, false))
+        return false;  //  ourselves (our own beacon), or nowhere
+    for (uint32_t i = 0; i < self->candidate_count; i++) {
+        zmesh_swim_contact_t *known = &self->candidates [i];
+        if (memcmp (known->key, sign_public, ZMESH_KEY_SIZE) == 0) {
+            bool moved = strcmp (known->endpoint, endpoint) != 0;
+            snprintf (known->endpoint, sizeof known->endpoint, "%s", endpoint);
+            return moved;
         }
     }
-    if (list->count)
-        s_send (self, to);
+    uint32_t slot = self->candidate_count < S_JOIN_CANDIDATES_MAX
+                        ? self->candidate_count++
+                        : randombytes_uniform (S_JOIN_CANDIDATES_MAX);
+    memcpy (self->candidates [slot].key, sign_public, ZMESH_KEY_SIZE);
+    snprintf (self->candidates [slot].endpoint, ZMESH_ENDPOINT_MAX, "%s", endpoint);
+    self->candidates [slot].name [0] = 0;
+    return true;
+}
+
+//  While the active view is empty, join through the next candidate.
+static void
+s_join_tick (self_t *self, int64_t now)
+{
+    if (now < self->next_join_ms)
+        return;
+    self->next_join_ms = now + S_JOIN_RETRY_MS;
+    zmesh_id_t active [ZMESH_SWIM_ACTIVE_LIMIT];
+    if (self->candidate_count == 0 || zmesh_swim_left (self->swim)
+        || zmesh_swim_active (self->swim, active) > 0)
+        return;
+    s_join_via (self, &self->candidates [self->candidate_next++ % self->candidate_count]);
+}
+
+//  A node announced by a beacon (or a seed or `join`): join through it if it is new to us.
+static void
+s_discovered (self_t *self, const uint8_t sign_public [ZMESH_KEY_SIZE], const char *endpoint)
+{
+    zmesh_public_t pub;
+    if (zmesh_public_from_sign_key (&pub, sign_public)
+        || zmesh_id_equal (&pub.id, &self->ctx->identity.pub.id))
+        return;
+    bool is_new = s_candidate_add (self, sign_public, endpoint);
+    zmesh_swim_member_info_t info;
+    bool known = zmesh_swim_member (self->swim, &pub.id, &info) == ZMESH_OK;
+    if (!known || (is_new && info.state != ZMESH_PEER_ALIVE)) {
+        zmesh_swim_contact_t contact = {0};
+        memcpy (contact.key, sign_public, ZMESH_KEY_SIZE);
+        snprintf (contact.endpoint, sizeof contact.endpoint, "%s", endpoint);
+        s_join_via (self, &contact);
+    }
 }
 
 //  The state core's messages go to linked peers only; to others they are dropped (the core
@@ -302,15 +461,9 @@ static void
 s_state_send (void *arg, const zmesh_id_t *to, const uint8_t *body, size_t size)
 {
     self_t *self = (self_t *) arg;
-    char id_hex [ZMESH_ID_HEX_SIZE];
-    zmesh_id_to_hex (to, id_hex);
-    s_peer_t *peer = (s_peer_t *) zhashx_lookup (self->peers, id_hex);
-    if (!peer || !peer->client || !peer->hello_acked)
-        return;
-    s_prepare (self, ZMESH_MSG_STATE);
-    self->out.body.state.data = body;
-    self->out.body.state.size = size;
-    s_send (self, peer);
+    s_link_t *link = s_link_find (self, to);
+    if (link && link->client)
+        s_send_body (self, link, ZMESH_MSG_STATE, body, size);
 }
 
 //  A user key changed (here or anywhere): an EVENT for watchers and the API, with the owner's
@@ -324,12 +477,9 @@ s_state_changed (void *arg,
                  size_t size)
 {
     self_t *self = (self_t *) arg;
-    char id_hex [ZMESH_ID_HEX_SIZE];
+    char id_hex [ZMESH_ID_HEX_SIZE], name [ZMESH_NAME_MAX];
     zmesh_id_to_hex (owner, id_hex);
-    s_peer_t *peer = (s_peer_t *) zhashx_lookup (self->peers, id_hex);
-    const char *name = zmesh_id_equal (owner, &self->ctx->identity.pub.id) ? self->config->name
-                       : peer && peer->name [0]                            ? peer->name
-                                                                           : "?";
+    s_name_of (self, owner, name, sizeof name);
     zmsg_t *msg = zmsg_new ();
     zmsg_addstr (msg, "EVENT");
     zmsg_addstr (msg, kind);
@@ -343,97 +493,108 @@ s_state_changed (void *arg,
     zmsg_send (&msg, self->pipe);
 }
 
-//  This node's profile into its state map (the health actor measured it).
+//  A key of this node's state map, written by zmesh itself.
 static void
-s_state_publish_profile (self_t *self, const uint8_t *data, size_t size)
+s_state_publish (self_t *self, const char *key, const void *data, size_t size)
 {
-    int rc = zmesh_gstate_set (self->state, (uint64_t) zclock_mono (), ZMESH_STATE_PROFILE_KEY,
-                               data, (uint32_t) size);
+    int rc = zmesh_gstate_set (self->state, (uint64_t) s_now (), key, data, (uint32_t) size);
     if (rc)
-        zsys_warning ("gossip: cannot publish the profile (%zu bytes): %s", size,
-                      zmesh_strerror (rc));
+        zsys_warning ("gossip: cannot publish %s (%zu bytes): %s", key, size, zmesh_strerror (rc));
+}
+
+//  Does this node trust the key of a contact? Answers are cached until the trust store
+//  changes (a key's CURVE form costs a conversion).
+static bool
+s_trusts (self_t *self, const uint8_t sign_public [ZMESH_KEY_SIZE])
+{
+    if (zmesh_trust_is_open (self->ctx->trust))
+        return true;
+    uint64_t version = zmesh_trust_version (self->ctx->trust);
+    if (version != self->trusted_version || zhashx_size (self->trusted) >= S_TRUST_CACHE_MAX) {
+        zhashx_purge (self->trusted);
+        self->trusted_version = version;
+    }
+    char key_hex [ZMESH_KEY_HEX_SIZE];
+    zmesh_hex_encode (key_hex, sign_public, ZMESH_KEY_SIZE);
+    const char *answer = (const char *) zhashx_lookup (self->trusted, key_hex);
+    if (!answer) {
+        zmesh_public_t pub;
+        bool allowed = zmesh_public_from_sign_key (&pub, sign_public) == 0
+                       && zmesh_trust_allows_curve (self->ctx->trust, pub.curve_public);
+        answer = allowed ? "y" : "n";
+        zhashx_insert (self->trusted, key_hex, (void *) answer);
+    }
+    return answer [0] == 'y';
+}
+
+//  A member this node does not trust may be known (others vouch for it), but never becomes
+//  a neighbour: its contact is removed before the core sees it (the core links only to
+//  members with a contact), and a message about joining or linking it is dropped.
+static bool
+s_filter_untrusted (self_t *self, zmesh_swim_msg_t *msg)
+{
+    bool has_node = msg->type == ZMESH_SWIM_JOIN || msg->type == ZMESH_SWIM_FORWARD_JOIN
+                    || msg->type == ZMESH_SWIM_NEIGHBOR || msg->type == ZMESH_SWIM_SHUFFLE;
+    if (has_node && msg->node.has_contact && !s_trusts (self, msg->node.contact.key))
+        return false;
+    zmesh_swim_record_t *lists [2] = {self->space.updates, self->space.entries};
+    uint32_t counts [2] = {msg->update_count, msg->entry_count};
+    for (int l = 0; l < 2; l++)
+        for (uint32_t i = 0; i < counts [l]; i++)
+            if (lists [l][i].has_contact && !s_trusts (self, lists [l][i].contact.key))
+                lists [l][i].has_contact = false;
+    return true;
 }
 
 static void
-s_on_hello (self_t *self, const uint8_t curve_public [ZMESH_KEY_SIZE])
+s_on_swim (self_t *self, const zmesh_msg_t *envelope)
 {
-    const zmesh_hello_t *hello = &self->in.body.hello;
-    zmesh_public_t pub;
-    //  The Ed25519 key must be the one behind the CURVE key of this connection.
-    if (zmesh_public_from_sign_key (&pub, hello->sign_public)
-        || memcmp (pub.curve_public, curve_public, ZMESH_KEY_SIZE) != 0) {
-        zmesh_metrics_add (&self->ctx->metrics, ZMESH_M_DROP_SENDER_MISMATCH, 1);
+    zmesh_swim_msg_t msg;
+    int rc = zmesh_swim_msg_decode (&msg, &self->space, envelope->body.swim.data,
+                                    envelope->body.swim.size);
+    if (rc) {
+        zmesh_metrics_add (&self->ctx->metrics,
+                           rc == ZMESH_ETYPE ? ZMESH_M_DROP_UNKNOWN_TYPE : ZMESH_M_DROP_MALFORMED,
+                           1);
         return;
     }
-    s_peer_t *peer = s_learn (self, hello->sign_public, NULL);
-    if (!peer || hello->generation < peer->generation)
-        return;  //  a HELLO from before the peer restarted
-    snprintf (peer->name, sizeof peer->name, "%s", hello->name);
-    bool moved = strcmp (peer->endpoint, hello->endpoints [0]) != 0;
-    if (moved)
-        snprintf (peer->endpoint, sizeof peer->endpoint, "%s", hello->endpoints [0]);
-    if (hello->generation > peer->generation)
-        s_unack (peer);  //  a new incarnation has not seen our HELLO
-    peer->generation = hello->generation;
-    peer->has_hello = true;
-    if (moved || !peer->client)
-        s_peer_connect (self, peer);
-    s_liveness_event (self, ZMESH_LIVENESS_HEARD, peer, hello->generation);
-    self->members_dirty = true;
+    if (!s_filter_untrusted (self, &msg)) {
+        zmesh_metrics_add (&self->ctx->metrics, ZMESH_M_PEERS_UNTRUSTED, 1);
+        return;
+    }
+    zmesh_swim_event_t event = {.type = ZMESH_SWIM_RECEIVED,
+                                .now_ms = (uint64_t) s_now (),
+                                .from = envelope->sender,
+                                .msg = &msg};
+    s_step (self, &event);
 }
 
 static void
-s_on_message (self_t *self, const uint8_t curve_public [ZMESH_KEY_SIZE])
+s_on_message (self_t *self)
 {
     const zmesh_msg_t *msg = &self->in;
-    if (msg->type == ZMESH_MSG_HELLO) {
-        s_on_hello (self, curve_public);
-        return;
-    }
     char id_hex [ZMESH_ID_HEX_SIZE];
     zmesh_id_to_hex (&msg->sender, id_hex);
-    s_peer_t *peer = (s_peer_t *) zhashx_lookup (self->peers, id_hex);
-    bool is_ping = msg->type == ZMESH_MSG_PING || msg->type == ZMESH_MSG_PONG;
-    if (peer && is_ping && (msg->body.ping.flags & ZMESH_PING_FLAG_NEED_HELLO) && peer->client
-        && peer->hello_acked)
-        s_unack (peer);  //  it lost our HELLO (its gossip restarted): send it again
-    if (!peer || !peer->has_hello)
-        return;  //  it will HELLO us first; until then we cannot place it
-    if (msg->type == ZMESH_MSG_PEERS) {
-        for (uint32_t i = 0; i < msg->body.peers.count; i++)
-            s_learn (self, msg->body.peers.peers [i].sign_public,
-                     msg->body.peers.peers [i].endpoint);
-        return;
+    int64_t *heard = (int64_t *) zhashx_lookup (self->heard, id_hex);
+    if (!heard && zhashx_size (self->heard) < (size_t) self->config->max_peers) {
+        heard = (int64_t *) malloc (sizeof *heard);
+        ZMESH_ASSERT (heard);
+        zhashx_insert (self->heard, id_hex, heard);
     }
+    if (heard)
+        *heard = s_now ();
     switch (msg->type) {
+        case ZMESH_MSG_SWIM:
+            s_on_swim (self, msg);
+            break;
         case ZMESH_MSG_STATE:
-            zmesh_gstate_received (self->state, (uint64_t) zclock_mono (), &msg->sender,
+            zmesh_gstate_received (self->state, (uint64_t) s_now (), &msg->sender,
                                    msg->body.state.data, msg->body.state.size);
             break;
-        case ZMESH_MSG_PING:
-        case ZMESH_MSG_PONG:
-            if (msg->body.ping.generation > peer->generation) {
-                peer->has_hello = false;  //  restarted: wait for the new incarnation's HELLO
-                s_unack (peer);
-                return;
-            }
-            if (msg->type == ZMESH_MSG_PING && peer->client)
-                s_send_ping (self, peer, ZMESH_MSG_PONG, msg->body.ping.seq);
-            else if (msg->type == ZMESH_MSG_PONG && !peer->hello_acked && peer->hello_seq
-                     && msg->body.ping.seq >= peer->hello_seq) {
-                peer->hello_acked = true;
-                peer->reconnect_delay_ms = S_RECONNECT_FIRST_MS;
-                if (self->config->verbose)
-                    zsys_info ("gossip: linked to %s (%.12s) at %s", peer->name, peer->id_hex,
-                               peer->endpoint);
-                s_send_peers (self, peer);  //  a new link: tell it whom we know, now
-            }
-            s_liveness_event (self, ZMESH_LIVENESS_HEARD, peer, msg->body.ping.generation);
-            break;
-        case ZMESH_MSG_LEAVE:
-            s_liveness_event (self, ZMESH_LIVENESS_LEAVE, peer, peer->generation);
-            break;
         default:
+            //  HELLO, PING, PONG, PEERS and LEAVE were the foundation's full mesh; a node of
+            //  this version neither sends nor reads them.
+            zmesh_metrics_add (&self->ctx->metrics, ZMESH_M_DROP_UNKNOWN_TYPE, 1);
             break;
     }
 }
@@ -449,79 +610,59 @@ s_handle_server (self_t *self)
         if (rc == ZMESH_ETIMEOUT)
             break;
         if (rc == ZMESH_OK)
-            s_on_message (self, curve_public);
-        else if (rc == ZMESH_EVERSION && zclock_mono () >= self->next_version_log_ms) {
+            s_on_message (self);
+        else if (rc == ZMESH_EVERSION && s_now () >= self->next_version_log_ms) {
             //  Counted each time; said at most once per interval, so a flood cannot fill logs.
             zsys_warning ("gossip: dropped a message of protocol version %u (this node speaks %d)",
                           self->in.version, ZMESH_WIRE_VERSION);
-            self->next_version_log_ms = zclock_mono () + S_VERSION_LOG_INTERVAL_MS;
+            self->next_version_log_ms = s_now () + S_VERSION_LOG_INTERVAL_MS;
         }
         if (!(zsock_events (self->server) & ZMQ_POLLIN))
             break;
     }
 }
 
-//  HELLO then PING to a peer that has not acknowledged our HELLO yet.
+//  Link upkeep: silent links made anew (backing off), unused short-lived ones closed.
 static void
-s_hello (self_t *self, s_peer_t *peer, int64_t now)
+s_maintain (self_t *self, int64_t now, bool trust_changed)
 {
-    bool hello_sent = s_send_hello (self, peer) == 0;
-    s_send_ping (self, peer, ZMESH_MSG_PING, ++self->ping_seq);
-    if (hello_sent)
-        peer->hello_seq = self->ping_seq;
-    peer->next_hello_ms = now + peer->hello_delay_ms;
-    peer->hello_delay_ms = peer->hello_delay_ms * 2 > self->config->heartbeat_ms
-                               ? self->config->heartbeat_ms
-                               : peer->hello_delay_ms * 2;
-}
-
-static void
-s_heartbeat (self_t *self, int64_t now)
-{
-    for (s_peer_t *peer = zhashx_first (self->peers); peer; peer = zhashx_next (self->peers)) {
-        if (!peer->client)
+    zlistx_t *idle = zlistx_new ();
+    for (s_link_t *link = (s_link_t *) zhashx_first (self->links); link;
+         link = (s_link_t *) zhashx_next (self->links)) {
+        if (!link->active && now - link->used_ms >= S_IDLE_CLOSE_MS) {
+            zlistx_add_end (idle, link->id_hex);
             continue;
-        if (peer->hello_acked)
-            s_send_ping (self, peer, ZMESH_MSG_PING, ++self->ping_seq);
-        else
-            s_hello (self, peer, now);
-    }
-}
-
-//  Fast HELLO retries of new links, between heartbeats; returns the earliest next one.
-static int64_t
-s_hello_retries (self_t *self, int64_t now)
-{
-    int64_t next = INT64_MAX;
-    for (s_peer_t *peer = zhashx_first (self->peers); peer; peer = zhashx_next (self->peers)) {
-        if (!peer->client || peer->hello_acked)
-            continue;
-        if (now - peer->connected_ms >= peer->reconnect_delay_ms) {
-            s_peer_connect (self, peer);
-            peer->reconnect_delay_ms = peer->reconnect_delay_ms * 2 > S_RECONNECT_MAX_MS
-                                           ? S_RECONNECT_MAX_MS
-                                           : peer->reconnect_delay_ms * 2;
-            if (!peer->client)
-                continue;
         }
-        if (now >= peer->next_hello_ms)
-            s_hello (self, peer, now);
-        if (peer->next_hello_ms < next)
-            next = peer->next_hello_ms;
+        if (!link->client)
+            continue;
+        int64_t *heard = (int64_t *) zhashx_lookup (self->heard, link->id_hex);
+        bool silent = !heard || *heard < link->connected_ms;
+        if (silent && (trust_changed || now - link->connected_ms >= link->reconnect_delay_ms)) {
+            link->reconnect_delay_ms = trust_changed ? S_RECONNECT_FIRST_MS
+                                       : link->reconnect_delay_ms * 2 > S_RECONNECT_MAX_MS
+                                           ? S_RECONNECT_MAX_MS
+                                           : link->reconnect_delay_ms * 2;
+            s_link_connect (self, link);
+        }
+        else if (!silent)
+            link->reconnect_delay_ms = S_RECONNECT_FIRST_MS;
     }
-    return next;
+    for (char *id_hex = (char *) zlistx_first (idle); id_hex; id_hex = (char *) zlistx_next (idle))
+        zhashx_delete (self->links, id_hex);
+    zlistx_destroy (&idle);
 }
 
 static void
-s_retry_untrusted (self_t *self)
+s_flush_pending (self_t *self, int64_t now)
 {
-    uint64_t version = zmesh_trust_version (self->ctx->trust);
-    if (version == self->trust_version)
-        return;
-    self->trust_version = version;
-    for (s_peer_t *peer = zhashx_first (self->peers); peer; peer = zhashx_next (self->peers))
-        if (!peer->client && peer->endpoint [0])
-            s_peer_connect (self, peer);
+    self->next_pending_ms = INT64_MAX;
+    for (s_link_t *link = (s_link_t *) zhashx_first (self->links); link;
+         link = (s_link_t *) zhashx_next (self->links))
+        if (link->pending_count) {
+            s_link_flush (self, link, now);
+            if (link->pending_count)
+                self->next_pending_ms = now + S_PENDING_RETRY_MS;
+        }
 }
 
 static int
@@ -530,8 +671,8 @@ s_id_compare (const void *a, const void *b)
     return memcmp (a, b, ZMESH_ID_SIZE);
 }
 
-//  This node's links, as sorted ids, into its state (zmesh.links) when they changed: every
-//  node can then draw the mesh (zmeshctl topology). Bounded by ZMESH_STATE_LINKS_MAX.
+//  This node's neighbours, as sorted ids, into its state (zmesh.links) when they changed:
+//  every node can then draw the mesh (zmeshctl topology).
 static void
 s_publish_links (self_t *self, zmesh_id_t *linked, uint32_t count)
 {
@@ -539,23 +680,44 @@ s_publish_links (self_t *self, zmesh_id_t *linked, uint32_t count)
         count = ZMESH_STATE_LINKS_MAX;
     qsort (linked, count, sizeof *linked, s_id_compare);
     size_t size = count * sizeof *linked;
-    if (self->links_published && size == self->links_size
-        && memcmp (self->links, linked, size) == 0)
+    if (self->links_published && size == self->published_size
+        && memcmp (self->published, linked, size) == 0)
         return;
-    memcpy (self->links, linked, size);
-    self->links_size = size;
+    memcpy (self->published, linked, size);
+    self->published_size = size;
     self->links_published = true;
-    int rc = zmesh_gstate_set (self->state, (uint64_t) zclock_mono (), ZMESH_STATE_LINKS_KEY,
-                               size ? (const void *) self->links : "", (uint32_t) size);
-    if (rc)
-        zsys_warning ("gossip: cannot publish links: %s", zmesh_strerror (rc));
+    s_state_publish (self, ZMESH_STATE_LINKS_KEY, size ? (const void *) self->published : "", size);
+}
+
+static void
+s_member_from_info (self_t *self,
+                    zmesh_member_t *m,
+                    const zmesh_swim_member_info_t *info,
+                    int64_t now)
+{
+    zmesh_id_to_hex (&info->id, m->id);
+    s_name_of (self, &info->id, m->name, sizeof m->name);
+    if (info->has_contact) {
+        snprintf (m->endpoint, sizeof m->endpoint, "%s", info->contact->endpoint);
+        zmesh_hex_encode (m->public_key, info->contact->key, ZMESH_KEY_SIZE);
+    }
+    snprintf (m->state, sizeof m->state, "%s", zmesh_peer_state_name (info->state));
+    snprintf (m->view, sizeof m->view, "%s",
+              info->active    ? "active"
+              : info->passive ? "passive"
+                              : "");
+    m->generation = info->generation;
+    m->incarnation = info->incarnation;
+    int64_t *heard = (int64_t *) zhashx_lookup (self->heard, m->id);
+    m->silent_ms = heard && now > *heard ? (uint64_t) (now - *heard) : 0;
 }
 
 static void
 s_publish_members (self_t *self)
 {
-    size_t capacity = zhashx_size (self->peers) + 1, count = 0;
-    zmesh_member_t *members = (zmesh_member_t *) calloc (capacity, sizeof *members);
+    uint32_t member_count = zmesh_swim_member_count (self->swim);
+    size_t count = 0;
+    zmesh_member_t *members = (zmesh_member_t *) calloc (member_count + 1, sizeof *members);
     ZMESH_ASSERT (members);
     zmesh_member_t *me = &members [count++];
     const zmesh_identity_t *identity = &self->ctx->identity;
@@ -563,37 +725,30 @@ s_publish_members (self_t *self)
     snprintf (me->name, sizeof me->name, "%s", self->config->name);
     snprintf (me->endpoint, sizeof me->endpoint, "%s", self->endpoint);
     snprintf (me->public_key, sizeof me->public_key, "%s", identity->key_hex);
-    snprintf (me->state, sizeof me->state, "alive");
+    snprintf (me->state, sizeof me->state, "%s", zmesh_swim_left (self->swim) ? "left" : "alive");
     me->self = true;
     me->generation = self->ctx->generation;
-    uint64_t now = (uint64_t) zclock_mono ();
-    for (s_peer_t *peer = zhashx_first (self->peers); peer; peer = zhashx_next (self->peers)) {
-        const zmesh_liveness_peer_t *live = zmesh_liveness_find (&self->liveness, &peer->pub.id);
-        if (!live)
-            continue;  //  learned of, never heard: not a member yet
-        zmesh_member_t *m = &members [count++];
-        snprintf (m->id, sizeof m->id, "%s", peer->id_hex);
-        snprintf (m->name, sizeof m->name, "%s", peer->name [0] ? peer->name : "?");
-        snprintf (m->endpoint, sizeof m->endpoint, "%s", peer->endpoint);
-        zmesh_hex_encode (m->public_key, peer->pub.sign_public, ZMESH_KEY_SIZE);
-        snprintf (m->state, sizeof m->state, "%s", zmesh_peer_state_name (live->state));
-        m->generation = live->generation;
-        m->silent_ms = now > live->last_heard_ms ? now - live->last_heard_ms : 0;
+    me->incarnation = zmesh_swim_incarnation (self->swim);
+    int64_t now = s_now ();
+    for (uint32_t i = 0; i < member_count; i++) {
+        zmesh_swim_member_info_t info;
+        zmesh_swim_member_at (self->swim, i, &info);
+        s_member_from_info (self, &members [count++], &info, now);
     }
     zmesh_ctx_publish_members (self->ctx, members, count);
     free (members);
-    //  The state core exchanges with linked, live peers.
-    zmesh_id_t *linked = (zmesh_id_t *) calloc (capacity, sizeof *linked);
-    ZMESH_ASSERT (linked);
-    uint32_t linked_count = 0;
-    for (s_peer_t *peer = zhashx_first (self->peers); peer; peer = zhashx_next (self->peers)) {
-        const zmesh_liveness_peer_t *live = zmesh_liveness_find (&self->liveness, &peer->pub.id);
-        if (peer->hello_acked && live && live->state == ZMESH_PEER_ALIVE)
-            linked [linked_count++] = peer->pub.id;
+    //  The state core exchanges with the active neighbours that are alive and linked.
+    zmesh_id_t active [ZMESH_SWIM_ACTIVE_LIMIT], linked [ZMESH_SWIM_ACTIVE_LIMIT];
+    uint32_t active_count = zmesh_swim_active (self->swim, active), linked_count = 0;
+    for (uint32_t i = 0; i < active_count; i++) {
+        zmesh_swim_member_info_t info;
+        s_link_t *link = s_link_find (self, &active [i]);
+        if (link && link->client && zmesh_swim_member (self->swim, &active [i], &info) == ZMESH_OK
+            && info.state == ZMESH_PEER_ALIVE)
+            linked [linked_count++] = active [i];
     }
-    zmesh_gstate_peers (self->state, now, linked, linked_count);
-    s_publish_links (self, linked, linked_count);
-    free (linked);
+    zmesh_gstate_peers (self->state, (uint64_t) now, linked, linked_count);
+    s_publish_links (self, active, active_count);
     self->members_dirty = false;
 }
 
@@ -607,33 +762,39 @@ s_handle_pipe (self_t *self)
     else if (streq (command, "JOIN")) {
         char *contact = zmsg_popstr (msg), endpoint [ZMESH_ENDPOINT_MAX];
         uint8_t key [ZMESH_KEY_SIZE];
-        if (contact && zmesh_contact_parse (contact, endpoint, key) == 0)
-            s_learn (self, key, endpoint);
+        if (contact && zmesh_contact_parse (contact, endpoint, key) == 0) {
+            s_candidate_add (self, key, endpoint);
+            zmesh_swim_contact_t join = {0};
+            memcpy (join.key, key, ZMESH_KEY_SIZE);
+            snprintf (join.endpoint, sizeof join.endpoint, "%s", endpoint);
+            s_join_via (self, &join);
+        }
         zstr_free (&contact);
     }
     else if (streq (command, "PEER")) {
         zframe_t *key = zmsg_pop (msg);
         char *endpoint = zmsg_popstr (msg);
-        if (key && endpoint && zframe_size (key) == ZMESH_KEY_SIZE
-            && zmesh_endpoint_check (endpoint, false) == 0)
-            s_learn (self, zframe_data (key), endpoint);
+        if (key && endpoint && zframe_size (key) == ZMESH_KEY_SIZE)
+            s_discovered (self, zframe_data (key), endpoint);
         zframe_destroy (&key);
         zstr_free (&endpoint);
     }
     else if (streq (command, "PROFILE")) {
         zframe_t *value = zmsg_pop (msg);
         if (value)
-            s_state_publish_profile (self, zframe_data (value), zframe_size (value));
+            s_state_publish (self, ZMESH_STATE_PROFILE_KEY, zframe_data (value),
+                             zframe_size (value));
         zframe_destroy (&value);
     }
-    else if (streq (command, "TRUST"))
-        s_retry_untrusted (self);
+    else if (streq (command, "TRUST")) {
+        self->trust_version = zmesh_trust_version (self->ctx->trust);
+        s_maintain (self, s_now (), true);
+        self->next_join_ms = s_now ();
+    }
     else if (streq (command, "LEAVE")) {
-        for (s_peer_t *peer = zhashx_first (self->peers); peer; peer = zhashx_next (self->peers))
-            if (peer->client) {
-                s_prepare (self, ZMESH_MSG_LEAVE);
-                s_send (self, peer);
-            }
+        zmesh_swim_event_t event = {.type = ZMESH_SWIM_LEAVE, .now_ms = (uint64_t) s_now ()};
+        s_step (self, &event);
+        s_flush_pending (self, s_now ());
         zstr_send (self->pipe, "LEFT");
     }
     zstr_free (&command);
@@ -643,41 +804,40 @@ s_handle_pipe (self_t *self)
 static void
 s_timers (self_t *self)
 {
-    int64_t now = zclock_mono ();
-    if (now >= self->next_heartbeat_ms) {
-        s_heartbeat (self, now);
-        s_retry_untrusted (self);
-        self->next_heartbeat_ms = now + self->config->heartbeat_ms;
+    int64_t now = s_now ();
+    if ((uint64_t) now >= zmesh_swim_deadline_ms (self->swim)) {
+        zmesh_swim_event_t event = {.type = ZMESH_SWIM_TICK, .now_ms = (uint64_t) now};
+        s_step (self, &event);
     }
     if ((uint64_t) now >= zmesh_gstate_deadline (self->state))
         zmesh_gstate_tick (self->state, (uint64_t) now);
-    if ((uint64_t) now >= zmesh_liveness_deadline_ms (&self->liveness))
-        s_liveness_event (self, ZMESH_LIVENESS_TICK, NULL, 0);
-    if (now >= self->next_peers_ms) {
-        for (s_peer_t *peer = zhashx_first (self->peers); peer; peer = zhashx_next (self->peers))
-            if (peer->client && peer->hello_acked)
-                s_send_peers (self, peer);
-        self->next_peers_ms = now + self->config->peers_interval_ms;
+    if (now >= self->next_pending_ms)
+        s_flush_pending (self, now);
+    if (now >= self->next_maintain_ms) {
+        uint64_t version = zmesh_trust_version (self->ctx->trust);
+        s_maintain (self, now, version != self->trust_version);
+        self->trust_version = version;
+        self->next_maintain_ms = now + S_MAINTAIN_INTERVAL_MS;
     }
+    s_join_tick (self, now);
     if (self->members_dirty || now >= self->next_publish_ms) {
         s_publish_members (self);
         self->next_publish_ms = now + S_PUBLISH_INTERVAL_MS;
     }
-    self->next_hello_ms = s_hello_retries (self, now);
 }
 
 static int
 s_timeout (self_t *self)
 {
-    int64_t now = zclock_mono ();
-    int64_t next = self->next_heartbeat_ms;
-    if (self->next_peers_ms < next)
-        next = self->next_peers_ms;
-    if (self->next_publish_ms < next)
-        next = self->next_publish_ms;
-    if (self->next_hello_ms < next)
-        next = self->next_hello_ms;
-    uint64_t deadline = zmesh_liveness_deadline_ms (&self->liveness);
+    int64_t now = s_now ();
+    int64_t next = self->next_publish_ms;
+    if (self->next_maintain_ms < next)
+        next = self->next_maintain_ms;
+    if (self->next_pending_ms < next)
+        next = self->next_pending_ms;
+    if (self->next_join_ms < next)
+        next = self->next_join_ms;
+    uint64_t deadline = zmesh_swim_deadline_ms (self->swim);
     if (zmesh_gstate_deadline (self->state) < deadline)
         deadline = zmesh_gstate_deadline (self->state);
     if (deadline < (uint64_t) next)
@@ -707,20 +867,58 @@ s_advertise (self_t *self, const char *bound)
     ziflist_destroy (&interfaces);
 }
 
-//  After a restart of this actor, the last members snapshot still names our peers: link to
-//  them again at once rather than wait for them to notice and HELLO us.
+//  Join candidates: the seeds, then (after a restart of this actor) the members the last
+//  snapshot held alive.
 static void
-s_relearn (self_t *self)
+s_candidates_init (self_t *self)
 {
+    for (int i = 0; i < self->config->seed_count; i++) {
+        char endpoint [ZMESH_ENDPOINT_MAX];
+        uint8_t key [ZMESH_KEY_SIZE];
+        if (zmesh_contact_parse (self->config->seeds [i], endpoint, key) == 0)
+            s_candidate_add (self, key, endpoint);
+    }
     size_t count;
     zmesh_member_t *members = zmesh_ctx_members (self->ctx, &count);
     for (size_t i = 0; i < count; i++) {
         uint8_t key [ZMESH_KEY_SIZE];
         if (!members [i].self && zmesh_hex_decode (key, ZMESH_KEY_SIZE, members [i].public_key) == 0
             && (streq (members [i].state, "alive") || streq (members [i].state, "suspect")))
-            s_learn (self, key, members [i].endpoint);
+            s_candidate_add (self, key, members [i].endpoint);
     }
     free (members);
+}
+
+static int
+s_swim_new (self_t *self, char *err, size_t err_size)
+{
+    const zmesh_config_t *c = self->config;
+    zmesh_swim_config_t config;
+    zmesh_swim_config_defaults (&config);
+    config.id = self->ctx->identity.pub.id;
+    config.generation = self->ctx->generation;
+    memcpy (self->contact.key, self->ctx->identity.pub.sign_public, ZMESH_KEY_SIZE);
+    snprintf (self->contact.endpoint, sizeof self->contact.endpoint, "%s", self->endpoint);
+    snprintf (self->contact.name, sizeof self->contact.name, "%s", self->config->name);
+    config.contact = self->contact;
+    config.active_max = (uint32_t) c->active_view;
+    config.passive_max = (uint32_t) c->passive_view;
+    config.probe_interval_ms = (uint32_t) c->probe_interval_ms;
+    config.probe_timeout_ms = (uint32_t) c->probe_timeout_ms;
+    config.indirect_probes = (uint32_t) c->indirect_probes;
+    if (config.indirect_probes >= config.active_max)
+        config.indirect_probes = config.active_max - 1;
+    config.suspicion_min_ms = (uint32_t) c->suspicion_min_ms;
+    config.suspicion_max_ms = (uint32_t) c->suspicion_max_ms;
+    config.max_message_bytes = (uint32_t) c->packet_bytes;
+    config.reap_after_ms = (uint32_t) c->reap_after_ms;
+    config.max_members = (uint32_t) c->max_peers + 1;
+    uint64_t seed;
+    randombytes_buf (&seed, sizeof seed);
+    int rc = zmesh_swim_new (&self->swim, &config, seed, (uint64_t) s_now ());
+    if (rc)
+        snprintf (err, err_size, "gossip: bad membership configuration: %s", zmesh_strerror (rc));
+    return rc;
 }
 
 static void
@@ -730,14 +928,23 @@ s_self_destroy (self_t **self_p)
     if (!self)
         return;
     zpoller_destroy (&self->poller);
-    zhashx_destroy (&self->peers);
+    zhashx_destroy (&self->links);
+    zhashx_destroy (&self->heard);
+    zhashx_destroy (&self->trusted);
     zmesh_link_monitor_destroy (&self->monitor);
     zmesh_gstate_destroy (&self->state);
     zsock_destroy (&self->server);
     zmesh_zap_unregister (self->ctx->identity.id_hex);
-    zmesh_liveness_fini (&self->liveness);
+    zmesh_swim_destroy (&self->swim);
     free (self);
     *self_p = NULL;
+}
+
+static void
+s_heard_destroy (void **item)
+{
+    free (*item);
+    *item = NULL;
 }
 
 static self_t *
@@ -750,24 +957,19 @@ s_self_new (zsock_t *pipe, zmesh_node_ctx_t *ctx, char *err, size_t err_size)
     self->pipe = pipe;
     self->link.max_message_bytes = (size_t) ctx->config.max_message_bytes;
     self->link.linger_ms = ctx->config.linger_ms;
-    self->peers = zhashx_new ();
-    zhashx_set_destructor (self->peers, s_peer_destroy);
-    zmesh_liveness_config_t live = {.suspect_timeout_ms = (uint32_t) ctx->config.suspect_timeout_ms,
-                                    .dead_timeout_ms = (uint32_t) ctx->config.dead_timeout_ms,
-                                    .reap_after_ms = (uint32_t) ctx->config.reap_after_ms,
-                                    .max_peers = (uint32_t) ctx->config.max_peers};
-    char bound [ZMESH_ENDPOINT_MAX];
-    if (zmesh_liveness_init (&self->liveness, &live)) {
-        snprintf (err, err_size, "gossip: bad liveness configuration");
-        s_self_destroy (&self);
-        return NULL;
-    }
+    self->links = zhashx_new ();
+    zhashx_set_destructor (self->links, s_link_destroy);
+    self->heard = zhashx_new ();
+    zhashx_set_destructor (self->heard, s_heard_destroy);
+    self->trusted = zhashx_new ();
+    self->next_pending_ms = INT64_MAX;
     self->state = zmesh_gstate_new (ctx, s_state_send, self, err, err_size);
     if (!self->state) {
         s_self_destroy (&self);
         return NULL;
     }
     zmesh_gstate_on_change (self->state, s_state_changed);
+    s_state_publish (self, ZMESH_STATE_NAME_KEY, self->config->name, strlen (self->config->name));
     //  A restarted gossip starts an empty state: put back what the health actor measured.
     zmesh_profile_t profile;
     uint64_t at_ms;
@@ -775,7 +977,7 @@ s_self_new (zsock_t *pipe, zmesh_node_ctx_t *ctx, char *err, size_t err_size)
     size_t encoded_size;
     if (zmesh_ctx_profile (ctx, &profile, &at_ms)
         && zmesh_profile_encode (&profile, encoded, sizeof encoded, &encoded_size) == ZMESH_OK)
-        s_state_publish_profile (self, encoded, encoded_size);
+        s_state_publish (self, ZMESH_STATE_PROFILE_KEY, encoded, encoded_size);
     if (zmesh_zap_register (ctx->identity.id_hex, ctx->trust, &ctx->metrics)) {
         snprintf (err, err_size, "gossip: cannot start the ZAP handler");
         s_self_destroy (&self);
@@ -784,6 +986,7 @@ s_self_new (zsock_t *pipe, zmesh_node_ctx_t *ctx, char *err, size_t err_size)
     //  A restarted gossip binds where the first one did, so peers' links still reach it.
     //  libzmq closes the old listener in its I/O thread, a moment after the old actor ended:
     //  retry the same port for a bounded while.
+    char bound [ZMESH_ENDPOINT_MAX];
     const char *bind = ctx->bound [0] ? ctx->bound : ctx->config.bind;
     for (int attempt = 0; !self->server && attempt < S_REBIND_ATTEMPTS; attempt++) {
         self->server = zmesh_link_server_new (&ctx->identity, ctx->identity.id_hex, bind,
@@ -801,19 +1004,18 @@ s_self_new (zsock_t *pipe, zmesh_node_ctx_t *ctx, char *err, size_t err_size)
     self->monitor = zmesh_link_monitor_new (self->server);
     s_advertise (self, bound);
     zmesh_ctx_set_endpoint (ctx, self->endpoint);
+    if (s_swim_new (self, err, err_size)) {
+        s_self_destroy (&self);
+        return NULL;
+    }
     self->poller = zpoller_new (pipe, self->server, NULL);
     if (self->monitor)
         zpoller_add (self->poller, self->monitor->events);
     zpoller_add (self->poller, zmesh_gstate_service (self->state));
     zpoller_set_nonstop (self->poller, true);
     self->trust_version = zmesh_trust_version (ctx->trust);
-    for (int i = 0; i < ctx->config.seed_count; i++) {
-        char endpoint [ZMESH_ENDPOINT_MAX];
-        uint8_t key [ZMESH_KEY_SIZE];
-        if (zmesh_contact_parse (ctx->config.seeds [i], endpoint, key) == 0)
-            s_learn (self, key, endpoint);
-    }
-    s_relearn (self);
+    s_candidates_init (self);
+    self->next_join_ms = s_now ();
     self->members_dirty = true;
     return self;
 }

@@ -197,6 +197,23 @@ zmesh_gstate_deadline (const zmesh_gstate_t *self)
     return zmesh_state_deadline_ms (&self->core);
 }
 
+bool
+zmesh_gstate_get_text (
+    zmesh_gstate_t *self, const zmesh_id_t *owner, const char *key, char *out, size_t size)
+{
+    zmesh_state_item_t item;
+    out [0] = 0;
+    if (zmesh_state_get (&self->core, owner, key, &item) != ZMESH_OK)
+        return false;
+    size_t length = item.value_size < size - 1 ? item.value_size : size - 1;
+    memcpy (out, item.value, length);
+    out [length] = 0;
+    for (size_t i = 0; i < length; i++)
+        if ((unsigned char) out [i] < 0x20 || out [i] == 0x7f)
+            out [i] = '?';  //  hearsay is shown to people: no control characters
+    return true;
+}
+
 void
 zmesh_gstate_on_change (zmesh_gstate_t *self, zmesh_gstate_change_fn *fn)
 {

@@ -16,6 +16,7 @@
 //  Keys starting with this are zmesh's own (users may not write them; watch does not show them).
 #define ZMESH_STATE_RESERVED_PREFIX "zmesh."
 #define ZMESH_STATE_PROFILE_KEY     "zmesh.profile"  //  value: an encoded zmesh_profile
+#define ZMESH_STATE_NAME_KEY        "zmesh.name"     //  value: the node's name (text)
 #define ZMESH_STATE_LINKS_KEY       "zmesh.links"    //  value: linked peers' ids, 16 bytes each,
 #define ZMESH_STATE_LINKS_MAX       64               //  sorted, at most this many
 
@@ -51,6 +52,9 @@ void zmesh_gstate_forget (zmesh_gstate_t *self, uint64_t now, const zmesh_id_t *
 int zmesh_gstate_set (
     zmesh_gstate_t *self, uint64_t now, const char *key, const void *value, uint32_t size);
 uint64_t zmesh_gstate_deadline (const zmesh_gstate_t *self);
+//  An owner's key as text into out (truncated to size - 1): true if held, else out is "".
+bool zmesh_gstate_get_text (
+    zmesh_gstate_t *self, const zmesh_id_t *owner, const char *key, char *out, size_t size);
 //  Report changes of user keys to this callback (none by default).
 void zmesh_gstate_on_change (zmesh_gstate_t *self, zmesh_gstate_change_fn *fn);
 //  The service socket (a ROUTER at ctx->state_endpoint) the API and control call: poll it,

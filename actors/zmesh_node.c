@@ -238,6 +238,8 @@ s_event_type (const char *type)
         return ZMESH_EVENT_LEFT;
     if (streq (type, "forgotten"))
         return ZMESH_EVENT_FORGOTTEN;
+    if (streq (type, "restarted"))
+        return ZMESH_EVENT_RESTARTED;
     if (streq (type, "set"))
         return ZMESH_EVENT_STATE_SET;
     if (streq (type, "delete"))

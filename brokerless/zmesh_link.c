@@ -77,7 +77,13 @@ zmesh_link_send (zsock_t *client, const zmesh_msg_t *msg, zmesh_metrics_t *metri
     size_t size;
     int rc = zmesh_msg_encode (msg, buffer, sizeof buffer, &size);
     ZMESH_ASSERT (rc == 0);  //  we only send what we built
-    if (zmq_send (zsock_resolve (client), buffer, size, ZMQ_DONTWAIT) < 0)
+    return zmesh_link_send_raw (client, buffer, size, metrics);
+}
+
+int
+zmesh_link_send_raw (zsock_t *client, const uint8_t *data, size_t size, zmesh_metrics_t *metrics)
+{
+    if (zmq_send (zsock_resolve (client), data, size, ZMQ_DONTWAIT) < 0)
         return ZMESH_ELIMIT;  //  the caller knows whether the link was up, and counts
     zmesh_metrics_add (metrics, ZMESH_M_MSG_SENT, 1);
     zmesh_metrics_add (metrics, ZMESH_M_BYTES_SENT, size);

@@ -47,6 +47,9 @@ zsock_t *zmesh_link_client_new (const zmesh_identity_t *identity,
 //  Encode msg and send it without blocking. ZMESH_ELIMIT if it could not go: the link is not
 //  up yet (ZMQ_IMMEDIATE) or the peer's queue is full; the caller, who knows which, counts.
 int zmesh_link_send (zsock_t *client, const zmesh_msg_t *msg, zmesh_metrics_t *metrics);
+//  The same, for an envelope already encoded (size bytes at data).
+int
+zmesh_link_send_raw (zsock_t *client, const uint8_t *data, size_t size, zmesh_metrics_t *metrics);
 //  Receive one message from the server socket. Returns ZMESH_OK with msg filled and the
 //  sender's authenticated CURVE key in curve_public; any other return means the message was
 //  dropped (and counted); the caller just goes on.

@@ -12,59 +12,72 @@
 #include <stdint.h>
 
 //  X (enum, prometheus name, labels, help)
-#define ZMESH_METRICS(X)                                                                          \
-    X (MSG_RECEIVED, "zmesh_messages_received_total", "", "Envelopes received and accepted")      \
-    X (MSG_SENT, "zmesh_messages_sent_total", "", "Envelopes sent")                               \
-    X (BYTES_RECEIVED, "zmesh_bytes_received_total", "", "Bytes of envelopes received")           \
-    X (BYTES_SENT, "zmesh_bytes_sent_total", "", "Bytes of envelopes sent")                       \
-    X (SEND_DROPPED, "zmesh_send_dropped_total", "",                                              \
-       "Envelopes not sent on an established link: queue full")                                   \
-    X (DROP_MALFORMED, "zmesh_dropped_total", "reason=\"malformed\"", "Inputs dropped")           \
-    X (DROP_VERSION, "zmesh_dropped_total", "reason=\"version\"", "Inputs dropped")               \
-    X (DROP_UNKNOWN_TYPE, "zmesh_dropped_total", "reason=\"unknown_type\"", "Inputs dropped")     \
-    X (DROP_SENDER_MISMATCH, "zmesh_dropped_total", "reason=\"sender_mismatch\"",                 \
-       "Inputs dropped")                                                                          \
-    X (DROP_OVERSIZED, "zmesh_dropped_total", "reason=\"oversized\"", "Inputs dropped")           \
-    X (DROP_UNAUTHENTICATED, "zmesh_dropped_total", "reason=\"unauthenticated\"",                 \
-       "Inputs dropped")                                                                          \
-    X (DROP_BEACON_MALFORMED, "zmesh_dropped_total", "reason=\"beacon_malformed\"",               \
-       "Inputs dropped")                                                                          \
-    X (DROP_BEACON_SIGNATURE, "zmesh_dropped_total", "reason=\"beacon_signature\"",               \
-       "Inputs dropped")                                                                          \
-    X (DROP_TABLE_FULL, "zmesh_dropped_total", "reason=\"table_full\"", "Inputs dropped")         \
-    X (CONN_ACCEPTED, "zmesh_connections_accepted_total", "", "CURVE handshakes that succeeded")  \
-    X (CONN_REFUSED_UNTRUSTED, "zmesh_connections_refused_total", "reason=\"untrusted\"",         \
-       "Connections refused")                                                                     \
-    X (CONN_REFUSED_MECHANISM, "zmesh_connections_refused_total", "reason=\"not_curve\"",         \
-       "Connections refused")                                                                     \
-    X (CONN_REFUSED_HANDSHAKE, "zmesh_connections_refused_total", "reason=\"handshake\"",         \
-       "Connections refused")                                                                     \
-    X (CONN_REFUSED_DROPPED, "zmesh_connections_refused_total", "reason=\"dropped\"",             \
-       "Connections refused")                                                                     \
-    X (TCP_ACCEPTED, "zmesh_tcp_accepted_total", "", "TCP connections accepted on the link port") \
-    X (BEACON_SENT, "zmesh_beacons_sent_total", "", "Beacons broadcast")                          \
-    X (BEACON_RECEIVED, "zmesh_beacons_received_total", "", "Valid beacons from other nodes")     \
-    X (PEERS_JOINED, "zmesh_peer_events_total", "event=\"joined\"", "Peer state changes")         \
-    X (PEERS_SUSPECT, "zmesh_peer_events_total", "event=\"suspect\"", "Peer state changes")       \
-    X (PEERS_DEAD, "zmesh_peer_events_total", "event=\"dead\"", "Peer state changes")             \
-    X (PEERS_LEFT, "zmesh_peer_events_total", "event=\"left\"", "Peer state changes")             \
-    X (PEERS_ALIVE_AGAIN, "zmesh_peer_events_total", "event=\"alive_again\"",                     \
-       "Peer state changes")                                                                      \
-    X (PEERS_UNTRUSTED, "zmesh_peers_not_connected_total", "reason=\"untrusted\"",                \
-       "Peers learned but not connected")                                                         \
-    X (RESTARTS_GOSSIP, "zmesh_actor_restarts_total", "actor=\"gossip\"", "Actor restarts")       \
-    X (RESTARTS_HEALTH, "zmesh_actor_restarts_total", "actor=\"health\"", "Actor restarts")       \
-    X (RESTARTS_BEACON, "zmesh_actor_restarts_total", "actor=\"beacon\"", "Actor restarts")       \
-    X (RESTARTS_CONTROL, "zmesh_actor_restarts_total", "actor=\"control\"", "Actor restarts")     \
-    X (CONTROL_REQUESTS, "zmesh_control_requests_total", "", "zmeshctl requests served")          \
-    X (CONTROL_ERRORS, "zmesh_control_errors_total", "", "zmeshctl requests refused")             \
-    X (STATE_CHANGES, "zmesh_state_changes_total", "",                                            \
-       "Node-state writes applied, local and remote")                                             \
-    X (STATE_DROPPED, "zmesh_state_dropped_total", "",                                            \
-       "Node-state input refused: malformed, or over a bound")                                    \
-    X (STATE_SKIPPED, "zmesh_state_skipped_total", "",                                            \
-       "Node-state runs not applied by the protocol's rules: already held, a gap, stale")         \
-    X (EVENTS_DROPPED, "zmesh_events_dropped_total", "",                                          \
+#define ZMESH_METRICS(X)                                                                           \
+    X (MSG_RECEIVED, "zmesh_messages_received_total", "", "Envelopes received and accepted")       \
+    X (MSG_SENT, "zmesh_messages_sent_total", "", "Envelopes sent")                                \
+    X (BYTES_RECEIVED, "zmesh_bytes_received_total", "", "Bytes of envelopes received")            \
+    X (BYTES_SENT, "zmesh_bytes_sent_total", "", "Bytes of envelopes sent")                        \
+    X (SEND_DROPPED, "zmesh_send_dropped_total", "",                                               \
+       "Envelopes not sent on an established link: queue full")                                    \
+    X (DROP_MALFORMED, "zmesh_dropped_total", "reason=\"malformed\"", "Inputs dropped")            \
+    X (DROP_VERSION, "zmesh_dropped_total", "reason=\"version\"", "Inputs dropped")                \
+    X (DROP_UNKNOWN_TYPE, "zmesh_dropped_total", "reason=\"unknown_type\"", "Inputs dropped")      \
+    X (DROP_SENDER_MISMATCH, "zmesh_dropped_total", "reason=\"sender_mismatch\"",                  \
+       "Inputs dropped")                                                                           \
+    X (DROP_OVERSIZED, "zmesh_dropped_total", "reason=\"oversized\"", "Inputs dropped")            \
+    X (DROP_UNAUTHENTICATED, "zmesh_dropped_total", "reason=\"unauthenticated\"",                  \
+       "Inputs dropped")                                                                           \
+    X (DROP_BEACON_MALFORMED, "zmesh_dropped_total", "reason=\"beacon_malformed\"",                \
+       "Inputs dropped")                                                                           \
+    X (DROP_BEACON_SIGNATURE, "zmesh_dropped_total", "reason=\"beacon_signature\"",                \
+       "Inputs dropped")                                                                           \
+    X (DROP_TABLE_FULL, "zmesh_dropped_total", "reason=\"table_full\"", "Inputs dropped")          \
+    X (CONN_ACCEPTED, "zmesh_connections_accepted_total", "", "CURVE handshakes that succeeded")   \
+    X (CONN_REFUSED_UNTRUSTED, "zmesh_connections_refused_total", "reason=\"untrusted\"",          \
+       "Connections refused")                                                                      \
+    X (CONN_REFUSED_MECHANISM, "zmesh_connections_refused_total", "reason=\"not_curve\"",          \
+       "Connections refused")                                                                      \
+    X (CONN_REFUSED_HANDSHAKE, "zmesh_connections_refused_total", "reason=\"handshake\"",          \
+       "Connections refused")                                                                      \
+    X (CONN_REFUSED_DROPPED, "zmesh_connections_refused_total", "reason=\"dropped\"",              \
+       "Connections refused")                                                                      \
+    X (TCP_ACCEPTED, "zmesh_tcp_accepted_total", "", "TCP connections accepted on the link port")  \
+    X (BEACON_SENT, "zmesh_beacons_sent_total", "", "Beacons broadcast")                           \
+    X (BEACON_RECEIVED, "zmesh_beacons_received_total", "", "Valid beacons from other nodes")      \
+    X (PEERS_JOINED, "zmesh_peer_events_total", "event=\"joined\"", "Peer state changes")          \
+    X (PEERS_SUSPECT, "zmesh_peer_events_total", "event=\"suspect\"", "Peer state changes")        \
+    X (PEERS_DEAD, "zmesh_peer_events_total", "event=\"dead\"", "Peer state changes")              \
+    X (PEERS_LEFT, "zmesh_peer_events_total", "event=\"left\"", "Peer state changes")              \
+    X (PEERS_ALIVE_AGAIN, "zmesh_peer_events_total", "event=\"alive_again\"",                      \
+       "Peer state changes")                                                                       \
+    X (PEERS_RESTARTED, "zmesh_peer_events_total", "event=\"restarted\"", "Peer state changes")    \
+    X (PEERS_UNTRUSTED, "zmesh_peers_not_connected_total", "reason=\"untrusted\"",                 \
+       "Peers learned but not connected")                                                          \
+    X (PEERS_NO_CONTACT, "zmesh_peers_not_connected_total", "reason=\"no_contact\"",               \
+       "Peers learned but not connected")                                                          \
+    X (PEERS_BAD_CONTACT, "zmesh_peers_not_connected_total", "reason=\"bad_contact\"",             \
+       "Peers learned but not connected")                                                          \
+    X (LINKS_OPENED, "zmesh_links_opened_total", "", "CURVE links this node opened to peers")      \
+    X (SWIM_PROBES, "zmesh_swim_probes_total", "", "Probes of active neighbours")                  \
+    X (SWIM_PROBE_FAILURES, "zmesh_swim_probe_failures_total", "",                                 \
+       "Probes without an ack in their interval")                                                  \
+    X (SWIM_INDIRECT, "zmesh_swim_indirect_probes_total", "", "PING_REQ sent to neighbours")       \
+    X (SWIM_REFUTATIONS, "zmesh_swim_refutations_total", "", "Suspicions of this node it refuted") \
+    X (SWIM_LIMIT_DROPS, "zmesh_swim_limit_drops_total", "",                                       \
+       "Membership records dropped by a bound (table, relays)")                                    \
+    X (RESTARTS_GOSSIP, "zmesh_actor_restarts_total", "actor=\"gossip\"", "Actor restarts")        \
+    X (RESTARTS_HEALTH, "zmesh_actor_restarts_total", "actor=\"health\"", "Actor restarts")        \
+    X (RESTARTS_BEACON, "zmesh_actor_restarts_total", "actor=\"beacon\"", "Actor restarts")        \
+    X (RESTARTS_CONTROL, "zmesh_actor_restarts_total", "actor=\"control\"", "Actor restarts")      \
+    X (CONTROL_REQUESTS, "zmesh_control_requests_total", "", "zmeshctl requests served")           \
+    X (CONTROL_ERRORS, "zmesh_control_errors_total", "", "zmeshctl requests refused")              \
+    X (STATE_CHANGES, "zmesh_state_changes_total", "",                                             \
+       "Node-state writes applied, local and remote")                                              \
+    X (STATE_DROPPED, "zmesh_state_dropped_total", "",                                             \
+       "Node-state input refused: malformed, or over a bound")                                     \
+    X (STATE_SKIPPED, "zmesh_state_skipped_total", "",                                             \
+       "Node-state runs not applied by the protocol's rules: already held, a gap, stale")          \
+    X (EVENTS_DROPPED, "zmesh_events_dropped_total", "",                                           \
        "Membership events an API reader did not take")
 
 typedef enum {

@@ -93,7 +93,11 @@ typedef struct {
     char state [8];        //  "alive", "suspect", "dead" or "left"
     bool self;             //  this node
     uint64_t generation;   //  grows at each restart of that node
-    uint64_t silent_ms;    //  time since it was last heard (0 for self)
+    uint32_t incarnation;  //  grows each time it refutes a suspicion, within a generation
+    char view [8];         //  "active" (a neighbour this node links to and probes), "passive"
+                           //  (a reserve neighbour) or "" (known through gossip only)
+    uint64_t silent_ms;    //  time since its last message to this node; 0 for self and for
+                           //  members that never sent one (they are known through others)
 } zmesh_member_t;
 
 //  Fill up to max members (this node first). Returns how many, or a negative error.
@@ -110,7 +114,8 @@ typedef enum {
     ZMESH_EVENT_FORGOTTEN = 4,     //  a dead or left node was removed from the table
     ZMESH_EVENT_STATE_SET = 5,     //  a node's state key got a value (key, value)
     ZMESH_EVENT_STATE_DELETE = 6,  //  a node's state key was deleted (key)
-    ZMESH_EVENT_STATE_DROP = 7     //  every key of a node is gone (it restarted or was forgotten)
+    ZMESH_EVENT_STATE_DROP = 7,    //  every key of a node is gone (it restarted or was forgotten)
+    ZMESH_EVENT_RESTARTED = 8      //  a node came back as a new generation (maybe elsewhere)
 } zmesh_event_type_t;
 
 #define ZMESH_EVENT_VALUE_MAX 1024  //  bytes of a state value an event carries

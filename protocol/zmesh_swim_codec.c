@@ -47,7 +47,8 @@ zmesh_swim_record_size (const zmesh_swim_record_t *record)
     size_t size = 1 + 2 + ZMESH_ID_SIZE + s_uint_size (record->generation)
                   + s_uint_size (record->incarnation) + 1;
     if (record->state == ZMESH_SWIM_STATE_ALIVE && record->has_contact)
-        size += 1 + 2 + ZMESH_KEY_SIZE + s_str_size (strlen (record->contact.endpoint));
+        size += 1 + 2 + ZMESH_KEY_SIZE + s_str_size (strlen (record->contact.endpoint))
+                + (record->contact.name [0] ? s_str_size (strlen (record->contact.name)) : 0);
     else if (record->state == ZMESH_SWIM_STATE_SUSPECT)
         size += 2 + ZMESH_ID_SIZE;
     else
@@ -69,7 +70,8 @@ s_record_valid (const zmesh_swim_record_t *record)
         return false;
     if (record->state == ZMESH_SWIM_STATE_ALIVE && record->has_contact) {
         size_t length = strnlen (record->contact.endpoint, ZMESH_ENDPOINT_MAX);
-        if (length == 0 || length == ZMESH_ENDPOINT_MAX)
+        if (length == 0 || length == ZMESH_ENDPOINT_MAX
+            || strnlen (record->contact.name, ZMESH_SWIM_NAME_MAX) == ZMESH_SWIM_NAME_MAX)
             return false;
     }
     return true;
@@ -84,10 +86,13 @@ s_pack_record (msgpack_packer *pk, const zmesh_swim_record_t *record)
     msgpack_pack_uint32 (pk, record->incarnation);
     msgpack_pack_uint8 (pk, record->state);
     if (record->state == ZMESH_SWIM_STATE_ALIVE && record->has_contact) {
-        msgpack_pack_array (pk, 2);
+        bool named = record->contact.name [0] != 0;
+        msgpack_pack_array (pk, named ? 3 : 2);
         msgpack_pack_bin (pk, ZMESH_KEY_SIZE);
         msgpack_pack_bin_body (pk, record->contact.key, ZMESH_KEY_SIZE);
         zmesh_mp_pack_cstr (pk, record->contact.endpoint);
+        if (named)
+            zmesh_mp_pack_cstr (pk, record->contact.name);
     }
     else if (record->state == ZMESH_SWIM_STATE_SUSPECT)
         s_pack_id (pk, &record->accuser);
@@ -221,7 +226,10 @@ s_read_contact (zmesh_mp_reader_t *r, zmesh_swim_contact_t *contact)
         || zmesh_mp_read_bin_exact (r, contact->key, ZMESH_KEY_SIZE)
         || zmesh_mp_read_cstr (r, contact->endpoint, ZMESH_ENDPOINT_MAX) || !contact->endpoint [0])
         return ZMESH_EPROTO;
-    return zmesh_mp_skip_extra (r, fields, 2);
+    memset (contact->name, 0, sizeof contact->name);
+    if (fields >= 3 && zmesh_mp_read_cstr (r, contact->name, ZMESH_SWIM_NAME_MAX))
+        return ZMESH_EPROTO;
+    return zmesh_mp_skip_extra (r, fields, 3);
 }
 
 static int

@@ -27,8 +27,9 @@
 
         [ id: bin 16, generation: uint, incarnation: uint, state: uint 1..4, extra ]
 
-    extra: for ALIVE, nil or the contact [ key: bin 32, endpoint: str ]; for SUSPECT, the
-    accuser's id (bin 16); for DEAD and LEFT, nil.
+    extra: for ALIVE, nil or the contact [ key: bin 32, endpoint: str, name: str ] (name
+    optional: a sender may stop after endpoint); for SUSPECT, the accuser's id (bin 16); for
+    DEAD and LEFT, nil.
 
     Decoding is strict, as in zmesh_wire.c: every field's type, range and size is checked;
     arrays longer than the limits below are refused; extra trailing elements of any array
@@ -83,10 +84,14 @@ typedef enum {
 //  SYNC flags
 #define ZMESH_SWIM_SYNC_ALL 0x01  //  I am bootstrapping: I will ask for every page
 
-//  How to reach a node: filled by the shell, carried opaquely (only sizes are checked).
+#define ZMESH_SWIM_NAME_MAX 64  //  bytes of a contact's name, NUL included
+
+//  How to reach a node, and what to call it: filled by the shell, carried opaquely (only sizes
+//  are checked).
 typedef struct {
     uint8_t key [ZMESH_KEY_SIZE];        //  the node's public key (CURVE needs it to connect)
     char endpoint [ZMESH_ENDPOINT_MAX];  //  where it listens, NUL-terminated, non-empty
+    char name [ZMESH_SWIM_NAME_MAX];     //  its name for people, NUL-terminated, may be empty
 } zmesh_swim_contact_t;
 
 //  One member's state as it travels (an update, a view entry, a page of a table).

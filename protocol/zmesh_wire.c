@@ -31,6 +31,8 @@ zmesh_msg_type_name (int type)
             return "LEAVE";
         case ZMESH_MSG_STATE:
             return "STATE";
+        case ZMESH_MSG_SWIM:
+            return "SWIM";
         default:
             return "UNKNOWN";
     }
@@ -81,12 +83,15 @@ s_encode_body (const zmesh_msg_t *msg, msgpack_packer *pk)
             msgpack_pack_array (pk, 0);
             return ZMESH_OK;
         case ZMESH_MSG_STATE:
-            //  Already msgpack (an array): copied as it is.
-            if (!msg->body.state.data || msg->body.state.size == 0
-                || (msg->body.state.data [0] & 0xf0) != 0x90)
+        case ZMESH_MSG_SWIM: {
+            //  Already msgpack (an array): copied as it is. The two share one layout.
+            const zmesh_raw_body_t *raw = &msg->body.state;
+            if (!raw->data || raw->size == 0
+                || ((raw->data [0] & 0xf0) != 0x90 && raw->data [0] != 0xdc
+                    && raw->data [0] != 0xdd))
                 return ZMESH_EINVAL;
-            return zmesh_mp_write_raw ((zmesh_mp_writer_t *) pk->data, msg->body.state.data,
-                                       msg->body.state.size);
+            return zmesh_mp_write_raw ((zmesh_mp_writer_t *) pk->data, raw->data, raw->size);
+        }
         default:
             return ZMESH_EINVAL;
     }
@@ -197,6 +202,7 @@ zmesh_msg_decode (zmesh_msg_t *msg, const uint8_t *data, size_t size)
             rc = s_decode_peers (&msg->body.peers, &r, body_count);
             break;
         case ZMESH_MSG_STATE:
+        case ZMESH_MSG_SWIM:
             rc = zmesh_mp_skip_extra (&r, body_count, 0);
             msg->body.state.data = data + body_start;
             msg->body.state.size = r.pos - body_start;

@@ -31,7 +31,8 @@ typedef enum {
     ZMESH_MSG_PEERS = 4,  //  some nodes I know: contact information for discovery
     ZMESH_MSG_LEAVE = 5,  //  I am stopping on purpose: mark me left, not dead
     ZMESH_MSG_STATE = 6,  //  node state anti-entropy: a zmesh_state_codec message as the body
-    ZMESH_MSG_TYPE_MAX = 6
+    ZMESH_MSG_SWIM = 7,   //  membership: a zmesh_swim_codec message as the body
+    ZMESH_MSG_TYPE_MAX = 7
 } zmesh_msg_type_t;
 
 typedef struct {
@@ -62,13 +63,13 @@ typedef struct {
     zmesh_peer_info_t peers [ZMESH_PEERS_MAX];
 } zmesh_peers_t;
 
-//  STATE: the body is another codec's msgpack array (protocol/zmesh_state_codec.h), kept as
-//  bytes. Decoded, it points into the input (the one exception to copying): valid while the
-//  input is.
+//  STATE and SWIM: the body is another codec's msgpack array (protocol/zmesh_state_codec.h,
+//  protocol/zmesh_swim_codec.h), kept as bytes. Decoded, it points into the input (the one
+//  exception to copying): valid while the input is.
 typedef struct {
     const uint8_t *data;  //  the whole body array, as encoded
     size_t size;
-} zmesh_state_body_t;
+} zmesh_raw_body_t;
 
 typedef struct {
     uint8_t version;    //  ZMESH_WIRE_VERSION
@@ -78,7 +79,8 @@ typedef struct {
         zmesh_hello_t hello;
         zmesh_ping_t ping;  //  PING and PONG
         zmesh_peers_t peers;
-        zmesh_state_body_t state;
+        zmesh_raw_body_t state;  //  STATE
+        zmesh_raw_body_t swim;   //  SWIM
     } body;
 } zmesh_msg_t;
 

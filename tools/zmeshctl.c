@@ -369,7 +369,7 @@ s_print_members (const msgpack_object *payload)
 {
     if (payload->type != MSGPACK_OBJECT_ARRAY)
         return s_unexpected ();
-    enum { MARK, NAME, ID, ENDPOINT, STATE, SILENT, COLUMNS };
+    enum { MARK, NAME, ID, ENDPOINT, STATE, VIEW, SILENT, COLUMNS };
     size_t rows = payload->via.array.size;
     char (*cells) [S_CELL_MAX] = calloc (rows * COLUMNS + 1, S_CELL_MAX);
     if (!cells)
@@ -386,12 +386,14 @@ s_print_members (const msgpack_object *payload)
             row [ID][12] = 0;
         s_get_text (row [ENDPOINT], S_CELL_MAX, member, "endpoint");
         s_get_text (row [STATE], S_CELL_MAX, member, "state");
-        if (is_self)
+        s_get_text (row [VIEW], S_CELL_MAX, member, "view");
+        if (is_self || s_get_uint (member, "silent_ms") == 0)
             snprintf (row [SILENT], S_CELL_MAX, "-");
         else
             s_duration (row [SILENT], S_CELL_MAX, s_get_uint (member, "silent_ms"));
     }
-    static const char *const headers [] = {" ", "NAME", "ID", "ENDPOINT", "STATE", "SILENT"};
+    static const char *const headers [] = {" ",     "NAME", "ID",    "ENDPOINT",
+                                           "STATE", "VIEW", "SILENT"};
     s_print_table (headers, COLUMNS, cells, rows);
     s_print_member_counts (payload);
     free (cells);

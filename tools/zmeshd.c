@@ -40,7 +40,7 @@ s_usage (FILE *out)
              "  --open              trust any key (default: only DATA/trusted/ keys)\n"
              "  --beacon-port N     UDP port of LAN discovery beacons (default 5670)\n"
              "  --no-beacon         no LAN discovery (seeds and join only)\n"
-             "  --set KEY=VALUE     any config key, e.g. --set gossip/dead_timeout_ms=2000\n"
+             "  --set KEY=VALUE     any config key, e.g. --set gossip/probe_interval_ms=1000\n"
              "  -v, --verbose       log more\n"
              "  --init              create the identity in DIR if missing, print the public key,\n"
              "                      and exit (to exchange keys before the first start)\n"

@@ -16,7 +16,7 @@ ZMESH_PROBE=${ZMESH_PROBE:-$bin/tests/zmesh_probe}
 launcher=$src/examples/netns-cluster.sh
 broadcast=10.77.0.255      # the launcher's LAN is 10.77.0.0/24
 beacon_port=5670
-dead_timeout_ms=3000       # gossip/dead_timeout_ms, the default
+dead_timeout_ms=7000       # probe_interval_ms + suspicion_max_ms (6000) + a probe round, defaults
 nodes=(node1 node2 node3)
 
 if [ "$(id -u)" -ne 0 ]; then echo "skip - $name needs root (network namespaces)"; exit 77; fi

@@ -17,8 +17,8 @@ expect_exit 2 "unrecognized option\|usage" "$ZMESHD" --data "$ZM_TMP/x" --no-suc
 expect_exit 2 "\-\-bind" "$ZMESHD" --data "$ZM_TMP/x" --bind udp://nowhere
 expect_exit 2 "\-\-seed" "$ZMESHD" --data "$ZM_TMP/x" --seed tcp://127.0.0.1:1
 expect_exit 2 "beacon/port" "$ZMESHD" --data "$ZM_TMP/x" --beacon-port 70000
-expect_exit 2 "gossip/suspect_timeout_ms" "$ZMESHD" --data "$ZM_TMP/x" --no-beacon \
-    --set gossip/dead_timeout_ms=1000 --set gossip/suspect_timeout_ms=2000
+expect_exit 2 "gossip/suspicion_min_ms" "$ZMESHD" --data "$ZM_TMP/x" --no-beacon \
+    --set gossip/suspicion_max_ms=1000 --set gossip/suspicion_min_ms=2000
 expect_exit 2 "unknown key 'gossip/nonsense'" "$ZMESHD" --data "$ZM_TMP/x" --set gossip/nonsense=1
 zm_ok "zmeshd flags: bad ones exit 2 naming the flag or key"
 
@@ -26,10 +26,10 @@ cat > "$ZM_TMP/bad.cfg" <<CFG
 node
     name = alpha
 gossip
-    heartbeat_ms = 200
-    dead_timeout_ms = soon
+    probe_interval_ms = 200
+    suspicion_max_ms = soon
 CFG
-expect_exit 2 "bad.cfg:5: gossip/dead_timeout_ms" "$ZMESHD" --data "$ZM_TMP/x" -c "$ZM_TMP/bad.cfg"
+expect_exit 2 "bad.cfg:5: gossip/suspicion_max_ms" "$ZMESHD" --data "$ZM_TMP/x" -c "$ZM_TMP/bad.cfg"
 printf 'beacon\n    colour = blue\n' > "$ZM_TMP/unknown.cfg"
 expect_exit 2 "unknown.cfg:2: unknown key 'beacon/colour'" "$ZMESHD" --data "$ZM_TMP/x" -c "$ZM_TMP/unknown.cfg"
 expect_exit 2 "cannot read config" "$ZMESHD" --data "$ZM_TMP/x" -c "$ZM_TMP/missing.cfg"
@@ -39,7 +39,7 @@ cat > "$ZM_TMP/good.cfg" <<CFG
 node
     name = from-file
 gossip
-    heartbeat_ms = 200
+    probe_interval_ms = 400
 CFG
 ZM_NAMELESS=1 zm_start cfgnode -c "$ZM_TMP/good.cfg"
 [ "$(zm_ctl cfgnode status --json | jq -r .name)" = "from-file" ] || zm_fail "config file name not used"

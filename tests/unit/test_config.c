@@ -35,8 +35,8 @@ static void
 test_defaults (void **state)
 {
     zmesh_config_t *config = zmesh_config_new ();
-    char *value = zmesh_config_get (config, "gossip/dead_timeout_ms");
-    assert_string_equal (value, "3000");
+    char *value = zmesh_config_get (config, "gossip/suspicion_max_ms");
+    assert_string_equal (value, "6000");
     free (value);
     value = zmesh_config_get (config, "node/bind");
     assert_string_equal (value, "tcp://*:*");
@@ -59,10 +59,10 @@ test_set_refuses_bad_values (void **state)
     zmesh_config_t *config = zmesh_config_new ();
     struct {
         const char *key, *value;
-    } bad [] = {{"gossip/heartbeat_ms", "soon"},
-                {"gossip/heartbeat_ms", "10"},
-                {"gossip/heartbeat_ms", "99999999"},
-                {"gossip/heartbeat_ms", ""},
+    } bad [] = {{"gossip/probe_interval_ms", "soon"},
+                {"gossip/probe_interval_ms", "10"},
+                {"gossip/probe_interval_ms", "99999999"},
+                {"gossip/probe_interval_ms", ""},
                 {"beacon/port", "0"},
                 {"beacon/enabled", "2"},
                 {"trust/mode", "paranoid"},
@@ -79,12 +79,12 @@ test_set_refuses_bad_values (void **state)
             ZMESH_ECONFIG);
         assert_non_null (strstr (s_err, bad [i].key));
     }
-    char *value = zmesh_config_get (config, "gossip/heartbeat_ms");
+    char *value = zmesh_config_get (config, "gossip/probe_interval_ms");
     assert_string_equal (value, "500");
     free (value);
     //  Good ones are taken.
-    assert_int_equal (zmesh_config_set (config, "gossip/heartbeat_ms", "200", s_err, sizeof s_err),
-                      0);
+    assert_int_equal (
+        zmesh_config_set (config, "gossip/probe_interval_ms", "200", s_err, sizeof s_err), 0);
     assert_int_equal (
         zmesh_config_set (config, "node/bind", "tcp://[::1]:7000", s_err, sizeof s_err), 0);
     zmesh_config_destroy (&config);
@@ -126,16 +126,16 @@ test_load (void **state)
                                "    name = alpha\n"
                                "    data = /var/lib/zmesh\n"
                                "gossip\n"
-                               "    heartbeat_ms = 250\n");
+                               "    probe_interval_ms = 250\n");
     assert_int_equal (zmesh_config_load (config, good, s_err, sizeof s_err), 0);
     assert_string_equal (config->name, "alpha");
-    assert_int_equal (config->heartbeat_ms, 250);
+    assert_int_equal (config->probe_interval_ms, 250);
     assert_int_equal (zmesh_config_validate (config, s_err, sizeof s_err), 0);
     unlink (good);
 
-    const char *bad = s_file ("node\n    name = alpha\ngossip\n    heartbeat_ms = fast\n");
+    const char *bad = s_file ("node\n    name = alpha\ngossip\n    probe_interval_ms = fast\n");
     assert_int_equal (zmesh_config_load (config, bad, s_err, sizeof s_err), ZMESH_ECONFIG);
-    assert_non_null (strstr (s_err, ":4: gossip/heartbeat_ms"));
+    assert_non_null (strstr (s_err, ":4: gossip/probe_interval_ms"));
     unlink (bad);
 
     const char *unknown = s_file ("beacon\n    colour = blue\n");
@@ -162,15 +162,15 @@ test_validate (void **state)
     assert_int_equal (zmesh_config_set (config, "node/data", "/tmp/x", s_err, sizeof s_err), 0);
     assert_int_equal (zmesh_config_validate (config, s_err, sizeof s_err), 0);
 
-    zmesh_config_set (config, "gossip/suspect_timeout_ms", "4000", s_err, sizeof s_err);
+    zmesh_config_set (config, "gossip/suspicion_min_ms", "7000", s_err, sizeof s_err);
     assert_int_equal (zmesh_config_validate (config, s_err, sizeof s_err), ZMESH_ECONFIG);
-    assert_non_null (strstr (s_err, "gossip/dead_timeout_ms"));
-    zmesh_config_set (config, "gossip/suspect_timeout_ms", "1500", s_err, sizeof s_err);
+    assert_non_null (strstr (s_err, "gossip/suspicion_max_ms"));
+    zmesh_config_set (config, "gossip/suspicion_min_ms", "4200", s_err, sizeof s_err);
 
-    zmesh_config_set (config, "gossip/heartbeat_ms", "1000", s_err, sizeof s_err);
+    zmesh_config_set (config, "gossip/probe_interval_ms", "200", s_err, sizeof s_err);
     assert_int_equal (zmesh_config_validate (config, s_err, sizeof s_err), ZMESH_ECONFIG);
-    assert_non_null (strstr (s_err, "gossip/heartbeat_ms"));
-    zmesh_config_set (config, "gossip/heartbeat_ms", "500", s_err, sizeof s_err);
+    assert_non_null (strstr (s_err, "gossip/probe_interval_ms"));
+    zmesh_config_set (config, "gossip/probe_interval_ms", "500", s_err, sizeof s_err);
 
     zmesh_config_set (config, "node/actors", "beacon control", s_err, sizeof s_err);
     assert_int_equal (zmesh_config_validate (config, s_err, sizeof s_err), ZMESH_ECONFIG);

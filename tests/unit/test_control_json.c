@@ -455,20 +455,25 @@ test_control_members_and_keys (void **state)
     s_fixture_t *fixture = s_serve (state);
     char *answer = s_ask (fixture, "members", NULL);
     ASSERT_CONTAINS (answer, "\"name\":\"unit\"");
-    ASSERT_CONTAINS (answer,
-                     "\"state\":\"alive\",\"self\":true,\"generation\":42,\"silent_ms\":0}]");
+    ASSERT_CONTAINS (answer, "\"state\":\"alive\",\"self\":true,\"generation\":42,\"incarnation\":"
+                             "0,\"view\":\"\",\"silent_ms\":0}]");
     free (answer);
 
     zmesh_member_t members [3] = {
         {.name = "unit", .state = "alive", .self = true, .generation = 42},
-        {.name = "b\x1b[2J", .state = "suspect", .silent_ms = 1500},
+        {.name = "b\x1b[2J",
+         .state = "suspect",
+         .silent_ms = 1500,
+         .incarnation = 3,
+         .view = "active"},
         {.name = "c", .state = "dead", .silent_ms = 9000, .generation = 7},
     };
     assert_int_equal (zmesh_ctx_publish_members (fixture->ctx, members, 3), ZMESH_OK);
     answer = s_ask (fixture, "members", NULL);
     ASSERT_CONTAINS (answer, "\"name\":\"b\\u001b[2J\"");
     ASSERT_CONTAINS (answer,
-                     "\"state\":\"suspect\",\"self\":false,\"generation\":0,\"silent_ms\":1500}");
+                     "\"state\":\"suspect\",\"self\":false,\"generation\":0,\"incarnation\":3,"
+                     "\"view\":\"active\",\"silent_ms\":1500}");
     free (answer);
     answer = s_ask (fixture, "status", NULL);
     ASSERT_CONTAINS (answer, "\"members_alive\":1}");
