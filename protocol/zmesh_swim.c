@@ -210,6 +210,7 @@ s_set_state (zmesh_swim_t *self, zmesh_swim_member_t *m, uint8_t to, bool restar
         m->suspect_start_ms = self->now_ms;
         m->suspect_incarnation = m->rec.incarnation;
         m->suspecter_count = 0;
+        m->recheck_at_ms = self->now_ms + self->config.suspicion_min_ms / 2;
     }
     if (to == ZMESH_SWIM_STATE_DEAD || to == ZMESH_SWIM_STATE_LEFT)
         zmesh_swim__view_drop (self, m);
@@ -333,7 +334,8 @@ zmesh_swim__merge (zmesh_swim_t *self, const zmesh_swim_record_t *rec)
         zmesh_swim_record_t copy = m->rec;
         if (rec->state == ZMESH_SWIM_STATE_SUSPECT)
             copy.accuser = rec->accuser;
-        zmesh_swim__enqueue (self, (uint32_t) (m - self->members), urgent);
+        if (!self->quiet || urgent)
+            zmesh_swim__enqueue (self, (uint32_t) (m - self->members), urgent);
         zmesh_swim__fresh (self, &copy);
     }
     return fresh;
@@ -355,12 +357,28 @@ zmesh_swim__suspect (zmesh_swim_t *self, zmesh_swim_member_t *m)
 //  ---------------------------------------------------------------------------------------------
 //  Timers of the table: suspicions that ran out, tombstones to reap.
 
+//  Halfway through a suspicion, the neighbours are told it again, whatever they sent: one
+//  that holds the refutation answers with it (zmesh_swim_step.c, s_correct). The copies of a
+//  refutation to a node can all be lost, and a neighbour that sent the suspicion here does
+//  not know it was (the suspicion never goes back to where it came from).
+static void
+s_recheck (zmesh_swim_t *self, zmesh_swim_member_t *m)
+{
+    m->recheck_at_ms = 0;
+    zmesh_swim__enqueue (self, (uint32_t) (m - self->members), true);
+    m->pushed_ms = self->now_ms - SWIM_REPUSH_MS;  //  not pushed in this step: owed at once
+    self->next_repush_ms = self->now_ms;
+}
+
 void
 zmesh_swim__table_tick (zmesh_swim_t *self)
 {
     uint32_t i = 0;
     while (i < self->tracked_count) {
         zmesh_swim_member_t *m = &self->members [self->tracked [i]];
+        if (m->rec.state == ZMESH_SWIM_STATE_SUSPECT && m->recheck_at_ms
+            && self->now_ms >= m->recheck_at_ms && self->now_ms < m->dead_at_ms)
+            s_recheck (self, m);
         if (m->rec.state == ZMESH_SWIM_STATE_SUSPECT && self->now_ms >= m->dead_at_ms) {
             zmesh_swim_record_t rec = m->rec;
             rec.state = ZMESH_SWIM_STATE_DEAD;
@@ -387,6 +405,8 @@ zmesh_swim__table_deadline (const zmesh_swim_t *self)
         uint64_t when = m->rec.state == ZMESH_SWIM_STATE_SUSPECT
                             ? m->dead_at_ms
                             : m->state_since_ms + self->config.reap_after_ms;
+        if (m->rec.state == ZMESH_SWIM_STATE_SUSPECT && m->recheck_at_ms && m->recheck_at_ms < when)
+            when = m->recheck_at_ms;
         if (when < at)
             at = when;
     }
@@ -471,6 +491,14 @@ s_urgent (const zmesh_swim_member_t *m)
     return m->urgent;
 }
 
+//  How often a queued record is owed to each active neighbour (the eager push counts, and
+//  so does the neighbour sending it here): urgent news more, so that it gets through loss.
+static uint32_t
+s_wanted (const zmesh_swim_member_t *m)
+{
+    return s_urgent (m) ? SWIM_URGENT_SENDS : SWIM_NEWS_SENDS;
+}
+
 //  Urgent records first, then news of joins; fewest transmissions first within each class.
 static uint32_t
 s_queue_key (const zmesh_swim_member_t *m)
@@ -529,14 +557,12 @@ s_mark_sent (const zmesh_swim_t *self, zmesh_swim_member_t *m, uint32_t slot)
     m->sent_count [at] = 1;
 }
 
-//  An urgent record still owed to some active neighbour stays queued past the limit.
+//  The record is still owed to some active neighbour.
 static bool
 s_owed (const zmesh_swim_t *self, const zmesh_swim_member_t *m)
 {
-    if (!s_urgent (m))
-        return false;
     for (uint32_t i = 0; i < self->active_count; i++)
-        if (s_sent_count (m, self->active [i]) < SWIM_URGENT_SENDS)
+        if (s_sent_count (m, self->active [i]) < s_wanted (m))
             return true;
     return false;
 }
@@ -573,7 +599,7 @@ zmesh_swim__known_by (zmesh_swim_t *self, const zmesh_swim_record_t *rec, const 
         return;
     uint32_t slot = (uint32_t) (sender - self->members);
     for (uint32_t i = 0; i < SWIM_URGENT_SENDS; i++)
-        if (s_sent_count (m, slot) < SWIM_URGENT_SENDS)
+        if (s_sent_count (m, slot) < s_wanted (m))
             s_mark_sent (self, m, slot);
 }
 
@@ -622,12 +648,12 @@ zmesh_swim__attach (zmesh_swim_t *self, zmesh_swim_msg_t *msg, const zmesh_swim_
             zmesh_swim_member_t *m = &self->members [self->queue [i]];
             if ((told && m == to) || m->attach_stamp == stamp)
                 continue;
-            bool owed = to_slot != SWIM_NO_SLOT && s_urgent (m)
-                        && s_sent_count (m, to_slot) < SWIM_URGENT_SENDS;
-            if (pass == 0 && !owed)
+            bool owed = to_slot != SWIM_NO_SLOT && s_sent_count (m, to_slot) < s_wanted (m);
+            if (pass == 0 && !(owed && s_urgent (m)))
                 continue;
-            //  Past its limit, a record is queued only for the neighbours still owed it.
-            if (pass == 1 && m->transmits >= limit)
+            //  To an active neighbour, what it is still owed; to another node, what has not
+            //  reached its limit yet.
+            if (pass == 1 && (to_slot != SWIM_NO_SLOT ? !owed : m->transmits >= limit))
                 continue;
             size_t record_size = zmesh_swim_record_size (&m->rec);
             if (size + record_size > self->config.max_message_bytes)
@@ -640,12 +666,12 @@ zmesh_swim__attach (zmesh_swim_t *self, zmesh_swim_msg_t *msg, const zmesh_swim_
             if (to_slot != SWIM_NO_SLOT)
                 s_mark_sent (self, m, to_slot);
         }
-    //  Records sent often enough (and to every neighbour, if urgent) leave the queue.
+    //  Records every active neighbour has (sent to it often enough, or heard from it) leave
+    //  the queue, and so do those sent limit * SWIM_HARD_LIMIT_MULT times whatever.
     uint32_t kept = 0;
     for (uint32_t i = 0; i < self->queue_count; i++) {
         zmesh_swim_member_t *m = &self->members [self->queue [i]];
-        bool done = m->transmits >= limit
-                    && (!s_owed (self, m) || m->transmits >= limit * SWIM_HARD_LIMIT_MULT);
+        bool done = !s_owed (self, m) || m->transmits >= limit * SWIM_HARD_LIMIT_MULT;
         if (done)
             m->queued = false;
         else

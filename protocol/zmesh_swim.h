@@ -27,7 +27,11 @@
       is itself lagging probes less often and waits longer before it accuses anyone.
     - Dissemination: a record that changes this node's table is pushed at once to every active
       neighbour but the one it came from (GOSSIP: eager flooding over the partial view), and
-      piggybacked on later messages up to lambda * ceil(log10(N + 1)) times, fewest-sent first.
+      piggybacked on later messages until every active neighbour has it (sent to it twice, or
+      three times for urgent news, or heard from it), fewest-sent first; to other nodes up to
+      lambda * ceil(log10(N + 1)) times. A node that receives a suspicion or death it knows
+      is over answers with its record, and halfway through a suspicion a node asks its
+      neighbours again, so a node that missed every copy of a refutation still hears it.
       Messages to a node lead with this node's record of it when that record is SUSPECT or
       DEAD, so a wrongly accused node learns it at once and refutes. Every message fits
       max_message_bytes, whole (zmesh_swim_record_size), never cut.
@@ -42,12 +46,15 @@
       the node at passive_walk_length puts it in its passive view); NEIGHBOR requests (high
       priority when the requester has no neighbour) refill the active view from the passive
       one; DISCONNECT when a neighbour is dropped; SHUFFLE random walks exchange samples of
-      both views. A joiner pulls the table of its contact page by page (SYNC), and every node
-      pulls one page from a random neighbour every sync_interval_ms (anti-entropy).
-    - Partition healing: every reconnect_interval_ms a node that holds DEAD members PINGs one
-      of them (flag RECONNECT). If it answers, each side tells the other it is held DEAD (the
-      record leads the reply), both refute, and the refutations flood both sides; the first
-      answer also makes a high-priority NEIGHBOR link, so the two overlays become one.
+      both views. A joiner pulls the table of its contact page by page (SYNC; a page not
+      answered within neighbor_timeout_ms is asked again), and every node pulls one page
+      every sync_interval_ms, sweeping one neighbour's table before the next (anti-entropy).
+    - Partition healing: every reconnect_interval_ms a node that holds DEAD or LEFT members
+      PINGs one of them (flag RECONNECT). If it answers, each side tells the other it is held
+      DEAD (the record leads the reply), both refute, and the refutations flood both sides;
+      the first answer also makes a high-priority NEIGHBOR link, so the two overlays become
+      one. A member that answers at a new generation may lead an island of nodes that joined
+      through each other: both sides of the new link pull the other's table.
 
     Shape (DESIGN.md): init / step (event -> update) / deadline. Events carry the time; the core
     reads no clock, does no I/O, uses only the PRNG seeded at init, and allocates only at init.
@@ -108,7 +115,7 @@ typedef struct {
     uint32_t shuffle_active;       //  ka
     uint32_t shuffle_passive;      //  kp
     uint32_t shuffle_interval_ms;  //  period of SHUFFLE
-    uint32_t neighbor_timeout_ms;  //  wait for an answer to a NEIGHBOR request
+    uint32_t neighbor_timeout_ms;  //  wait for an answer to a NEIGHBOR request or a SYNC page
     uint32_t join_retry_ms;        //  resend JOIN while the active view is empty
     //  Failure detection (SWIM, Lifeguard).
     uint32_t probe_interval_ms;  //  one probe per interval (times LHM + 1)

@@ -18,9 +18,17 @@
 //  Urgent records (suspicions, deaths, leaves, refutations) go to every active neighbour at
 //  least this many times (the eager push counts), whatever the piggyback limit: a neighbour
 //  whose copies were all lost would otherwise run its suspicion timer out.
-#define SWIM_URGENT_SENDS    3
+#define SWIM_URGENT_SENDS 3
+//  Other news (joins, restarts) goes to every active neighbour this many times: the eager
+//  push, and one piggybacked copy in case it was lost (a neighbour that sent it here is owed
+//  it no more). Flooding over the active views reaches every node; anti-entropy (SYNC)
+//  repairs what loss still took.
+#define SWIM_NEWS_SENDS      2
 #define SWIM_REPUSH_MS       100  //  an owed urgent record is pushed again after this
 #define SWIM_HARD_LIMIT_MULT 4    //  a record leaves the queue after limit * this, whatever
+//  A bootstrap page not answered within neighbor_timeout_ms is asked again, this many times
+//  in all, before the bootstrap starts over from another neighbour.
+#define SWIM_BOOTSTRAP_TRIES 3
 
 struct zmesh_swim_member_s {
     zmesh_swim_record_t rec;  //  what this node holds of the member (rec.accuser: latest)
@@ -28,6 +36,7 @@ struct zmesh_swim_member_s {
     uint64_t suspect_start_ms;
     uint32_t suspect_incarnation;  //  the incarnation the current suspicion is about
     uint64_t dead_at_ms;           //  SUSPECT: when the suspicion runs out
+    uint64_t recheck_at_ms;        //  SUSPECT: when to ask the neighbours again (0: asked)
     uint64_t told_ms;              //  last time this node told the member it is suspected
     zmesh_id_t suspecters [ZMESH_SWIM_SUSPECTERS_MAX];
     uint8_t suspecter_count;                       //  distinct accusers of the current suspicion
@@ -52,6 +61,8 @@ typedef struct {
     uint64_t direct_deadline_ms;  //  resend + PING_REQs then
     uint64_t end_ms;              //  suspect then, unless acked
     bool indirect_sent;
+    uint64_t retry_ms;  //  a last direct ping then, halfway between the timeout and the end
+    bool retried;
     uint32_t requests, answers;  //  PING_REQs sent; NACKs / relayed ACKs received
 } swim_probe_t;
 
@@ -100,17 +111,22 @@ struct zmesh_swim_s {
     //  Other timers.
     uint64_t next_shuffle_ms, next_sync_ms, next_reconnect_ms, next_heal_link_ms;
     uint64_t reconnect_seq;
-    uint32_t sync_cursor;
-    bool bootstrapping;  //  pulling the whole table from bootstrap_from
+    uint32_t sync_cursor;  //  next page to pull (of bootstrap_from's table while bootstrapping)
+    zmesh_id_t sync_from;  //  anti-entropy: the neighbour whose table is being swept
+    bool bootstrapping;    //  pulling the whole table from bootstrap_from
     zmesh_id_t bootstrap_from;
-    bool second_bootstrap;  //  pull a whole table once more, from another neighbour
-    bool joining;           //  a JOIN_VIA is pending until the active view is not empty
+    uint32_t bootstrap_tries;  //  page requests to bootstrap_from not answered yet
+    bool bootstrap_join;       //  the pull is this node's join (else another overlay's table)
+    bool second_bootstrap;     //  pull a whole table once more, from another neighbour
+    bool quiet;                //  merging a joiner's pull: old news, pushed but not queued
+    bool joining;              //  a JOIN_VIA is pending until the active view is not empty
     zmesh_id_t join_id;
     zmesh_swim_contact_t join_contact;
     uint64_t next_join_ms;
     uint32_t neighbor_pending;  //  slot a NEIGHBOR request waits on, or SWIM_NO_SLOT
     uint64_t neighbor_until_ms;
-    uint64_t deadline_ms;  //  cached at the end of each step
+    uint64_t next_neighbor_ms;  //  no request of normal priority before (one was refused)
+    uint64_t deadline_ms;       //  cached at the end of each step
     //  Scratch of the current step.
     zmesh_swim_update_t *update;
     zmesh_swim_send_t sends [ZMESH_SWIM_SENDS_MAX];
@@ -178,6 +194,9 @@ void zmesh_swim__on_sync (zmesh_swim_t *self, const zmesh_id_t *from, const zmes
 void
 zmesh_swim__on_sync_reply (zmesh_swim_t *self, const zmesh_id_t *from, const zmesh_swim_msg_t *msg);
 void zmesh_swim__view_tick (zmesh_swim_t *self);
+void zmesh_swim__sync_tick (zmesh_swim_t *self);
+void zmesh_swim__start_bootstrap (zmesh_swim_t *self, const zmesh_swim_member_t *from);
+void zmesh_swim__start_pull (zmesh_swim_t *self, const zmesh_swim_member_t *from);
 void zmesh_swim__shuffle_tick (zmesh_swim_t *self);
 //  In zmesh_swim_probe.c: probing (SWIM), local health (Lifeguard), indirect-probe relays.
 void zmesh_swim__lhm (zmesh_swim_t *self, int delta);
@@ -191,5 +210,6 @@ zmesh_swim__on_sender (zmesh_swim_t *self, const zmesh_id_t *from, const zmesh_s
 void zmesh_swim__probe_tick (zmesh_swim_t *self);
 void zmesh_swim__relay_tick (zmesh_swim_t *self);
 void zmesh_swim__reconnect_tick (zmesh_swim_t *self);
+void zmesh_swim__on_heal (zmesh_swim_t *self, zmesh_swim_member_t *m, bool restarted);
 
 #endif

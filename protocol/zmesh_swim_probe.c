@@ -75,15 +75,24 @@ zmesh_swim__on_ack (zmesh_swim_t *self, const zmesh_id_t *from, const zmesh_swim
             return;
         }
     }
-    //  The answer to a reconnect probe: the member this node holds DEAD is alive. Both sides
-    //  learn (records lead the messages between them); one link per interval joins the
-    //  overlays of a healed partition.
-    zmesh_swim_member_t *m = zmesh_swim__find (self, from);
-    if (m && msg->seq == self->reconnect_seq && self->now_ms >= self->next_heal_link_ms
-        && m->rec.state == ZMESH_SWIM_STATE_DEAD && m->rec.has_contact) {
-        self->next_heal_link_ms = self->now_ms + self->config.shuffle_interval_ms;
+}
+
+//  The answer to a reconnect probe: a member this node held DEAD (a partition, now healed) or
+//  LEFT (it came back at a new generation) is alive. Both sides learn (records lead the
+//  messages between them); one link per interval joins the overlays. A member that came back
+//  at a new generation may have joined through nodes that were not in the mesh either (an
+//  island: they joined through each other): pull its table, which brings the island's
+//  members here, and theirs learn of this mesh from the link (zmesh_swim__on_neighbor).
+void
+zmesh_swim__on_heal (zmesh_swim_t *self, zmesh_swim_member_t *m, bool restarted)
+{
+    if (!m->rec.has_contact || self->now_ms < self->next_heal_link_ms)
+        return;
+    self->next_heal_link_ms = self->now_ms + self->config.shuffle_interval_ms;
+    if (m->view != SWIM_VIEW_ACTIVE)
         zmesh_swim__send_neighbor (self, m, ZMESH_SWIM_NEIGHBOR_REQUEST | ZMESH_SWIM_NEIGHBOR_HIGH);
-    }
+    if (restarted && !self->bootstrapping)
+        zmesh_swim__start_pull (self, m);
 }
 
 void
@@ -225,6 +234,7 @@ s_probe_indirect (zmesh_swim_t *self, const zmesh_swim_member_t *target)
     swim_probe_t *probe = &self->probe;
     probe->indirect_sent = true;
     s_ping (self, target, probe->seq, 0);  //  a second chance over the same link
+    probe->retry_ms = self->now_ms + (probe->end_ms - self->now_ms) / 2;
     uint32_t candidates [ZMESH_SWIM_ACTIVE_LIMIT], count = 0;
     for (uint32_t i = 0; i < self->active_count; i++)
         if (self->active [i] != probe->slot)
@@ -259,6 +269,14 @@ zmesh_swim__probe_tick (zmesh_swim_t *self)
     if (probe->running && !probe->indirect_sent && self->now_ms >= probe->direct_deadline_ms
         && target)
         s_probe_indirect (self, target);
+    //  A third direct ping: the intermediaries of a partial view often have no link to the
+    //  target (NACK), so under loss the direct path is the one that answers. Each failed
+    //  probe costs a suspicion and its refutation flooded to every node.
+    if (probe->running && probe->indirect_sent && !probe->retried && self->now_ms >= probe->retry_ms
+        && self->now_ms < probe->end_ms && target) {
+        probe->retried = true;
+        s_ping (self, target, probe->seq, 0);
+    }
     if (probe->running && self->now_ms >= probe->end_ms) {
         probe->running = false;
         self->stats.probe_failures++;
@@ -310,21 +328,29 @@ zmesh_swim__relay_tick (zmesh_swim_t *self)
     }
 }
 
+//  A member a reconnect probe may find again: DEAD (maybe only cut off), or LEFT (it may
+//  come back at a new generation, at the same address).
+static bool
+s_tombstone (const zmesh_swim_member_t *m)
+{
+    return (m->rec.state == ZMESH_SWIM_STATE_DEAD || m->rec.state == ZMESH_SWIM_STATE_LEFT)
+           && m->rec.has_contact;
+}
+
 void
 zmesh_swim__reconnect_tick (zmesh_swim_t *self)
 {
     self->next_reconnect_ms = self->now_ms + self->config.reconnect_interval_ms;
     uint32_t dead = 0;
     for (uint32_t i = 0; i < self->tracked_count; i++)
-        if (self->members [self->tracked [i]].rec.state == ZMESH_SWIM_STATE_DEAD
-            && self->members [self->tracked [i]].rec.has_contact)
+        if (s_tombstone (&self->members [self->tracked [i]]))
             dead++;
     if (dead == 0)
         return;
     uint32_t pick = zmesh_swim__below (self, dead);
     for (uint32_t i = 0; i < self->tracked_count; i++) {
         zmesh_swim_member_t *m = &self->members [self->tracked [i]];
-        if (m->rec.state == ZMESH_SWIM_STATE_DEAD && m->rec.has_contact && pick-- == 0) {
+        if (s_tombstone (m) && pick-- == 0) {
             self->reconnect_seq = ++self->seq;
             s_ping (self, m, self->reconnect_seq, ZMESH_SWIM_PING_RECONNECT);
             break;

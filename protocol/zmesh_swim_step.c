@@ -180,11 +180,59 @@ zmesh_swim__seal (zmesh_swim_t *self, zmesh_swim_msg_t *msg, const zmesh_id_t *t
 //  ---------------------------------------------------------------------------------------------
 //  Receiving
 
+//  The sender holds a suspicion or death that this node knows is over (a refutation that
+//  did not reach it): *out is this node's record, which undoes it there. Without this, a
+//  node that missed a refutation would run its suspicion timer out while every neighbour
+//  knew better.
+static bool
+s_supersedes (const zmesh_swim_t *self, const zmesh_swim_record_t *rec, zmesh_swim_record_t *out)
+{
+    if (rec->state != ZMESH_SWIM_STATE_SUSPECT && rec->state != ZMESH_SWIM_STATE_DEAD)
+        return false;
+    const zmesh_swim_member_t *m = zmesh_swim__find (self, &rec->id);
+    if (!m || m->rec.generation != rec->generation || m->rec.state != ZMESH_SWIM_STATE_ALIVE)
+        return false;
+    uint32_t undoes =
+        rec->state == ZMESH_SWIM_STATE_DEAD ? rec->incarnation + 2 : rec->incarnation + 1;
+    if (m->rec.incarnation < undoes)
+        return false;
+    *out = m->rec;
+    out->has_contact = false;
+    return true;
+}
+
+//  Tell `from` what undoes the stale records it sent (one GOSSIP).
+static void
+s_correct (zmesh_swim_t *self,
+           const zmesh_id_t *from,
+           const zmesh_swim_record_t *records,
+           uint32_t count)
+{
+    zmesh_swim_member_t *to = zmesh_swim__find (self, from);
+    if (count == 0 || !to || to == &self->members [0])
+        return;
+    zmesh_swim_msg_t *msg = zmesh_swim__send (self, to, ZMESH_SWIM_GOSSIP);
+    if (!msg)
+        return;
+    msg->updates = records;
+    msg->update_count = count;
+    zmesh_swim__seal (self, msg, from);
+}
+
 static void
 s_received (zmesh_swim_t *self, const zmesh_id_t *from, const zmesh_swim_msg_t *msg)
 {
+    //  The answer to a reconnect probe, from a member held DEAD or LEFT until now.
+    zmesh_swim_member_t *sender = zmesh_swim__find (self, from);
+    bool heal = sender && msg->type == ZMESH_SWIM_ACK && msg->seq == self->reconnect_seq
+                && zmesh_id_equal (&msg->target, from)
+                && (sender->rec.state == ZMESH_SWIM_STATE_DEAD
+                    || sender->rec.state == ZMESH_SWIM_STATE_LEFT);
+    uint64_t generation = sender ? sender->rec.generation : 0;
     if (zmesh_id_equal (from, &self->config.id) || !zmesh_swim__on_sender (self, from, msg))
         return;
+    if (heal && sender->rec.state == ZMESH_SWIM_STATE_ALIVE)
+        zmesh_swim__on_heal (self, sender, sender->rec.generation > generation);
     //  Any message of the probe's target, at its current generation, says it is alive: the
     //  probe succeeded (under loss, the target's own traffic often gets through when the one
     //  ack was lost).
@@ -194,10 +242,20 @@ s_received (zmesh_swim_t *self, const zmesh_id_t *from, const zmesh_swim_msg_t *
         probe->running = false;
         zmesh_swim__lhm (self, -1);
     }
+    zmesh_swim_record_t stale [ZMESH_SWIM_UPDATES_MAX];  //  attach() copies them
+    uint32_t stale_count = 0;
+    size_t stale_size = ZMESH_SWIM_MSG_OVERHEAD_MAX;
     for (uint32_t i = 0; i < msg->update_count; i++) {
-        zmesh_swim__merge (self, &msg->updates [i]);
+        if (!zmesh_swim__merge (self, &msg->updates [i])
+            && s_supersedes (self, &msg->updates [i], &stale [stale_count])
+            && stale_size + zmesh_swim_record_size (&stale [stale_count])
+                   <= self->config.max_message_bytes) {
+            stale_size += zmesh_swim_record_size (&stale [stale_count]);
+            stale_count++;
+        }
         zmesh_swim__known_by (self, &msg->updates [i], from);
     }
+    s_correct (self, from, stale, stale_count);
     switch (msg->type) {
         case ZMESH_SWIM_PING:
             zmesh_swim__on_ping (self, from, msg);
@@ -300,30 +358,8 @@ s_tick (zmesh_swim_t *self)
     zmesh_swim__view_tick (self);
     if (self->now_ms >= self->next_shuffle_ms)
         zmesh_swim__shuffle_tick (self);
-    if (self->now_ms >= self->next_sync_ms) {
-        self->next_sync_ms = self->now_ms + self->config.sync_interval_ms;
-        //  A bootstrap whose page was lost resumes where it stopped; else one page of a
-        //  random neighbour's table (anti-entropy).
-        zmesh_swim_member_t *from =
-            self->bootstrapping ? zmesh_swim__find (self, &self->bootstrap_from) : NULL;
-        zmesh_swim_member_t *to = zmesh_swim__random_active (self, NULL, NULL);
-        if (from && from->rec.state == ZMESH_SWIM_STATE_ALIVE)
-            zmesh_swim__send_sync (self, from, self->sync_cursor, ZMESH_SWIM_SYNC_ALL);
-        else if (to && self->second_bootstrap) {
-            //  A second whole table from another neighbour: the contact may have joined just
-            //  before this node, and known only part of the mesh.
-            self->second_bootstrap = false;
-            self->bootstrapping = true;
-            self->bootstrap_from = to->rec.id;
-            self->sync_cursor = 0;
-            zmesh_swim__send_sync (self, to, 0, ZMESH_SWIM_SYNC_ALL);
-        }
-        else {
-            self->bootstrapping = false;
-            if (to)
-                zmesh_swim__send_sync (self, to, self->sync_cursor, 0);
-        }
-    }
+    if (self->now_ms >= self->next_sync_ms)
+        zmesh_swim__sync_tick (self);
     if (self->now_ms >= self->next_reconnect_ms)
         zmesh_swim__reconnect_tick (self);
 }
@@ -387,6 +423,8 @@ s_update_deadline (zmesh_swim_t *self)
         at = self->probe.end_ms;
         if (!self->probe.indirect_sent && self->probe.direct_deadline_ms < at)
             at = self->probe.direct_deadline_ms;
+        if (self->probe.indirect_sent && !self->probe.retried && self->probe.retry_ms < at)
+            at = self->probe.retry_ms;
     }
     uint64_t timers [] = {self->next_shuffle_ms, self->next_sync_ms, self->next_reconnect_ms,
                           zmesh_swim__table_deadline (self)};
@@ -404,8 +442,12 @@ s_update_deadline (zmesh_swim_t *self)
     if (self->neighbor_pending != SWIM_NO_SLOT && self->neighbor_until_ms < at)
         at = self->neighbor_until_ms;
     if (self->neighbor_pending == SWIM_NO_SLOT && self->passive_count > 0
-        && self->active_count < self->config.active_max)
-        at = self->now_ms;  //  the view wants repair at once (the next tick)
+        && self->active_count < self->config.active_max) {
+        //  The view wants repair: at once (the next tick), or when the back-off ends.
+        uint64_t when = self->active_count == 0 ? self->now_ms : self->next_neighbor_ms;
+        if (when < at)
+            at = when;
+    }
     if (self->repush_pending && self->next_repush_ms < at)
         at = self->next_repush_ms;
     if (self->joining && self->next_join_ms < at)

@@ -250,12 +250,23 @@ zmesh_swim__send_sync (zmesh_swim_t *self,
     zmesh_swim__seal (self, msg, &to->rec.id);
 }
 
+//  A request of normal priority was refused or not answered: the next one waits, the longer
+//  the more neighbours this node still has (one with none asks at once, at high priority).
+//  A mesh whose views are nearly full would otherwise trade refusals without end.
+static void
+s_neighbor_backoff (zmesh_swim_t *self)
+{
+    self->next_neighbor_ms =
+        self->now_ms + (uint64_t) self->config.neighbor_timeout_ms * self->active_count;
+}
+
 void
 zmesh_swim__on_neighbor (zmesh_swim_t *self, const zmesh_id_t *from, const zmesh_swim_msg_t *msg)
 {
     if (!zmesh_id_equal (&msg->node.id, from) || msg->node.state != ZMESH_SWIM_STATE_ALIVE
         || !msg->node.has_contact)
         return;
+    bool stranger = zmesh_swim__find (self, from) == NULL;
     zmesh_swim__merge (self, &msg->node);
     zmesh_swim_member_t *m = zmesh_swim__find (self, from);
     if (!m || m->rec.state != ZMESH_SWIM_STATE_ALIVE || m->rec.generation != msg->node.generation)
@@ -267,6 +278,10 @@ zmesh_swim__on_neighbor (zmesh_swim_t *self, const zmesh_id_t *from, const zmesh
             s_active_add (self, m);
         zmesh_swim__send_neighbor (
             self, m, accept ? ZMESH_SWIM_NEIGHBOR_ACCEPT : ZMESH_SWIM_NEIGHBOR_REJECT);
+        //  A link asked by a node this one never heard of: another overlay found this one
+        //  (zmesh_swim__on_heal). Learn its members.
+        if (accept && stranger && !self->bootstrapping && !self->joining)
+            zmesh_swim__start_pull (self, m);
     }
     else if (msg->flags & ZMESH_SWIM_NEIGHBOR_ACCEPT) {
         //  Joined only when the contact answered: a newcomer that joined through this node
@@ -304,16 +319,15 @@ zmesh_swim__on_neighbor (zmesh_swim_t *self, const zmesh_id_t *from, const zmesh
             zmesh_swim__seal (self, out, from);
         }
         if (was_joining && !self->bootstrapping) {
-            self->bootstrapping = true;
-            self->bootstrap_from = m->rec.id;
             self->second_bootstrap = true;
-            self->sync_cursor = 0;
-            zmesh_swim__send_sync (self, m, 0, ZMESH_SWIM_SYNC_ALL);
+            zmesh_swim__start_bootstrap (self, m);
         }
     }
     else if (msg->flags & ZMESH_SWIM_NEIGHBOR_REJECT) {
-        if (self->neighbor_pending == zmesh_swim__slot (self, m))
+        if (self->neighbor_pending == zmesh_swim__slot (self, m)) {
             self->neighbor_pending = SWIM_NO_SLOT;
+            s_neighbor_backoff (self);
+        }
     }
 }
 
@@ -355,6 +369,9 @@ s_sample (zmesh_swim_t *self,
             out [picked].incarnation = 0;
             out [picked].generation = m->rec.generation;
         }
+        //  Without its contact: an entry only names a member the receiver's table knows
+        //  (zmesh_swim__integrate), and the table holds the contact (two thirds of the bytes).
+        out [picked].has_contact = false;
         picked++;
     }
     return picked;
@@ -448,22 +465,122 @@ zmesh_swim__on_sync (zmesh_swim_t *self, const zmesh_id_t *from, const zmesh_swi
     zmesh_swim__seal (self, reply, from);
 }
 
+//  Pull a whole table from `from`, page by page, from its first page.
+void
+zmesh_swim__start_bootstrap (zmesh_swim_t *self, const zmesh_swim_member_t *from)
+{
+    zmesh_swim__start_pull (self, from);
+    self->bootstrap_join = true;
+}
+
+//  The same, to learn the members of another overlay: given up if `from` does not answer.
+void
+zmesh_swim__start_pull (zmesh_swim_t *self, const zmesh_swim_member_t *from)
+{
+    self->bootstrapping = true;
+    self->bootstrap_join = false;
+    self->bootstrap_from = from->rec.id;
+    self->sync_cursor = 0;
+    self->bootstrap_tries = 1;
+    self->next_sync_ms = self->now_ms + self->config.neighbor_timeout_ms;
+    zmesh_swim__send_sync (self, from, 0, ZMESH_SWIM_SYNC_ALL);
+}
+
+//  The bootstrap's source answered its last page: the second whole table (from another
+//  neighbour, if there is one), or the end of the bootstrap.
+static void
+s_bootstrap_done (zmesh_swim_t *self)
+{
+    self->bootstrapping = false;
+    self->next_sync_ms = self->now_ms + self->config.sync_interval_ms;
+    zmesh_swim_member_t *other = zmesh_swim__random_active (self, &self->bootstrap_from, NULL);
+    if (self->second_bootstrap && other) {
+        self->second_bootstrap = false;
+        zmesh_swim__start_bootstrap (self, other);
+    }
+}
+
 void
 zmesh_swim__on_sync_reply (zmesh_swim_t *self, const zmesh_id_t *from, const zmesh_swim_msg_t *msg)
 {
+    bool from_bootstrap = self->bootstrapping && zmesh_id_equal (from, &self->bootstrap_from);
+    //  The table of a joiner's neighbour is mostly old news to the mesh: the joiner pushes
+    //  what it did not know once (its neighbours may not know it either while the mesh
+    //  forms), but does not queue it for piggybacking too (a second copy of a whole table to
+    //  every neighbour, for each joiner). Anti-entropy pages and another overlay's table are
+    //  news here: they are queued as well.
+    self->quiet = from_bootstrap && self->bootstrap_join;
     for (uint32_t i = 0; i < msg->entry_count; i++)
         zmesh_swim__merge (self, &msg->entries [i]);
-    bool from_bootstrap = self->bootstrapping && zmesh_id_equal (from, &self->bootstrap_from);
+    self->quiet = false;
+    //  While bootstrapping, the cursor is a place in the source's table: a late anti-entropy
+    //  page, or a page of a source given up, must not move it. Nor must a duplicated or late
+    //  page of the source: only the answer to the page asked last goes on (the cursor grows
+    //  page by page, and 0 ends the table).
+    if (self->bootstrapping
+        && (!from_bootstrap || (msg->cursor != 0 && msg->cursor <= self->sync_cursor)))
+        return;
+    //  Anti-entropy sweeps one neighbour's table page by page: a cursor is a place in it.
+    if (!self->bootstrapping && !zmesh_id_equal (from, &self->sync_from))
+        return;
     self->sync_cursor = msg->cursor;
-    if (from_bootstrap && msg->cursor != 0) {
-        zmesh_swim_member_t *m = zmesh_swim__find (self, from);
-        if (m)
-            zmesh_swim__send_sync (self, m, msg->cursor, ZMESH_SWIM_SYNC_ALL);
-        else
-            self->bootstrapping = false;
+    if (!from_bootstrap)
+        return;
+    zmesh_swim_member_t *m = zmesh_swim__find (self, from);
+    if (msg->cursor == 0 || !m)
+        s_bootstrap_done (self);
+    else {
+        //  The next page at once; asked again if no answer comes within the timeout.
+        self->bootstrap_tries = 1;
+        self->next_sync_ms = self->now_ms + self->config.neighbor_timeout_ms;
+        zmesh_swim__send_sync (self, m, msg->cursor, ZMESH_SWIM_SYNC_ALL);
     }
-    else if (from_bootstrap)
-        self->bootstrapping = false;
+}
+
+//  Table pulls: a bootstrap page not answered is asked again (SWIM_BOOTSTRAP_TRIES times,
+//  then the whole table from another neighbour); else one page of a random neighbour's table
+//  every sync_interval_ms (anti-entropy).
+void
+zmesh_swim__sync_tick (zmesh_swim_t *self)
+{
+    if (self->bootstrapping) {
+        self->next_sync_ms = self->now_ms + self->config.neighbor_timeout_ms;
+        zmesh_swim_member_t *from = zmesh_swim__find (self, &self->bootstrap_from);
+        bool usable = from
+                      && (self->bootstrap_join ? from->view == SWIM_VIEW_ACTIVE
+                                               : from->rec.state == ZMESH_SWIM_STATE_ALIVE);
+        zmesh_swim_member_t *other =
+            self->bootstrap_join ? zmesh_swim__random_active (self, &self->bootstrap_from, NULL)
+                                 : NULL;
+        if (usable && (self->bootstrap_tries < SWIM_BOOTSTRAP_TRIES || !other)
+            && (self->bootstrap_join || self->bootstrap_tries < SWIM_BOOTSTRAP_TRIES)) {
+            self->bootstrap_tries++;
+            zmesh_swim__send_sync (self, from, self->sync_cursor, ZMESH_SWIM_SYNC_ALL);
+        }
+        else if (other)
+            zmesh_swim__start_bootstrap (self, other);
+        else if (!self->bootstrap_join)
+            s_bootstrap_done (self);  //  the other overlay's table: given up
+        return;                       //  no neighbour yet: wait for one
+    }
+    self->next_sync_ms = self->now_ms + self->config.sync_interval_ms;
+    zmesh_swim_member_t *to = zmesh_swim__random_active (self, NULL, NULL);
+    if (to && self->second_bootstrap) {
+        self->second_bootstrap = false;
+        zmesh_swim__start_bootstrap (self, to);
+        return;
+    }
+    //  One neighbour's whole table, page by page, then another's: pages of random neighbours
+    //  at one cursor would miss a member (its place differs from table to table) for cycles.
+    zmesh_swim_member_t *from = zmesh_swim__find (self, &self->sync_from);
+    if (self->sync_cursor != 0 && from && from->view == SWIM_VIEW_ACTIVE)
+        to = from;
+    else if (to) {
+        self->sync_from = to->rec.id;
+        self->sync_cursor = 0;
+    }
+    if (to)
+        zmesh_swim__send_sync (self, to, self->sync_cursor, 0);
 }
 
 //  ---------------------------------------------------------------------------------------------
@@ -484,11 +601,13 @@ zmesh_swim__view_tick (zmesh_swim_t *self)
         //  No answer: HyParView drops the candidate from the passive view.
         zmesh_swim_member_t *m = &self->members [self->neighbor_pending];
         self->neighbor_pending = SWIM_NO_SLOT;
+        s_neighbor_backoff (self);
         if (m->view == SWIM_VIEW_PASSIVE)
             s_passive_remove (self, m);
     }
     if (self->neighbor_pending == SWIM_NO_SLOT && self->active_count < self->config.active_max
-        && self->passive_count > 0) {
+        && self->passive_count > 0
+        && (self->active_count == 0 || self->now_ms >= self->next_neighbor_ms)) {
         zmesh_swim_member_t *m =
             &self->members [self->passive [zmesh_swim__below (self, self->passive_count)]];
         self->neighbor_pending = zmesh_swim__slot (self, m);

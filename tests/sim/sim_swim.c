@@ -19,8 +19,9 @@
     - no false death: in seeds without partitions and one-way links, and loss <= 20%, o never
       reports p DEAD at p's current generation while p is up and has never been stalled for
       more than SIM_STALL_SAFE_MS in this run;
-    - no resurrection: o never reports p ALIVE at a generation p left with, nor while p is
-      down since before o last reported it DEAD or LEFT;
+    - no resurrection: o never reports p ALIVE at a generation p left with, nor, while p is
+      down since before o last reported it DEAD, LEFT or forgotten, at that generation or an
+      older one;
     and at the end (after a quiet period with every node up and the network whole):
     - one membership: every node reports every other ALIVE at its current generation, and
       has at least one active neighbour.
@@ -136,6 +137,10 @@ typedef struct {
     uint8_t buf [65536];
     //  Figures.
     uint64_t events, messages, bytes, changes, limit_drops, steady_bytes;
+    //  Steady-state bytes by message type, and the part of them that is piggybacked records.
+    uint64_t steady_type_bytes [ZMESH_SWIM_TYPE_MAX + 1],
+        steady_type_count [ZMESH_SWIM_TYPE_MAX + 1];
+    uint64_t steady_update_bytes, steady_update_count, steady_update_states [5];
     uint64_t crashes, leaves, restarts, stalls, partitions, slow_episodes;
     uint64_t false_suspicions, false_suspicions_slow, false_deaths, accusations_by_slow;
     uint64_t slow_node_ms;  //  time slow nodes were up (for the per-minute figure)
@@ -307,8 +312,11 @@ s_transmit (sim_t *sim, uint32_t from, uint32_t to, const uint8_t *bytes, size_t
     if (sim->now_ms >= sim->sc.steady_from_ms)
         sim->steady_bytes += size;
     if (to >= sim->sc.nodes || s_link_blocked (sim, from, to)
-        || sim_chance (&sim->rng, sim->sc.loss_ppm))
+        || sim_chance (&sim->rng, sim->sc.loss_ppm)) {
+        if ((int) from == s_trace || (int) to == s_trace)
+            printf ("  t=%" PRIu64 " %u -> %u lost (%zu bytes)\n", sim->now_ms, from, to, size);
         return;
+    }
     uint32_t copies = sim_chance (&sim->rng, sim->sc.dup_ppm) ? 2 : 1;
     for (uint32_t c = 0; c < copies; c++) {
         sim_event_t event = {.kind = SIM_DELIVER, .from = (uint16_t) from, .to = (uint16_t) to};
@@ -388,9 +396,12 @@ s_check_change (sim_t *sim, uint32_t o, const zmesh_swim_change_t *change)
             sim->false_suspicions++;
     }
     if (change->to == ZMESH_PEER_ALIVE) {
+        //  Of the generation held dead (or an older one): news of a newer generation may
+        //  rightly arrive after it went down too (its JOIN, queued at a stalled node), and
+        //  no node can tell that from news of a live one.
         uint64_t tomb = sim->tomb_ms [(size_t) o * n + p];
         if (!peer->up && tomb && peer->down_since_ms < tomb
-            && change->generation <= peer->generation)
+            && change->generation <= sim->tomb_gen [(size_t) o * n + p])
             s_fail (sim,
                     "node %u resurrected %u (down since %" PRIu64 ", held dead at %" PRIu64 ")", o,
                     p, peer->down_since_ms, tomb);
@@ -453,6 +464,15 @@ s_step (sim_t *sim, uint32_t n, const zmesh_swim_event_t *event)
             break;
         }
         sim_hash (&sim->hash, (uint64_t) n << 32 | s_index (&send->to) << 8 | send->msg.type);
+        if (sim->now_ms >= sim->sc.steady_from_ms && send->msg.type <= ZMESH_SWIM_TYPE_MAX) {
+            sim->steady_type_bytes [send->msg.type] += size;
+            sim->steady_type_count [send->msg.type]++;
+            for (uint32_t u = 0; u < send->msg.update_count; u++)
+                sim->steady_update_bytes += zmesh_swim_record_size (&send->msg.updates [u]);
+            for (uint32_t u = 0; u < send->msg.update_count; u++)
+                sim->steady_update_states [send->msg.updates [u].state & 3]++;
+            sim->steady_update_count += send->msg.update_count;
+        }
         s_transmit (sim, n, s_index (&send->to), sim->buf, size);
     }
     if (!zmesh_swim_left (node->core))
@@ -494,6 +514,9 @@ s_join (sim_t *sim, uint32_t n)
         return;
     zmesh_swim_contact_t contact;
     s_contact (&contact, via, sim->node [via].generation);
+    if ((int) n == s_trace || (int) via == s_trace)
+        printf ("  t=%" PRIu64 " %u (generation %" PRIu64 ") joins via %u\n", sim->now_ms, n,
+                sim->node [n].generation, via);
     zmesh_swim_event_t event = {.type = ZMESH_SWIM_JOIN_VIA,
                                 .now_ms = sim->now_ms,
                                 .from = s_id (via),
@@ -724,6 +747,18 @@ s_dispatch (sim_t *sim, sim_event_t *event)
                             sim->now_ms, event->from, event->to,
                             zmesh_swim_msg_type_name (msg.type), s_trace, msg.updates [u].state,
                             msg.updates [u].incarnation);
+            for (uint32_t u = 0;
+                 s_trace2 >= 0 && (int) event->to == s_trace2 && u < msg.entry_count; u++)
+                if ((int) s_index (&msg.entries [u].id) == s_trace)
+                    printf ("  t=%" PRIu64 " %u -> %u %s: entry of %d state %u inc %u\n",
+                            sim->now_ms, event->from, event->to,
+                            zmesh_swim_msg_type_name (msg.type), s_trace, msg.entries [u].state,
+                            msg.entries [u].incarnation);
+            if (s_trace2 >= 0 && (int) event->to == s_trace2
+                && (msg.type == ZMESH_SWIM_SYNC_REPLY || msg.type == ZMESH_SWIM_SYNC))
+                printf ("  t=%" PRIu64 " %u -> %u %s cursor %u flags %u, %u entries\n", sim->now_ms,
+                        event->from, event->to, zmesh_swim_msg_type_name (msg.type), msg.cursor,
+                        msg.flags, msg.entry_count);
             if ((int) event->to == s_trace || (int) event->from == s_trace)
                 printf ("  t=%" PRIu64 " %u -> %u %s seq %" PRIu64 " target %u, %u updates\n",
                         sim->now_ms, event->from, event->to, zmesh_swim_msg_type_name (msg.type),
@@ -793,6 +828,21 @@ static void
 s_check_end (sim_t *sim)
 {
     uint32_t n = sim->sc.nodes;
+    for (uint32_t o = 0; s_trace >= 0 && o < n && n <= 40; o++) {
+        if (!sim->node [o].up)
+            continue;
+        printf ("  end: node %u (generation %" PRIu64 ") holds", o, sim->node [o].generation);
+        for (uint32_t i = 0; i < zmesh_swim_member_count (sim->node [o].core); i++) {
+            zmesh_swim_member_info_t info;
+            zmesh_swim_member_at (sim->node [o].core, i, &info);
+            printf (" %u:%s/%" PRIu64 "%s", s_index (&info.id), zmesh_peer_state_name (info.state),
+                    info.generation,
+                    info.active    ? "a"
+                    : info.passive ? "p"
+                                   : "");
+        }
+        printf ("\n");
+    }
     for (uint32_t o = 0; o < n && !sim->failed; o++) {
         sim_node_t *node = &sim->node [o];
         if (!node->up)
