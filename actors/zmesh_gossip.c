@@ -37,17 +37,17 @@
 
 #define S_RECONNECT_FIRST_MS      2000   //  a link silent this long after it was made is
 #define S_RECONNECT_MAX_MS        30000  //  made anew, the delay doubling up to this
-#define S_IDLE_CLOSE_MS           10000  //  a link out of the active view, unused this long, closes
+#define S_IDLE_CLOSE_MS           60000  //  a link out of the active view, unused this long, closes
 #define S_PENDING_MAX             16     //  messages queued per link while it comes up
 #define S_PENDING_RETRY_MS        5      //  how often they are tried
 #define S_PENDING_MAX_AGE_MS      2000   //  and for how long, before they are dropped
 #define S_JOIN_RETRY_MS           2000   //  next join candidate while the active view is empty
 #define S_JOIN_CANDIDATES_MAX     64     //  contacts remembered to join through
-#define S_MAINTAIN_INTERVAL_MS    500    //  link upkeep (idle close, reconnect)
 #define S_REBIND_ATTEMPTS         40     //  a restarted gossip tries its old port this many times,
 #define S_REBIND_PAUSE_MS         50     //  this far apart (2 s in all)
 #define S_RECV_BATCH              256    //  messages handled per wake-up before timers get a turn
-#define S_PUBLISH_INTERVAL_MS     1000   //  members snapshot refresh (silent_ms figures)
+#define S_TIMER_SLOT_MS           25     //  timers are coalesced on this grid (s_timeout)
+#define S_HOUSEKEEPING_MS         1000   //  link upkeep, joins, members snapshot (silent_ms)
 #define S_VERSION_LOG_INTERVAL_MS 10000  //  at most one version-mismatch log line per this
 #define S_TRUST_CACHE_MAX         4096   //  trust answers cached
 
@@ -93,13 +93,12 @@ typedef struct {
     char endpoint [ZMESH_ENDPOINT_MAX];                       //  advertised
     zmesh_swim_contact_t candidates [S_JOIN_CANDIDATES_MAX];  //  to join through
     uint32_t candidate_count, candidate_next;
-    int64_t next_join_ms;
-    int64_t next_maintain_ms;
-    int64_t next_pending_ms;  //  INT64_MAX when no link has pending messages
-    int64_t next_publish_ms;
-    int64_t next_version_log_ms;  //  when a version mismatch may be logged again
-    uint64_t trust_version;       //  of the trust store when links were last retried
-    bool members_dirty;           //  publish the snapshot at the next chance
+    int64_t next_join_ms;          //  the next join attempt, while the active view is empty
+    int64_t next_housekeeping_ms;  //  link upkeep, joins, members snapshot
+    int64_t next_pending_ms;       //  INT64_MAX when no link has pending messages
+    int64_t next_version_log_ms;   //  when a version mismatch may be logged again
+    uint64_t trust_version;        //  of the trust store when links were last retried
+    bool members_dirty;            //  publish the snapshot at the next chance
     bool terminated;
     zmesh_msg_t in;                     //  scratch for decoding envelopes (large: off the stack)
     zmesh_msg_t out;                    //  scratch for encoding
@@ -426,13 +425,11 @@ s_candidate_add (self_t *self, const uint8_t sign_public [ZMESH_KEY_SIZE], const
 static void
 s_join_tick (self_t *self, int64_t now)
 {
-    if (now < self->next_join_ms)
-        return;
-    self->next_join_ms = now + S_JOIN_RETRY_MS;
     zmesh_id_t active [ZMESH_SWIM_ACTIVE_LIMIT];
-    if (self->candidate_count == 0 || zmesh_swim_left (self->swim)
+    if (now < self->next_join_ms || self->candidate_count == 0 || zmesh_swim_left (self->swim)
         || zmesh_swim_active (self->swim, active) > 0)
         return;
+    self->next_join_ms = now + S_JOIN_RETRY_MS;
     s_join_via (self, &self->candidates [self->candidate_next++ % self->candidate_count]);
 }
 
@@ -790,6 +787,7 @@ s_handle_pipe (self_t *self)
         self->trust_version = zmesh_trust_version (self->ctx->trust);
         s_maintain (self, s_now (), true);
         self->next_join_ms = s_now ();
+        s_join_tick (self, s_now ());
     }
     else if (streq (command, "LEAVE")) {
         zmesh_swim_event_t event = {.type = ZMESH_SWIM_LEAVE, .now_ms = (uint64_t) s_now ()};
@@ -813,35 +811,35 @@ s_timers (self_t *self)
         zmesh_gstate_tick (self->state, (uint64_t) now);
     if (now >= self->next_pending_ms)
         s_flush_pending (self, now);
-    if (now >= self->next_maintain_ms) {
+    if (now >= self->next_housekeeping_ms) {
         uint64_t version = zmesh_trust_version (self->ctx->trust);
         s_maintain (self, now, version != self->trust_version);
         self->trust_version = version;
-        self->next_maintain_ms = now + S_MAINTAIN_INTERVAL_MS;
+        s_join_tick (self, now);
+        self->members_dirty = true;
+        self->next_housekeeping_ms = now + S_HOUSEKEEPING_MS;
     }
-    s_join_tick (self, now);
-    if (self->members_dirty || now >= self->next_publish_ms) {
+    if (self->members_dirty)
         s_publish_members (self);
-        self->next_publish_ms = now + S_PUBLISH_INTERVAL_MS;
-    }
 }
 
 static int
 s_timeout (self_t *self)
 {
     int64_t now = s_now ();
-    int64_t next = self->next_publish_ms;
-    if (self->next_maintain_ms < next)
-        next = self->next_maintain_ms;
-    if (self->next_pending_ms < next)
-        next = self->next_pending_ms;
-    if (self->next_join_ms < next)
-        next = self->next_join_ms;
+    int64_t next = self->next_housekeeping_ms;
     uint64_t deadline = zmesh_swim_deadline_ms (self->swim);
     if (zmesh_gstate_deadline (self->state) < deadline)
         deadline = zmesh_gstate_deadline (self->state);
     if (deadline < (uint64_t) next)
         next = (int64_t) deadline;
+    //  Timers wake on a grid of S_TIMER_SLOT_MS, so those due within one slot share one
+    //  wake-up (each costs a dozen system calls in zmq_poll); the cores treat a late tick as
+    //  a slow node. Queued messages of links coming up are retried on time.
+    if (next > now)
+        next = (next + S_TIMER_SLOT_MS - 1) / S_TIMER_SLOT_MS * S_TIMER_SLOT_MS;
+    if (self->next_pending_ms < next)
+        next = self->next_pending_ms;
     return next <= now ? 0 : (int) (next - now);
 }
 
@@ -1016,6 +1014,7 @@ s_self_new (zsock_t *pipe, zmesh_node_ctx_t *ctx, char *err, size_t err_size)
     self->trust_version = zmesh_trust_version (ctx->trust);
     s_candidates_init (self);
     self->next_join_ms = s_now ();
+    s_join_tick (self, s_now ());
     self->members_dirty = true;
     return self;
 }

@@ -10,7 +10,10 @@
 #include "zmesh.h"
 #include <czmq.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <signal.h>
+
+#define S_WAIT_MS 1000  //  the main thread's longest wait; a stop signal ends it at once
 
 static volatile sig_atomic_t s_stop;
 
@@ -184,6 +187,14 @@ main (int argc, char **argv)
             return 0;
         }
     }
+    //  SIGTERM and SIGINT go to this thread alone: blocked here before any thread starts (the
+    //  actors and libzmq's inherit the mask), unblocked below once the node runs, so that a
+    //  signal ends this thread's wait for events at once (EINTR) rather than at its timeout.
+    sigset_t stop_signals;
+    sigemptyset (&stop_signals);
+    sigaddset (&stop_signals, SIGTERM);
+    sigaddset (&stop_signals, SIGINT);
+    pthread_sigmask (SIG_BLOCK, &stop_signals, NULL);
     //  Our own signal handling: CZMQ's would stop actor threads on SIGINT behind our back.
     zsys_handler_set (NULL);
     zsys_set_logstream (stderr);
@@ -235,9 +246,10 @@ main (int argc, char **argv)
                contact);
     s_write_contact (data, contact);
     free (contact);
+    pthread_sigmask (SIG_UNBLOCK, &stop_signals, NULL);
     while (!s_stop) {
         zmesh_event_t event;
-        if (zmesh_node_event_recv (node, &event, 200) == 0 && verbose)
+        if (zmesh_node_event_recv (node, &event, S_WAIT_MS) == 0 && verbose)
             zsys_debug ("event: %s %.12s %s -> %s", event.name, event.id, event.from, event.to);
     }
     zsys_info ("stopping: announcing LEAVE");

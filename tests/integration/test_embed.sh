@@ -3,7 +3,7 @@
 # prints membership events from the event socket: joined, then left when zmeshd stops.
 . "$(dirname "$0")/lib.sh"
 zm_start daemon --open
-"$ZMESH_EMBED" "$ZM_TMP/embedded" "$(zm_contact daemon)" 6 > "$ZM_TMP/embed.out" 2>"$ZM_TMP/embed.log" &
+"$ZMESH_EMBED" "$ZM_TMP/embedded" "$(zm_contact daemon)" 12 > "$ZM_TMP/embed.out" 2>"$ZM_TMP/embed.log" &
 ZM_PIDS+=("$!")
 embed_pid=$!
 zm_wait 10 grep -q "event daemon .* none -> alive" "$ZM_TMP/embed.out" || zm_fail "no joined event"
