@@ -9,6 +9,9 @@
 #   examples/netns-cluster.sh kill NAME [SIGNAL]   signal one node (default KILL; TERM = leave)
 #   examples/netns-cluster.sh partition NAME       unplug NAME from the LAN (its bridge port down)
 #   examples/netns-cluster.sh heal NAME            plug it back in
+#   examples/netns-cluster.sh split NAME...        move these nodes to a second LAN of their
+#                                                  own: the cluster is cut in two halves
+#   examples/netns-cluster.sh unsplit              one LAN again
 #   examples/netns-cluster.sh stop        stop every node (SIGTERM: they announce LEAVE; then
 #                                         SIGKILL after 5 s) and delete the namespaces
 #
@@ -31,6 +34,7 @@ port=7000               # every node's CURVE port (each node is a host of its ow
 beacon_port=5670
 veth=veth0              # a node's interface, inside its namespace
 bridge=br0              # the LAN's bridge, inside the hub namespace
+split_bridge=br1        # the second LAN of `split`, also inside the hub namespace
 
 die () { echo "netns-cluster.sh: $*" >&2; exit 1; }
 
@@ -159,11 +163,15 @@ start_node () {  # start_node I: no seeds; the node must find the others by beac
     done
 }
 
-link_state () {  # link_state NAME: up, or partitioned when its bridge port is down
-    if ip -n "$(hub)" -o link show "$(hub_port "$1")" 2>/dev/null | grep -q '[<,]UP[,>]'; then
-        echo up
-    else
+link_state () {  # link_state NAME: up, split (on the second LAN), or partitioned (port down)
+    local link
+    link=$(ip -n "$(hub)" -o link show "$(hub_port "$1")" 2>/dev/null || true)
+    if ! echo "$link" | grep -q '[<,]UP[,>]'; then
         echo partitioned
+    elif echo "$link" | grep -q "master $split_bridge "; then
+        echo split
+    else
+        echo up
     fi
 }
 
@@ -209,6 +217,26 @@ heal () {
     echo "netns-cluster.sh: $name back on the LAN"
 }
 
+split () {
+    local name
+    [ $# -ge 1 ] || die "usage: netns-cluster.sh split NAME..."
+    for name in "$@"; do check_node "$name"; done
+    if ! ip -n "$(hub)" link show "$split_bridge" >/dev/null 2>&1; then
+        ip -n "$(hub)" link add "$split_bridge" type bridge
+        ip -n "$(hub)" link set "$split_bridge" up
+    fi
+    for name in "$@"; do ip -n "$(hub)" link set "$(hub_port "$name")" master "$split_bridge"; done
+    echo "netns-cluster.sh: $* on a LAN of their own"
+}
+
+unsplit () {
+    local name
+    for name in $(names); do
+        ip -n "$(hub)" link set "$(hub_port "$name")" master "$bridge"
+    done
+    echo "netns-cluster.sh: one LAN again"
+}
+
 stop () {
     local name pid deadline ns pids
     for name in $(names); do
@@ -242,6 +270,8 @@ case "${1:-}" in
     kill) preflight; shift; kill_node "$@" ;;
     partition) preflight; shift; partition "$@" ;;
     heal) preflight; shift; heal "$@" ;;
+    split) preflight; shift; split "$@" ;;
+    unsplit) preflight; unsplit ;;
     stop) preflight; stop ;;
     *) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; exit 2 ;;
 esac
