@@ -24,13 +24,8 @@
       owners per node.
     At the end, after the last fault: every partition healed, every node up, writes stopped;
     then, checked each virtual second: every node's replica of every owner equals the owner's
-    map (convergence), within SIM_CONVERGE_MAX_MS. The run then goes on with nothing changing,
-    and the traffic is measured over SIM_QUIET_MS from SIM_QUIET_AFTER_MS after convergence
-    (past the time changes stay "hot"). Reported: the time to converge, the bytes sent per node per second over
-    the whole run, and the bytes and messages per node per second in that quiet period (the
-    cost of anti-entropy when there is nothing to tell). A last scenario measures the quiet
-    period alone on a plain mesh of SIM_QUIET_NODES nodes: default config, everyone peers, no
-    loss and no faults, a few writes and then nothing.
+    map (convergence), within SIM_CONVERGE_MAX_MS. Reported: the time to converge and the bytes
+    sent per node per second.
 
     Usage: sim_state                   seeds 1..200 (ZMESH_SIM_SEEDS=n for another count)
            ZMESH_SIM_SEED=n sim_state  one seed, run twice: same trace hash required
@@ -56,9 +51,6 @@
 #define SIM_CHECK_MS        1000        //  period of the convergence check at the end
 #define SIM_CONVERGE_MAX_MS 300000      //  convergence must come within this after the faults
 #define SIM_KEYS_POOL       96          //  keys a node writes are k0..k95 (some over max_keys)
-#define SIM_QUIET_MS        20000       //  traffic measured this long after convergence,
-#define SIM_QUIET_AFTER_MS  10000       //  from this long after it (news is old by then)
-#define SIM_QUIET_NODES     50          //  nodes of the quiet-mesh scenario
 
 typedef enum {
     SIM_DELIVER = 1,  //  a message arrives at `to`
@@ -124,7 +116,6 @@ typedef struct {
     uint32_t fault_gap_ms;      //  mean time between faults
     uint32_t false_forget_ppm;  //  share of FORGETs that hit a node that is up
     uint64_t quiet_at_ms;       //  faults and writes end here
-    bool plain;                 //  the quiet-mesh scenario (no faults, default config)
     //  The run.
     uint64_t now_ms;
     uint64_t next_seq;
@@ -135,8 +126,6 @@ typedef struct {
     uint64_t converged_ms;  //  when convergence was seen, 0 if not yet
     //  Figures.
     uint64_t events, messages, bytes, writes, changes, crashes, partitions, forgets, resyncs;
-    uint64_t converged_bytes;              //  sent until convergence
-    uint64_t quiet_messages, quiet_bytes;  //  sent in the quiet period (nothing changes)
     uint64_t drops [ZMESH_STATE_DROP_COUNT];
 } sim_t;
 
@@ -283,10 +272,6 @@ s_send (sim_t *sim, uint32_t from, const zmesh_state_out_t *out)
     }
     sim->messages++;
     sim->bytes += size;
-    if (sim->converged_ms && sim->now_ms >= sim->converged_ms + SIM_QUIET_AFTER_MS) {
-        sim->quiet_messages++;
-        sim->quiet_bytes += size;
-    }
     sim_hash (&sim->hash, s_bytes_hash (s_wire, size));
     if (sim_chance (&sim->rng, sim->loss_ppm))
         return;
@@ -575,18 +560,6 @@ s_draw_scenario (sim_t *sim)
     sim->fault_gap_ms = (uint32_t) sim_range (&sim->rng, 1000, 8000);
     sim->false_forget_ppm = (uint32_t) sim_range (&sim->rng, 0, 100000);
     sim->quiet_at_ms = sim_range (&sim->rng, 20, 60) * 1000;
-    if (sim->plain) {
-        //  A calm mesh: what an idle deployment costs.
-        sim->nodes = SIM_QUIET_NODES;
-        zmesh_state_config_defaults (&sim->config);
-        sim->config.max_owners = 2 * SIM_QUIET_NODES;
-        sim->loss_ppm = sim->dup_ppm = 0;
-        sim->delay_min_ms = 1;
-        sim->delay_max_ms = 5;
-        sim->view = 0;
-        sim->fault_gap_ms = UINT32_MAX / 4;
-        sim->quiet_at_ms = 10000;
-    }
 }
 
 //  Peers: everyone, or a partial view (ring neighbours, so the graph stays connected, plus a
@@ -806,10 +779,8 @@ s_dispatch (sim_t *sim, sim_event_t *event)
             s_event (sim, SIM_CHECK, 0, sim->now_ms + SIM_CHECK_MS);
             break;
         case SIM_CHECK:
-            if (s_converged (sim, false) && s_converged (sim, true)) {
+            if (s_converged (sim, false) && s_converged (sim, true))
                 sim->converged_ms = sim->now_ms;
-                sim->converged_bytes = sim->bytes;
-            }
             else if (sim->now_ms >= sim->quiet_at_ms + SIM_CONVERGE_MAX_MS)
                 s_report_divergence (sim);
             else
@@ -824,17 +795,14 @@ typedef struct {
     uint64_t hash;
     uint64_t converge_ms;
     double bytes_per_node_s;
-    double quiet_bytes_per_node_s;     //  after convergence
-    double quiet_messages_per_node_s;  //  after convergence
 } sim_result_t;
 
 static bool
-s_run (uint32_t seed, bool plain, bool verbose, sim_result_t *result)
+s_run (uint32_t seed, bool verbose, sim_result_t *result)
 {
     static sim_t sim;
     memset (&sim, 0, sizeof sim);
     sim.seed = seed;
-    sim.plain = plain;
     sim.rng = seed;
     sim.hash = 0xcbf29ce484222325ull;
     s_current_seed = (sig_atomic_t) seed;
@@ -852,9 +820,7 @@ s_run (uint32_t seed, bool plain, bool verbose, sim_result_t *result)
     s_event (&sim, SIM_WRITE, 0, 1);
     s_event (&sim, SIM_FAULT, 0, sim_range (&sim.rng, 1, sim.fault_gap_ms));
     s_event (&sim, SIM_QUIET, 0, sim.quiet_at_ms);
-    while (sim.heap_size > 0 && !sim.failed
-           && !(sim.converged_ms
-                && sim.now_ms >= sim.converged_ms + SIM_QUIET_AFTER_MS + SIM_QUIET_MS)) {
+    while (sim.heap_size > 0 && !sim.failed && !sim.converged_ms) {
         sim_event_t event = s_pop (&sim);
         ZMESH_ASSERT (event.at_ms >= sim.now_ms);
         sim.now_ms = event.at_ms;
@@ -866,25 +832,18 @@ s_run (uint32_t seed, bool plain, bool verbose, sim_result_t *result)
         s_fail (&sim, "the event queue ran dry");
     result->hash = sim.hash;
     result->converge_ms = sim.converged_ms ? sim.converged_ms - sim.quiet_at_ms : 0;
-    uint64_t until_ms = sim.converged_ms ? sim.converged_ms : sim.now_ms;
-    result->bytes_per_node_s =
-        (double) sim.converged_bytes / sim.nodes / ((double) until_ms / 1000);
-    double quiet_s = (double) SIM_QUIET_MS / 1000;
-    result->quiet_bytes_per_node_s = (double) sim.quiet_bytes / sim.nodes / quiet_s;
-    result->quiet_messages_per_node_s = (double) sim.quiet_messages / sim.nodes / quiet_s;
+    result->bytes_per_node_s = (double) sim.bytes / sim.nodes / ((double) sim.now_ms / 1000);
     if (verbose)
         printf (
             "seed %3u: nodes %3u, view %u, loss %2u%%, dup %u%%, delay %3u..%3u ms, budget "
             "%4u, keys %2u, value %3u, ttl %5u ms, %2" PRIu64 " s: %6" PRIu64 " writes, %4" PRIu64
             " crashes, %3" PRIu64 " partitions, %3" PRIu64 " forgets, %4" PRIu64
-            " resyncs; converged in %5.1f s, %6.0f B/node/s, quiet %5.0f B/node/s %4.2f "
-            "msg/node/s, hash %016" PRIx64 "%s\n",
+            " resyncs; converged in %5.1f s, %6.0f B/node/s, hash %016" PRIx64 "%s\n",
             seed, sim.nodes, sim.view, sim.loss_ppm / 10000, sim.dup_ppm / 10000, sim.delay_min_ms,
             sim.delay_max_ms, sim.config.budget_bytes, sim.config.max_keys, sim.value_max,
             sim.config.tombstone_ttl_ms, sim.quiet_at_ms / 1000, sim.writes, sim.crashes,
             sim.partitions, sim.forgets, sim.resyncs, (double) result->converge_ms / 1000,
-            result->bytes_per_node_s, result->quiet_bytes_per_node_s,
-            result->quiet_messages_per_node_s, sim.hash, sim.failed ? "  FAILED" : "");
+            result->bytes_per_node_s, sim.hash, sim.failed ? "  FAILED" : "");
     while (sim.heap_size > 0)
         free (s_pop (&sim).data);
     for (uint32_t n = 0; n < sim.nodes; n++) {
@@ -909,41 +868,28 @@ main (void)
     sim_seed_range (SIM_SEEDS_DEFAULT, &first, &count);
     uint32_t passed = 0, failed = 0;
     uint64_t converge_max = 0, converge_sum = 0;
-    double bytes_sum = 0, quiet_bytes_sum = 0, quiet_messages_sum = 0;
+    double bytes_sum = 0;
     for (uint32_t seed = first; seed < first + count; seed++) {
         sim_result_t result;
-        if (s_run (seed, false, true, &result)) {
+        if (s_run (seed, true, &result)) {
             passed++;
             converge_sum += result.converge_ms;
             if (result.converge_ms > converge_max)
                 converge_max = result.converge_ms;
             bytes_sum += result.bytes_per_node_s;
-            quiet_bytes_sum += result.quiet_bytes_per_node_s;
-            quiet_messages_sum += result.quiet_messages_per_node_s;
         }
         else
             failed++;
     }
     //  Determinism: the first seed again gives the same trace hash, twice.
     sim_result_t a, b;
-    bool ok_a = s_run (first, false, false, &a);
-    bool ok_b = s_run (first, false, false, &b);
+    bool ok_a = s_run (first, false, &a);
+    bool ok_b = s_run (first, false, &b);
     bool deterministic = sim_report_determinism ("sim_state", first, a.hash, ok_a, b.hash, ok_b);
     if (passed > 0)
         printf ("sim_state: convergence after the last fault: mean %.1f s, max %.1f s; mean "
-                "%.0f bytes/node/s; quiet (%d..%d s after convergence): mean %.0f bytes/node/s, "
-                "%.2f messages/node/s\n",
+                "%.0f bytes/node/s\n",
                 (double) converge_sum / passed / 1000, (double) converge_max / 1000,
-                bytes_sum / passed, SIM_QUIET_AFTER_MS / 1000,
-                (SIM_QUIET_AFTER_MS + SIM_QUIET_MS) / 1000, quiet_bytes_sum / passed,
-                quiet_messages_sum / passed);
-    //  The quiet-mesh figure: the first seed's draws, on the plain scenario.
-    sim_result_t quiet;
-    if (s_run (first, true, false, &quiet))
-        printf ("sim_state: quiet mesh of %d nodes (default config, no loss): %.0f bytes/node/s, "
-                "%.2f messages/node/s\n",
-                SIM_QUIET_NODES, quiet.quiet_bytes_per_node_s, quiet.quiet_messages_per_node_s);
-    else
-        failed++;
+                bytes_sum / passed);
     return sim_report_result ("sim_state", passed, failed, deterministic);
 }
