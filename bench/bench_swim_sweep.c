@@ -4,10 +4,14 @@
     larger meshes than the test suite does, one scenario per floor, and prints a table of the
     figures next to their floors. Virtual time: the figures do not depend on this machine.
 
-    Usage: bench_swim_sweep [-n NODES] [-s SEED] [-d SECONDS]
+    Usage: bench_swim_sweep [-n NODES] [-s SEED] [-d SECONDS] [-r 123456] [tunables]
              -n  mesh size (default 1000; 100 and 3000 are the other points of the sweep)
              -s  seed of the scenarios (default 1)
              -d  virtual seconds of the steady part of each scenario (default 60)
+             -r  the scenarios to run (default all)
+           tunables (default: zmesh_swim.h), to weigh other defaults against the floors:
+             -p PROBE_INTERVAL_MS  -t PROBE_TIMEOUT_MS  -m SUSPICION_MIN_MS
+             -M SUSPICION_MAX_MS   -S SHUFFLE_INTERVAL_MS
 */
 #define SIM_SWIM_NO_MAIN
 #include "../tests/sim/sim_swim.c"
@@ -19,11 +23,25 @@ typedef struct {
     bool pass;
 } s_row_t;
 
+//  Tunables given on the command line (0: the default of zmesh_swim.h).
+static uint32_t s_probe_interval_ms, s_probe_timeout_ms, s_suspicion_min_ms, s_suspicion_max_ms,
+    s_shuffle_interval_ms;
+
 static void
 s_base (sim_scenario_t *sc, uint32_t nodes, uint32_t seconds)
 {
     memset (sc, 0, sizeof *sc);
     zmesh_swim_config_defaults (&sc->config);
+    if (s_probe_interval_ms)
+        sc->config.probe_interval_ms = s_probe_interval_ms;
+    if (s_probe_timeout_ms)
+        sc->config.probe_timeout_ms = s_probe_timeout_ms;
+    if (s_suspicion_min_ms)
+        sc->config.suspicion_min_ms = s_suspicion_min_ms;
+    if (s_suspicion_max_ms)
+        sc->config.suspicion_max_ms = s_suspicion_max_ms;
+    if (s_shuffle_interval_ms)
+        sc->config.shuffle_interval_ms = s_shuffle_interval_ms;
     sc->config.max_members = nodes + 16;
     sc->nodes = nodes;
     sc->delay_min_ms = 1;
@@ -50,7 +68,10 @@ static void
 s_print_types (const sim_t *sim, double seconds)
 {
     double per = (double) sim->sc.nodes * seconds;
-    printf ("steady state, per node per second:");
+    uint64_t total = 0;
+    for (int t = 1; t <= ZMESH_SWIM_TYPE_MAX; t++)
+        total += sim->steady_type_count [t];
+    printf ("steady state, per node per second: %.2f msg;", (double) total / per);
     for (int t = 1; t <= ZMESH_SWIM_TYPE_MAX; t++)
         if (sim->steady_type_count [t])
             printf (" %s %.1f msg %.0f B;", zmesh_swim_msg_type_name (t),
@@ -79,16 +100,37 @@ main (int argc, char *argv [])
             seconds = (uint32_t) atoi (argv [i + 1]);
         else if (strcmp (argv [i], "-r") == 0)
             only = argv [i + 1];
+        else if (strcmp (argv [i], "-p") == 0)
+            s_probe_interval_ms = (uint32_t) atoi (argv [i + 1]);
+        else if (strcmp (argv [i], "-t") == 0)
+            s_probe_timeout_ms = (uint32_t) atoi (argv [i + 1]);
+        else if (strcmp (argv [i], "-m") == 0)
+            s_suspicion_min_ms = (uint32_t) atoi (argv [i + 1]);
+        else if (strcmp (argv [i], "-M") == 0)
+            s_suspicion_max_ms = (uint32_t) atoi (argv [i + 1]);
+        else if (strcmp (argv [i], "-S") == 0)
+            s_shuffle_interval_ms = (uint32_t) atoi (argv [i + 1]);
     }
     if (nodes < 3 || nodes > SIM_NODES_MAX || seconds < 10) {
         fprintf (stderr,
-                 "usage: %s [-n NODES (3..%d)] [-s SEED] [-d SECONDS (>= 10)] [-r 123456]\n",
+                 "usage: %s [-n NODES (3..%d)] [-s SEED] [-d SECONDS (>= 10)] [-r 123456]\n"
+                 "       [-p PROBE_INTERVAL_MS] [-t PROBE_TIMEOUT_MS] [-m SUSPICION_MIN_MS]\n"
+                 "       [-M SUSPICION_MAX_MS] [-S SHUFFLE_INTERVAL_MS]\n",
                  argv [0], SIM_NODES_MAX);
         return 2;
     }
     setvbuf (stdout, NULL, _IOLBF, 0);
-    printf ("bench_swim_sweep: -n %u -s %u -d %u (virtual time; defaults of zmesh_swim.h)\n", nodes,
-            seed, seconds);
+    if (getenv ("ZMESH_SIM_TRACE"))
+        s_trace = atoi (getenv ("ZMESH_SIM_TRACE"));
+    if (getenv ("ZMESH_SIM_TRACE2"))
+        s_trace2 = atoi (getenv ("ZMESH_SIM_TRACE2"));
+    sim_scenario_t shown;
+    s_base (&shown, 3, 10);
+    printf ("bench_swim_sweep: -n %u -s %u -d %u (virtual time): probe %u/%u ms, suspicion "
+            "%u..%u ms, shuffle %u ms\n",
+            nodes, seed, seconds, shown.config.probe_interval_ms, shown.config.probe_timeout_ms,
+            shown.config.suspicion_min_ms, shown.config.suspicion_max_ms,
+            shown.config.shuffle_interval_ms);
     s_row_t rows [8];
     uint32_t row_count = 0;
     sim_scenario_t sc;

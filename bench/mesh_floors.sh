@@ -3,7 +3,7 @@
 #
 #   bench/mesh_floors.sh [N] [ROUNDS]      (defaults 10 nodes, 3 rounds)
 #
-# Each round starts N nodes (open trust, no beacon, one seed, default timeouts) and measures:
+# Each round starts N nodes (open trust, no beacon, one seed, default settings) and measures:
 #   converge  from the start of the last node until every node lists all N alive
 #   dead      from SIGKILL of one node until every other node lists it dead
 #   left      from SIGTERM of one node until every other node lists it left
@@ -40,7 +40,7 @@ start () {  # start NAME [SEED]
     until [ -s "$dir/$1/contact" ]; do sleep 0.005; done
 }
 
-printf 'mesh_floors: %d nodes, %d rounds, default timeouts (suspect 1500 ms, dead 3000 ms)\n' "$n" "$rounds"
+printf 'mesh_floors: %d nodes, %d rounds, default settings (probe 1000 ms, suspicion 4200..6000 ms)\n' "$n" "$rounds"
 printf '%-6s %12s %10s %10s\n' round converge_ms dead_ms left_ms
 for r in $(seq 1 "$rounds"); do
     rm -rf "${dir:?}"/*

@@ -65,7 +65,7 @@ echo
 metric () { ctl "$1" metrics | awk -v m="$2" '$1 == m { print $2 }'; }
 echo "== summary"
 printf '  %-30s %s\n' "start + key exchange + mesh:" "$n nodes, all alive on every node in $t_converged ms"
-printf '  %-30s %s\n' "node3 killed (SIGKILL):" "dead on all ${#others[@]} others in $t_dead ms (dead timeout 3000 ms)"
+printf '  %-30s %s\n' "node3 killed (SIGKILL):" "dead on all ${#others[@]} others in $t_dead ms (suspicion 4200..6000 ms)"
 printf '  %-30s %s\n' "node$n stopped (SIGTERM):" "left on all ${#rest[@]} others in $t_left ms"
 echo
 printf '  %-7s %6s %5s %5s %10s %10s %12s %9s\n' NODE ALIVE DEAD LEFT MSGS_IN MSGS_OUT BYTES_IN REFUSED

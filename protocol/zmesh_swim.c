@@ -80,6 +80,45 @@ s_hash_remove (zmesh_swim_t *self, const zmesh_id_t *id)
 }
 
 //  ---------------------------------------------------------------------------------------------
+//  Table digest: what PING and ACK carry (anti-entropy by digest, zmesh_swim_view.c)
+
+static uint64_t
+s_mix (uint64_t z)
+{
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+//  The hash of a live record (ALIVE or SUSPECT: the same, as a suspicion floods by itself)
+//  over its id, generation and incarnation; 0 for tombstones, which are left out of the
+//  digest (a node that never knew a dead member, or reaped it already, agrees with one that
+//  still holds its tombstone). Never 0 for a live record.
+uint64_t
+zmesh_swim__record_hash (const zmesh_swim_record_t *rec)
+{
+    if (rec->state != ZMESH_SWIM_STATE_ALIVE && rec->state != ZMESH_SWIM_STATE_SUSPECT)
+        return 0;
+    uint64_t a, b;
+    memcpy (&a, rec->id.bytes, sizeof a);
+    memcpy (&b, rec->id.bytes + 8, sizeof b);
+    uint64_t h = s_mix (a ^ 0x9e3779b97f4a7c15ull);
+    h = s_mix (h ^ b);
+    h = s_mix (h ^ rec->generation);
+    h = s_mix (h ^ ((uint64_t) rec->incarnation << 1));
+    return h ? h : 1;
+}
+
+//  The bucket of a member among `buckets` (a power of two): its id's first four bytes.
+uint32_t
+zmesh_swim__bucket (const zmesh_id_t *id, uint32_t buckets)
+{
+    uint32_t h = (uint32_t) id->bytes [0] << 24 | (uint32_t) id->bytes [1] << 16
+                 | (uint32_t) id->bytes [2] << 8 | id->bytes [3];
+    return h & (buckets - 1);
+}
+
+//  ---------------------------------------------------------------------------------------------
 //  Members
 
 static void
@@ -141,6 +180,7 @@ zmesh_swim__init_self (zmesh_swim_t *self, const zmesh_swim_record_t *me)
     self->update = &scratch;
     zmesh_swim_member_t *m = s_create (self, me);
     ZMESH_ASSERT (m == &self->members [0]);
+    self->digest = zmesh_swim__record_hash (&m->rec);
     self->update = NULL;
 }
 
@@ -150,6 +190,7 @@ s_reap (zmesh_swim_t *self, zmesh_swim_member_t *m)
 {
     uint32_t slot = (uint32_t) (m - self->members);
     ZMESH_ASSERT (slot != 0 && m->view == SWIM_VIEW_NONE);
+    self->digest ^= zmesh_swim__record_hash (&m->rec);
     s_change (self, m, m->rec.state, 0);
     s_track (self, m, false);
     zmesh_swim__unqueue (self, slot);
@@ -249,11 +290,25 @@ s_merge_self (zmesh_swim_t *self, const zmesh_swim_record_t *rec)
     return false;
 }
 
+static bool s_merge_other (zmesh_swim_t *self, const zmesh_swim_record_t *rec);
+
+//  Merge a record into the table (SWIM's ordering, above); true when it changed it (news).
+//  The digest follows every change of a record.
 bool
 zmesh_swim__merge (zmesh_swim_t *self, const zmesh_swim_record_t *rec)
 {
-    if (zmesh_id_equal (&rec->id, &self->config.id))
-        return s_merge_self (self, rec);
+    zmesh_swim_member_t *m = zmesh_swim__find (self, &rec->id);
+    uint64_t before = m ? zmesh_swim__record_hash (&m->rec) : 0;
+    bool fresh = zmesh_id_equal (&rec->id, &self->config.id) ? s_merge_self (self, rec)
+                                                             : s_merge_other (self, rec);
+    m = zmesh_swim__find (self, &rec->id);
+    self->digest ^= before ^ (m ? zmesh_swim__record_hash (&m->rec) : 0);
+    return fresh;
+}
+
+static bool
+s_merge_other (zmesh_swim_t *self, const zmesh_swim_record_t *rec)
+{
     zmesh_swim_member_t *m = zmesh_swim__find (self, &rec->id);
     bool fresh = false;
     uint8_t was = m ? m->rec.state : 0;
@@ -293,11 +348,18 @@ zmesh_swim__merge (zmesh_swim_t *self, const zmesh_swim_record_t *rec)
         return false;
     else if (m->rec.state == ZMESH_SWIM_STATE_DEAD
              && (rec->state == ZMESH_SWIM_STATE_ALIVE || rec->state == ZMESH_SWIM_STATE_SUSPECT)
-             && rec->incarnation < m->rec.incarnation + 2)
+             && rec->incarnation < m->rec.incarnation + 2) {
         //  Life one incarnation above a death may be older than the death (a refutation that
         //  missed the nodes whose suspicion ran out, after which the member crashed): only
-        //  the member's refutation of the death itself (two above) brings it back.
+        //  the member's refutation of the death itself (two above) brings it back. If it is
+        //  alive, it never heard of this death (it refuted another node's, older): tell it.
+        if (rec->incarnation > m->rec.incarnation && self->tell_count < SWIM_TELL_MAX
+            && self->now_ms >= m->told_ms + self->config.probe_interval_ms) {
+            m->told_ms = self->now_ms;
+            self->tell [self->tell_count++] = (uint32_t) (m - self->members);
+        }
         return false;
+    }
     else if (rec->incarnation > m->rec.incarnation
              || (rec->incarnation == m->rec.incarnation
                  && s_rank (rec->state) > s_rank (m->rec.state))
@@ -370,6 +432,60 @@ s_recheck (zmesh_swim_t *self, zmesh_swim_member_t *m)
     self->next_repush_ms = self->now_ms;
 }
 
+//  A new active neighbour (slot) is owed every suspicion this node holds: if it knows of a
+//  refutation, it answers with it (s_correct in zmesh_swim_step.c). The news of a refutation
+//  that flooded while this node's links were failing would otherwise come too late; the old
+//  neighbours, who had the suspicion, are not sent it again.
+void
+zmesh_swim__owe_suspicions (zmesh_swim_t *self, uint32_t slot)
+{
+    for (uint32_t i = 0; i < self->tracked_count; i++) {
+        uint32_t owed = self->tracked [i];
+        zmesh_swim_member_t *m = &self->members [owed];
+        if (m->rec.state != ZMESH_SWIM_STATE_SUSPECT || m->queued || owed == slot)
+            continue;
+        zmesh_swim__enqueue (self, owed, true);
+        for (uint32_t a = 0; a < self->active_count; a++)
+            for (uint32_t k = 0; self->active [a] != slot && k < SWIM_URGENT_SENDS; k++)
+                zmesh_swim__mark_sent (self, m, self->active [a]);
+        m->pushed_ms = self->now_ms - SWIM_REPUSH_MS;  //  not pushed in this step
+        self->next_repush_ms = self->now_ms;
+    }
+}
+
+//  This node heard from no live member for SWIM_DEAF_INTERVALS probe intervals, though it
+//  holds some that are not suspected (with none, as in a mesh of two, silence is the news).
+//  Lifeguard's premise: when nothing gets through, the fault is more likely this node's
+//  (its neighbours stalled, its links lost) than every other member's.
+static bool
+s_deaf (const zmesh_swim_t *self)
+{
+    uint32_t live = self->member_count - 1 - self->tracked_count;  //  ALIVE, self excluded
+    return live > 0
+           && self->now_ms >= self->heard_ms
+                                  + (uint64_t) SWIM_DEAF_INTERVALS * self->config.probe_interval_ms;
+}
+
+//  A message from a live member: this node is not cut off. If a death was put off while it
+//  was, every suspicion is asked about again, and runs out one probe interval later at the
+//  earliest: the neighbours' answers (a refutation) come first.
+void
+zmesh_swim__heard (zmesh_swim_t *self)
+{
+    self->heard_ms = self->now_ms;
+    if (!self->deaf)
+        return;
+    self->deaf = false;
+    for (uint32_t i = 0; i < self->tracked_count; i++) {
+        zmesh_swim_member_t *m = &self->members [self->tracked [i]];
+        if (m->rec.state != ZMESH_SWIM_STATE_SUSPECT)
+            continue;
+        if (m->dead_at_ms < self->now_ms + self->config.probe_interval_ms)
+            m->dead_at_ms = self->now_ms + self->config.probe_interval_ms;
+        s_recheck (self, m);
+    }
+}
+
 void
 zmesh_swim__table_tick (zmesh_swim_t *self)
 {
@@ -379,6 +495,12 @@ zmesh_swim__table_tick (zmesh_swim_t *self)
         if (m->rec.state == ZMESH_SWIM_STATE_SUSPECT && m->recheck_at_ms
             && self->now_ms >= m->recheck_at_ms && self->now_ms < m->dead_at_ms)
             s_recheck (self, m);
+        if (m->rec.state == ZMESH_SWIM_STATE_SUSPECT && self->now_ms >= m->dead_at_ms
+            && s_deaf (self)) {
+            //  Cut off: a refutation could not have reached this node. Wait to hear again.
+            m->dead_at_ms = self->now_ms + self->config.probe_interval_ms;
+            self->deaf = true;
+        }
         if (m->rec.state == ZMESH_SWIM_STATE_SUSPECT && self->now_ms >= m->dead_at_ms) {
             zmesh_swim_record_t rec = m->rec;
             rec.state = ZMESH_SWIM_STATE_DEAD;
@@ -481,6 +603,8 @@ zmesh_swim__msg_size (const zmesh_swim_msg_t *msg)
         size += zmesh_swim_record_size (&msg->entries [i]);
     for (uint32_t i = 0; i < msg->update_count; i++)
         size += zmesh_swim_record_size (&msg->updates [i]);
+    if (msg->bucket_count > 0)
+        size += 3 + 4 * (size_t) msg->bucket_count;
     return size;
 }
 

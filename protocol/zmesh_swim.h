@@ -47,13 +47,22 @@
       priority when the requester has no neighbour) refill the active view from the passive
       one; DISCONNECT when a neighbour is dropped; SHUFFLE random walks exchange samples of
       both views. A joiner pulls the table of its contact page by page (SYNC; a page not
-      answered within neighbor_timeout_ms is asked again), and every node pulls one page
-      every sync_interval_ms, sweeping one neighbour's table before the next (anti-entropy).
+      answered within neighbor_timeout_ms is asked again).
+    - Anti-entropy by digest: PING and ACK carry a 64-bit hash of the sender's live records
+      (id, generation, incarnation). A neighbour whose digest stays different for two probe
+      intervals is asked (at most once per sync_interval_ms) for the records of the buckets
+      of its table whose hashes differ (SYNC with bucket hashes); the asker sends back what it
+      holds newer. Tables that agree cost no message. Table pulls use the same buckets, so a
+      pull that starts over skips what already arrived.
+    - Deafness (Lifeguard's premise): a node that heard from no live member for three probe
+      intervals does not let a suspicion run out into a death until it hears again and has
+      asked its neighbours; a new active neighbour is told every suspicion this node holds.
     - Partition healing: every reconnect_interval_ms a node that holds DEAD or LEFT members
       PINGs one of them (flag RECONNECT). If it answers, each side tells the other it is held
       DEAD (the record leads the reply), both refute, and the refutations flood both sides;
       the first answer also makes a high-priority NEIGHBOR link, so the two overlays become
-      one. A member that answers at a new generation may lead an island of nodes that joined
+      one, and is followed at once by a few more reconnect probes. A node that receives the
+      refutation of an older death of a member it holds DEAD tells that member so. A member that answers at a new generation may lead an island of nodes that joined
       through each other: both sides of the new link pull the other's table.
 
     Shape (DESIGN.md): init / step (event -> update) / deadline. Events carry the time; the core
@@ -80,9 +89,9 @@
 #define ZMESH_SWIM_PASSIVE_WALK_DEFAULT          3  //  HyParView PRWL
 #define ZMESH_SWIM_SHUFFLE_ACTIVE_DEFAULT        3  //  active entries a SHUFFLE carries (ka)
 #define ZMESH_SWIM_SHUFFLE_PASSIVE_DEFAULT       4  //  passive entries a SHUFFLE carries (kp)
-#define ZMESH_SWIM_SHUFFLE_INTERVAL_MS_DEFAULT   10000
-#define ZMESH_SWIM_PROBE_INTERVAL_MS_DEFAULT     500
-#define ZMESH_SWIM_PROBE_TIMEOUT_MS_DEFAULT      200
+#define ZMESH_SWIM_SHUFFLE_INTERVAL_MS_DEFAULT   30000
+#define ZMESH_SWIM_PROBE_INTERVAL_MS_DEFAULT     1000
+#define ZMESH_SWIM_PROBE_TIMEOUT_MS_DEFAULT      400
 #define ZMESH_SWIM_INDIRECT_PROBES_DEFAULT       3
 #define ZMESH_SWIM_SUSPICION_MIN_MS_DEFAULT      4200
 #define ZMESH_SWIM_SUSPICION_MAX_MS_DEFAULT      6000
@@ -114,7 +123,7 @@ typedef struct {
     uint32_t passive_walk_length;  //  PRWL: the hop that puts a joiner in a passive view
     uint32_t shuffle_active;       //  ka
     uint32_t shuffle_passive;      //  kp
-    uint32_t shuffle_interval_ms;  //  period of SHUFFLE
+    uint32_t shuffle_interval_ms;  //  period of SHUFFLE (the passive view also samples the table)
     uint32_t neighbor_timeout_ms;  //  wait for an answer to a NEIGHBOR request or a SYNC page
     uint32_t join_retry_ms;        //  resend JOIN while the active view is empty
     //  Failure detection (SWIM, Lifeguard).
@@ -128,7 +137,7 @@ typedef struct {
     //  Dissemination.
     uint32_t retransmit_mult;        //  lambda: piggyback each record lambda*ceil(log10(N+1))
     uint32_t max_message_bytes;      //  bound of every encoded message
-    uint32_t sync_interval_ms;       //  anti-entropy: one page pulled per interval
+    uint32_t sync_interval_ms;       //  anti-entropy: at most one digest SYNC per interval
     uint32_t reconnect_interval_ms;  //  partition healing: one DEAD member probed per interval
     //  Table.
     uint32_t reap_after_ms;  //  DEAD / LEFT tombstones are forgotten after this

@@ -117,22 +117,49 @@ s_pack_records (msgpack_packer *pk,
     return ZMESH_OK;
 }
 
+static bool
+s_buckets_valid (uint32_t count, const uint32_t *buckets)
+{
+    return count == 0 || (buckets && count <= ZMESH_SWIM_BUCKETS_MAX && (count & (count - 1)) == 0);
+}
+
+static void
+s_pack_buckets (msgpack_packer *pk, uint32_t count, const uint32_t *buckets)
+{
+    msgpack_pack_bin (pk, 4 * count);
+    for (uint32_t i = 0; i < count; i++) {
+        uint8_t bytes [4] = {(uint8_t) (buckets [i] >> 24), (uint8_t) (buckets [i] >> 16),
+                             (uint8_t) (buckets [i] >> 8), (uint8_t) buckets [i]};
+        msgpack_pack_bin_body (pk, bytes, 4);
+    }
+}
+
 static int
 s_pack_body (const zmesh_swim_msg_t *msg, msgpack_packer *pk)
 {
+    bool digest = msg->digest != 0;
+    bool buckets = msg->bucket_count > 0;
+    if (!s_buckets_valid (msg->bucket_count, msg->buckets))
+        return ZMESH_EINVAL;
     switch (msg->type) {
         case ZMESH_SWIM_PING:
         case ZMESH_SWIM_NACK:
-            msgpack_pack_array (pk, 3);
+            digest = digest && msg->type == ZMESH_SWIM_PING;
+            msgpack_pack_array (pk, digest ? 4 : 3);
             msgpack_pack_uint64 (pk, msg->seq);
             s_pack_id (pk, &msg->target);
             msgpack_pack_uint8 (pk, msg->flags);
+            if (digest)
+                msgpack_pack_uint64 (pk, msg->digest);
             return ZMESH_OK;
         case ZMESH_SWIM_ACK:
         case ZMESH_SWIM_PING_REQ:
-            msgpack_pack_array (pk, 2);
+            digest = digest && msg->type == ZMESH_SWIM_ACK;
+            msgpack_pack_array (pk, digest ? 3 : 2);
             msgpack_pack_uint64 (pk, msg->seq);
             s_pack_id (pk, &msg->target);
+            if (digest)
+                msgpack_pack_uint64 (pk, msg->digest);
             return ZMESH_OK;
         case ZMESH_SWIM_JOIN:
         case ZMESH_SWIM_FORWARD_JOIN:
@@ -159,14 +186,20 @@ s_pack_body (const zmesh_swim_msg_t *msg, msgpack_packer *pk)
             msgpack_pack_array (pk, 1);
             return s_pack_records (pk, msg->entries, msg->entry_count, ZMESH_SWIM_ENTRIES_MAX);
         case ZMESH_SWIM_SYNC:
-            msgpack_pack_array (pk, 2);
+            msgpack_pack_array (pk, buckets ? 3 : 2);
             msgpack_pack_uint32 (pk, msg->cursor);
             msgpack_pack_uint8 (pk, msg->flags);
+            if (buckets)
+                s_pack_buckets (pk, msg->bucket_count, msg->buckets);
             return ZMESH_OK;
-        case ZMESH_SWIM_SYNC_REPLY:
-            msgpack_pack_array (pk, 2);
+        case ZMESH_SWIM_SYNC_REPLY: {
+            msgpack_pack_array (pk, buckets ? 3 : 2);
             msgpack_pack_uint32 (pk, msg->cursor);
-            return s_pack_records (pk, msg->entries, msg->entry_count, ZMESH_SWIM_ENTRIES_MAX);
+            int rc = s_pack_records (pk, msg->entries, msg->entry_count, ZMESH_SWIM_ENTRIES_MAX);
+            if (rc == ZMESH_OK && buckets)
+                s_pack_buckets (pk, msg->bucket_count, msg->buckets);
+            return rc;
+        }
         default:
             return ZMESH_EINVAL;
     }
@@ -269,6 +302,23 @@ s_read_records (zmesh_mp_reader_t *r, zmesh_swim_record_t *space, uint32_t max, 
     return ZMESH_OK;
 }
 
+//  Bucket hashes (a bin of 4 bytes per bucket, a power of two of them) into space.
+static int
+s_read_buckets (zmesh_swim_msg_t *msg, zmesh_swim_space_t *space, zmesh_mp_reader_t *r)
+{
+    const uint8_t *bytes;
+    uint32_t size;
+    if (zmesh_mp_read_bin (r, &bytes, &size) || size % 4 != 0
+        || !s_buckets_valid (size / 4, space->buckets) || size == 0)
+        return ZMESH_EPROTO;
+    msg->bucket_count = size / 4;
+    for (uint32_t i = 0; i < msg->bucket_count; i++)
+        space->buckets [i] = (uint32_t) bytes [4 * i] << 24 | (uint32_t) bytes [4 * i + 1] << 16
+                             | (uint32_t) bytes [4 * i + 2] << 8 | bytes [4 * i + 3];
+    msg->buckets = space->buckets;
+    return ZMESH_OK;
+}
+
 //  The body, whose array header said `count` elements.
 static int
 s_read_body (zmesh_swim_msg_t *msg, zmesh_swim_space_t *space, zmesh_mp_reader_t *r, uint32_t count)
@@ -281,12 +331,22 @@ s_read_body (zmesh_swim_msg_t *msg, zmesh_swim_space_t *space, zmesh_mp_reader_t
             if (count < 3 || zmesh_mp_read_uint (r, &msg->seq) || s_read_id (r, &msg->target)
                 || s_read_u8 (r, &msg->flags))
                 return ZMESH_EPROTO;
+            if (msg->type == ZMESH_SWIM_PING && count >= 4) {
+                known = 4;
+                if (zmesh_mp_read_uint (r, &msg->digest))
+                    return ZMESH_EPROTO;
+            }
             break;
         case ZMESH_SWIM_ACK:
         case ZMESH_SWIM_PING_REQ:
             known = 2;
             if (count < 2 || zmesh_mp_read_uint (r, &msg->seq) || s_read_id (r, &msg->target))
                 return ZMESH_EPROTO;
+            if (msg->type == ZMESH_SWIM_ACK && count >= 3) {
+                known = 3;
+                if (zmesh_mp_read_uint (r, &msg->digest))
+                    return ZMESH_EPROTO;
+            }
             break;
         case ZMESH_SWIM_JOIN:
         case ZMESH_SWIM_FORWARD_JOIN:
@@ -314,12 +374,22 @@ s_read_body (zmesh_swim_msg_t *msg, zmesh_swim_space_t *space, zmesh_mp_reader_t
             known = 2;
             if (count < 2 || s_read_u32 (r, &msg->cursor) || s_read_u8 (r, &msg->flags))
                 return ZMESH_EPROTO;
+            if (count >= 3) {
+                known = 3;
+                if (s_read_buckets (msg, space, r))
+                    return ZMESH_EPROTO;
+            }
             break;
         case ZMESH_SWIM_SYNC_REPLY:
             known = 2;
             if (count < 2 || s_read_u32 (r, &msg->cursor)
                 || s_read_records (r, space->entries, ZMESH_SWIM_ENTRIES_MAX, &msg->entry_count))
                 return ZMESH_EPROTO;
+            if (count >= 3) {
+                known = 3;
+                if (s_read_buckets (msg, space, r))
+                    return ZMESH_EPROTO;
+            }
             break;
         default:  //  DISCONNECT, GOSSIP
             break;

@@ -9,8 +9,8 @@
     about its sender. `updates` is the piggybacked list of membership records (below); `body`
     depends on the type:
 
-        PING          [ seq, target: bin 16, flags ]     target: the node meant to answer
-        ACK           [ seq, target: bin 16 ]            target: the node that was probed
+        PING          [ seq, target: bin 16, flags, digest ]   target: the node meant to answer
+        ACK           [ seq, target: bin 16, digest ]          target: the node that was probed
         PING_REQ      [ seq, target: bin 16 ]            probe target for me, please
         NACK          [ seq, target: bin 16, flags ]     no ack from target (or no path)
         JOIN          [ node: record ]                   the joiner, with its contact
@@ -20,8 +20,17 @@
         SHUFFLE       [ node: record, ttl, entries: array of record ]
         SHUFFLE_REPLY [ entries: array of record ]
         GOSSIP        [ ]                                eager push: updates only
-        SYNC          [ cursor, flags ]                  send me a page of your table
-        SYNC_REPLY    [ next: uint, entries: array of record ]   next 0: the table is done
+        SYNC          [ cursor, flags, buckets: bin ]    send me a page of your table
+        SYNC_REPLY    [ next: uint, entries: array of record, buckets: bin ]   next 0: done
+
+    digest (optional, uint, 0 or absent: none): a hash of the sender's table, the XOR of
+    the hashes of its ALIVE and SUSPECT records (zmesh_swim.h says which hash); neighbours
+    whose digests stay different compare buckets of their tables. buckets (optional, with
+    SYNC flag DIGEST): the same hash per bucket of the table (a record's bucket: the first
+    four bytes of its id, big-endian, modulo the bucket count), the low 32 bits of each,
+    big-endian, 4 bytes per bucket, a power of two of them up to ZMESH_SWIM_BUCKETS_MAX; a
+    SYNC with them asks only for the records of the buckets that differ, and the reply
+    carries the answerer's own buckets.
 
     A record is one member's state as it travels:
 
@@ -47,6 +56,7 @@
 
 #define ZMESH_SWIM_ENTRIES_MAX 64  //  records in a SHUFFLE / SHUFFLE_REPLY / SYNC_REPLY body
 #define ZMESH_SWIM_UPDATES_MAX 64  //  piggybacked records in one message
+#define ZMESH_SWIM_BUCKETS_MAX 64  //  bucket hashes of a digest SYNC / SYNC_REPLY
 
 //  Member states as they travel; the same values as zmesh_peer_state_t.
 #define ZMESH_SWIM_STATE_ALIVE   1
@@ -82,7 +92,8 @@ typedef enum {
 #define ZMESH_SWIM_NEIGHBOR_ACCEPT  0x04  //  I took you into my active view: take me into yours
 #define ZMESH_SWIM_NEIGHBOR_REJECT  0x08  //  REQUEST refused (my active view is full)
 //  SYNC flags
-#define ZMESH_SWIM_SYNC_ALL 0x01  //  I am bootstrapping: I will ask for every page
+#define ZMESH_SWIM_SYNC_ALL    0x01  //  I am bootstrapping: I will ask for every page
+#define ZMESH_SWIM_SYNC_DIGEST 0x02  //  only the records of the buckets that differ from mine
 
 #define ZMESH_SWIM_NAME_MAX 64  //  bytes of a contact's name, NUL included
 
@@ -117,6 +128,9 @@ typedef struct {
     uint8_t flags;             //  PING, NACK, NEIGHBOR, SYNC
     uint8_t ttl;               //  FORWARD_JOIN, SHUFFLE
     uint32_t cursor;           //  SYNC: where to start; SYNC_REPLY: next start, 0 = done
+    uint64_t digest;           //  PING, ACK: hash of the sender's table (0: none)
+    uint32_t bucket_count;     //  SYNC, SYNC_REPLY: 0, or a power of two <= BUCKETS_MAX
+    const uint32_t *buckets;   //  SYNC, SYNC_REPLY: bucket hashes of the sender's table
     zmesh_swim_record_t node;  //  JOIN, FORWARD_JOIN, NEIGHBOR, SHUFFLE: the subject node
     uint32_t entry_count;      //  SHUFFLE, SHUFFLE_REPLY, SYNC_REPLY: 0..ENTRIES_MAX
     const zmesh_swim_record_t *entries;
@@ -128,6 +142,7 @@ typedef struct {
 typedef struct {
     zmesh_swim_record_t entries [ZMESH_SWIM_ENTRIES_MAX];
     zmesh_swim_record_t updates [ZMESH_SWIM_UPDATES_MAX];
+    uint32_t buckets [ZMESH_SWIM_BUCKETS_MAX];
 } zmesh_swim_space_t;
 
 //  Encode msg into buf (capacity bytes); sets *size. ZMESH_ETOOBIG if it does not fit,
@@ -143,7 +158,7 @@ int zmesh_swim_msg_decode (zmesh_swim_msg_t *msg,
 //  (header, body fields, both array headers): the core packs messages within a byte budget
 //  with these, so an encoded message never exceeds the budget.
 size_t zmesh_swim_record_size (const zmesh_swim_record_t *record);
-#define ZMESH_SWIM_MSG_OVERHEAD_MAX 96
+#define ZMESH_SWIM_MSG_OVERHEAD_MAX 96  //  buckets not included: 3 + 4 per bucket more
 //  "PING", "ACK", ...; "UNKNOWN" for other values.
 const char *zmesh_swim_msg_type_name (int type);
 

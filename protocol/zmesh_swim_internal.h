@@ -29,6 +29,22 @@
 //  A bootstrap page not answered within neighbor_timeout_ms is asked again, this many times
 //  in all, before the bootstrap starts over from another neighbour.
 #define SWIM_BOOTSTRAP_TRIES 3
+//  Anti-entropy by digest: PING and ACK carry a hash of the sender's table (its live records);
+//  a mismatch with a neighbour that outlasts this many probe intervals (news in flight
+//  settles well within it) makes this node compare buckets of the table with it (SYNC).
+#define SWIM_DIGEST_SETTLE_INTERVALS 2
+#define SWIM_DIGEST_BUCKET_RECORDS   16  //  aim: this many records per bucket
+//  Deafness: a node that has heard from no live member for this many probe intervals (its
+//  neighbours stalled, its links lost) does not let a suspicion run out into a death; once
+//  it hears again, it asks its neighbours and waits one probe interval more.
+#define SWIM_DEAF_INTERVALS 3
+//  Partition healing makes at most one link per this many reconnect intervals.
+#define SWIM_HEAL_LINK_INTERVALS 10
+//  A reconnect probe answered (a partition healed, likely) is followed at once by another,
+//  this many times in a row: the other side learns it is held dead in a second or two, not
+//  after ln(N) reconnect intervals of one probe each.
+#define SWIM_HEAL_BURST 4
+#define SWIM_TELL_MAX   8  //  members told in one step that this node holds them dead
 
 struct zmesh_swim_member_s {
     zmesh_swim_record_t rec;  //  what this node holds of the member (rec.accuser: latest)
@@ -51,6 +67,7 @@ struct zmesh_swim_member_s {
     uint64_t pushed_ms;    //  urgent: last eager push or re-push
     uint32_t tracked_pos;  //  index in tracked[] (not ALIVE), or SWIM_NO_SLOT
     uint32_t order_pos;    //  index in order[]
+    uint64_t mismatch_ms;  //  active neighbour: its digest differs from ours since (0: agrees)
 };
 
 typedef struct {
@@ -111,9 +128,14 @@ struct zmesh_swim_s {
     //  Other timers.
     uint64_t next_shuffle_ms, next_sync_ms, next_reconnect_ms, next_heal_link_ms;
     uint64_t reconnect_seq;
-    uint32_t sync_cursor;  //  next page to pull (of bootstrap_from's table while bootstrapping)
-    zmesh_id_t sync_from;  //  anti-entropy: the neighbour whose table is being swept
-    bool bootstrapping;    //  pulling the whole table from bootstrap_from
+    uint32_t reconnect_burst;  //  answered reconnect probes followed at once (SWIM_HEAL_BURST)
+    bool reconnect_answered;   //  the last reconnect probe was answered
+    uint32_t sync_cursor;      //  next page to pull (of bootstrap_from's table while bootstrapping)
+    uint64_t digest;  //  XOR of the hashes of the live records of the table (self included)
+    uint64_t next_digest_sync_ms;  //  no digest SYNC before (one per sync_interval_ms)
+    uint64_t heard_ms;             //  last message from a member not held DEAD or LEFT
+    bool deaf;                     //  a death was put off: nothing heard for a while
+    bool bootstrapping;            //  pulling the whole table from bootstrap_from
     zmesh_id_t bootstrap_from;
     uint32_t bootstrap_tries;  //  page requests to bootstrap_from not answered yet
     bool bootstrap_join;       //  the pull is this node's join (else another overlay's table)
@@ -135,8 +157,14 @@ struct zmesh_swim_s {
     uint32_t change_capacity;
     zmesh_swim_record_t pool [ZMESH_SWIM_POOL_RECORDS];
     uint32_t pool_used;
+    uint32_t bucket_scratch [4][ZMESH_SWIM_BUCKETS_MAX];  //  digest SYNCs of the step
+    uint32_t bucket_used;
+    zmesh_id_t digest_from;  //  the neighbour asked last for the buckets that differ
+    uint32_t digest_cursor;  //  and where in its table
     zmesh_swim_record_t fresh_records [SWIM_FRESH_MAX];
     uint32_t fresh_count;
+    uint32_t tell [SWIM_TELL_MAX];  //  slots of members held DEAD to tell so, end of step
+    uint32_t tell_count;
     zmesh_swim_stats_t stats;
 };
 
@@ -159,6 +187,10 @@ zmesh_swim__known_by (zmesh_swim_t *self, const zmesh_swim_record_t *rec, const 
 bool zmesh_swim__owed (const zmesh_swim_t *self, const zmesh_swim_member_t *m, uint32_t slot);
 void zmesh_swim__mark_sent (const zmesh_swim_t *self, zmesh_swim_member_t *m, uint32_t slot);
 void zmesh_swim__fresh (zmesh_swim_t *self, const zmesh_swim_record_t *rec);
+uint64_t zmesh_swim__record_hash (const zmesh_swim_record_t *rec);
+uint32_t zmesh_swim__bucket (const zmesh_id_t *id, uint32_t buckets);
+void zmesh_swim__heard (zmesh_swim_t *self);
+void zmesh_swim__owe_suspicions (zmesh_swim_t *self, uint32_t slot);
 //  In zmesh_swim_step.c: the step's sends. send_to / send add a message (NULL when the step
 //  has no room left); seal piggybacks and closes it, called last.
 zmesh_swim_msg_t *zmesh_swim__send_to (zmesh_swim_t *self,
@@ -197,6 +229,7 @@ void zmesh_swim__view_tick (zmesh_swim_t *self);
 void zmesh_swim__sync_tick (zmesh_swim_t *self);
 void zmesh_swim__start_bootstrap (zmesh_swim_t *self, const zmesh_swim_member_t *from);
 void zmesh_swim__start_pull (zmesh_swim_t *self, const zmesh_swim_member_t *from);
+void zmesh_swim__on_digest (zmesh_swim_t *self, zmesh_swim_member_t *from, uint64_t digest);
 void zmesh_swim__shuffle_tick (zmesh_swim_t *self);
 //  In zmesh_swim_probe.c: probing (SWIM), local health (Lifeguard), indirect-probe relays.
 void zmesh_swim__lhm (zmesh_swim_t *self, int delta);

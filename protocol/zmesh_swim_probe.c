@@ -39,11 +39,14 @@ zmesh_swim__on_ping (zmesh_swim_t *self, const zmesh_id_t *from, const zmesh_swi
     ack->target = self->config.id;
     zmesh_swim__seal (self, ack, from);
     //  A direct probe from a node that is not my active neighbour: its view is one-sided (a
-    //  DISCONNECT or an ACCEPT was lost). Say so, so that it takes another neighbour; eager
-    //  pushes follow active views, and a one-sided link would starve it of them.
-    if (sender && sender->view != SWIM_VIEW_ACTIVE
+    //  DISCONNECT or an ACCEPT was lost, or this node restarted and forgot it). Say so, so
+    //  that it takes another neighbour (or asks this one again, and is learnt); eager pushes
+    //  follow active views, and a one-sided link would starve it of them.
+    if ((!sender || sender->view != SWIM_VIEW_ACTIVE)
         && !(msg->flags & (ZMESH_SWIM_PING_INDIRECT | ZMESH_SWIM_PING_RECONNECT))) {
-        zmesh_swim_msg_t *out = zmesh_swim__send (self, sender, ZMESH_SWIM_DISCONNECT);
+        zmesh_swim_msg_t *out = sender
+                                    ? zmesh_swim__send (self, sender, ZMESH_SWIM_DISCONNECT)
+                                    : zmesh_swim__send_to (self, from, NULL, ZMESH_SWIM_DISCONNECT);
         if (out)
             zmesh_swim__seal (self, out, from);
     }
@@ -88,7 +91,8 @@ zmesh_swim__on_heal (zmesh_swim_t *self, zmesh_swim_member_t *m, bool restarted)
 {
     if (!m->rec.has_contact || self->now_ms < self->next_heal_link_ms)
         return;
-    self->next_heal_link_ms = self->now_ms + self->config.shuffle_interval_ms;
+    self->next_heal_link_ms =
+        self->now_ms + (uint64_t) SWIM_HEAL_LINK_INTERVALS * self->config.reconnect_interval_ms;
     if (m->view != SWIM_VIEW_ACTIVE)
         zmesh_swim__send_neighbor (self, m, ZMESH_SWIM_NEIGHBOR_REQUEST | ZMESH_SWIM_NEIGHBOR_HIGH);
     if (restarted && !self->bootstrapping)
@@ -341,6 +345,9 @@ void
 zmesh_swim__reconnect_tick (zmesh_swim_t *self)
 {
     self->next_reconnect_ms = self->now_ms + self->config.reconnect_interval_ms;
+    if (!self->reconnect_answered)
+        self->reconnect_burst = 0;  //  the burst ends with the first probe not answered
+    self->reconnect_answered = false;
     uint32_t dead = 0;
     for (uint32_t i = 0; i < self->tracked_count; i++)
         if (s_tombstone (&self->members [self->tracked [i]]))

@@ -100,6 +100,7 @@ zmesh_swim_new (zmesh_swim_t **self_p,
     self->now_ms = now_ms;
     self->probe_first = SWIM_NO_SLOT;
     self->neighbor_pending = SWIM_NO_SLOT;
+    self->heard_ms = now_ms;
     //  This node, slot 0.
     zmesh_swim_record_t me = {.id = config->id,
                               .generation = config->generation,
@@ -173,6 +174,8 @@ zmesh_swim__send (zmesh_swim_t *self, const zmesh_swim_member_t *to, uint8_t typ
 void
 zmesh_swim__seal (zmesh_swim_t *self, zmesh_swim_msg_t *msg, const zmesh_id_t *to)
 {
+    if (msg->type == ZMESH_SWIM_PING || msg->type == ZMESH_SWIM_ACK)
+        msg->digest = self->digest;
     zmesh_swim__attach (self, msg, zmesh_swim__find (self, to));
     ZMESH_ASSERT (zmesh_swim__msg_size (msg) <= self->config.max_message_bytes);
 }
@@ -231,8 +234,17 @@ s_received (zmesh_swim_t *self, const zmesh_id_t *from, const zmesh_swim_msg_t *
     uint64_t generation = sender ? sender->rec.generation : 0;
     if (zmesh_id_equal (from, &self->config.id) || !zmesh_swim__on_sender (self, from, msg))
         return;
-    if (heal && sender->rec.state == ZMESH_SWIM_STATE_ALIVE)
+    if (sender && sender->rec.state != ZMESH_SWIM_STATE_DEAD
+        && sender->rec.state != ZMESH_SWIM_STATE_LEFT)
+        zmesh_swim__heard (self);
+    if (heal && sender->rec.state == ZMESH_SWIM_STATE_ALIVE) {
+        self->reconnect_answered = true;
+        if (self->reconnect_burst < SWIM_HEAL_BURST) {
+            self->reconnect_burst++;
+            self->next_reconnect_ms = self->now_ms;
+        }
         zmesh_swim__on_heal (self, sender, sender->rec.generation > generation);
+    }
     //  Any message of the probe's target, at its current generation, says it is alive: the
     //  probe succeeded (under loss, the target's own traffic often gets through when the one
     //  ack was lost).
@@ -256,6 +268,11 @@ s_received (zmesh_swim_t *self, const zmesh_id_t *from, const zmesh_swim_msg_t *
         zmesh_swim__known_by (self, &msg->updates [i], from);
     }
     s_correct (self, from, stale, stale_count);
+    sender = zmesh_swim__find (self, from);
+    if (sender && sender->view == SWIM_VIEW_ACTIVE && msg->digest != 0
+        && msg->generation == sender->rec.generation
+        && (msg->type == ZMESH_SWIM_PING || msg->type == ZMESH_SWIM_ACK))
+        zmesh_swim__on_digest (self, sender, msg->digest);
     switch (msg->type) {
         case ZMESH_SWIM_PING:
             zmesh_swim__on_ping (self, from, msg);
@@ -386,9 +403,13 @@ s_push_fresh (zmesh_swim_t *self, const zmesh_id_t *origin)
             count++;
         }
         ZMESH_ASSERT (count > 0);
+        //  A refutation goes back to where the suspicion came from too: that node needs it most.
+        bool mine = false;
+        for (uint32_t i = 0; i < count; i++)
+            mine |= zmesh_id_equal (&self->fresh_records [first + i].id, &self->config.id);
         for (uint32_t i = 0; i < self->active_count; i++) {
             zmesh_swim_member_t *to = &self->members [self->active [i]];
-            if (origin && zmesh_id_equal (&to->rec.id, origin))
+            if (origin && !mine && zmesh_id_equal (&to->rec.id, origin))
                 continue;
             zmesh_swim_msg_t *msg = zmesh_swim__send (self, to, ZMESH_SWIM_GOSSIP);
             if (!msg)
@@ -399,6 +420,23 @@ s_push_fresh (zmesh_swim_t *self, const zmesh_id_t *origin)
         }
         first += count;
     }
+}
+
+//  Members whose refutation of an older death reached this node, which holds them DEAD: a
+//  GOSSIP to each (it leads with the DEAD record, zmesh_swim__attach) makes it refute this
+//  death too. Partition heals otherwise wait for a reconnect probe to pick each one.
+static void
+s_tell_dead (zmesh_swim_t *self)
+{
+    for (uint32_t i = 0; i < self->tell_count; i++) {
+        zmesh_swim_member_t *m = &self->members [self->tell [i]];
+        if (m->rec.state != ZMESH_SWIM_STATE_DEAD || !m->rec.has_contact)
+            continue;
+        zmesh_swim_msg_t *msg = zmesh_swim__send (self, m, ZMESH_SWIM_GOSSIP);
+        if (msg)
+            zmesh_swim__seal (self, msg, &m->rec.id);
+    }
+    self->tell_count = 0;
 }
 
 static void
@@ -464,6 +502,8 @@ zmesh_swim_step (zmesh_swim_t *self, const zmesh_swim_event_t *event, zmesh_swim
     update->changes = self->changes;
     self->update = update;
     self->pool_used = 0;
+    self->bucket_used = 0;
+    self->tell_count = 0;
     self->fresh_count = 0;
     if (event->now_ms > self->now_ms)
         self->now_ms = event->now_ms;
@@ -503,6 +543,7 @@ zmesh_swim_step (zmesh_swim_t *self, const zmesh_swim_event_t *event, zmesh_swim
                 s_leave (self);
                 break;
         }
+        s_tell_dead (self);
         if (self->fresh_count > 0)
             s_push_fresh (self, origin);
     }

@@ -110,6 +110,7 @@ s_active_add (zmesh_swim_t *self, zmesh_swim_member_t *m)
     self->active [self->active_count++] = zmesh_swim__slot (self, m);
     m->view = SWIM_VIEW_ACTIVE;
     s_link (self, m, true);
+    zmesh_swim__owe_suspicions (self, zmesh_swim__slot (self, m));
     if (self->neighbor_pending == zmesh_swim__slot (self, m))
         self->neighbor_pending = SWIM_NO_SLOT;
 }
@@ -233,21 +234,6 @@ zmesh_swim__on_forward_join (zmesh_swim_t *self,
         s_active_add (self, m);
         zmesh_swim__send_neighbor (self, m, ZMESH_SWIM_NEIGHBOR_ACCEPT);
     }
-}
-
-//  Pull the first page of a table (bootstrap) or the next one (anti-entropy).
-void
-zmesh_swim__send_sync (zmesh_swim_t *self,
-                       const zmesh_swim_member_t *to,
-                       uint32_t cursor,
-                       uint8_t flags)
-{
-    zmesh_swim_msg_t *msg = zmesh_swim__send (self, to, ZMESH_SWIM_SYNC);
-    if (!msg)
-        return;
-    msg->cursor = cursor;
-    msg->flags = flags;
-    zmesh_swim__seal (self, msg, &to->rec.id);
 }
 
 //  A request of normal priority was refused or not answered: the next one waits, the longer
@@ -433,16 +419,116 @@ zmesh_swim__on_shuffle (zmesh_swim_t *self, const zmesh_id_t *from, const zmesh_
     zmesh_swim__integrate (self, msg->entries, msg->entry_count);
 }
 
+//  The digest of each of `count` buckets of the table (the low 32 bits), into out.
+static void
+s_buckets (const zmesh_swim_t *self, uint32_t count, uint32_t *out)
+{
+    uint64_t wide [ZMESH_SWIM_BUCKETS_MAX] = {0};
+    for (uint32_t i = 0; i < self->member_count; i++) {
+        const zmesh_swim_record_t *rec = &self->members [self->order [i]].rec;
+        wide [zmesh_swim__bucket (&rec->id, count)] ^= zmesh_swim__record_hash (rec);
+    }
+    for (uint32_t b = 0; b < count; b++)
+        out [b] = (uint32_t) wide [b];
+}
+
+//  Scratch for one step's bucket digests, or NULL (counted).
+static uint32_t *
+s_bucket_scratch (zmesh_swim_t *self)
+{
+    if (self->bucket_used == 4) {
+        self->stats.limit_drops++;
+        return NULL;
+    }
+    return self->bucket_scratch [self->bucket_used++];
+}
+
+//  Ask `to` for the records of the buckets of its table that differ from this node's, from
+//  its position `cursor` on (flags: SYNC_ALL for a bootstrap, with contacts, answered even
+//  when nothing differs). Buckets: about SWIM_DIGEST_BUCKET_RECORDS members each, so that
+//  the few that differ fit a page; a joiner's table is one bucket, and gets the whole
+//  table; a pull that starts over (another source) skips what already agrees.
+void
+zmesh_swim__send_sync (zmesh_swim_t *self,
+                       const zmesh_swim_member_t *to,
+                       uint32_t cursor,
+                       uint8_t flags)
+{
+    uint32_t *buckets = s_bucket_scratch (self);
+    if (!buckets)
+        return;
+    uint32_t count = 1;
+    while (count < ZMESH_SWIM_BUCKETS_MAX
+           && count * SWIM_DIGEST_BUCKET_RECORDS < self->member_count)
+        count *= 2;
+    s_buckets (self, count, buckets);
+    zmesh_swim_msg_t *msg = zmesh_swim__send (self, to, ZMESH_SWIM_SYNC);
+    if (!msg)
+        return;
+    msg->cursor = cursor;
+    msg->flags = flags | ZMESH_SWIM_SYNC_DIGEST;
+    msg->bucket_count = count;
+    msg->buckets = buckets;
+    if (!(flags & ZMESH_SWIM_SYNC_ALL)) {
+        self->digest_from = to->rec.id;
+        self->digest_cursor = cursor;
+    }
+    zmesh_swim__seal (self, msg, &to->rec.id);
+}
+
+//  An active neighbour's digest (in its PING or ACK). Tables that differ for longer than
+//  news takes to flood (SWIM_DIGEST_SETTLE_INTERVALS probe intervals) are compared bucket
+//  by bucket, at most once per sync_interval_ms: anti-entropy costs no message while the
+//  tables agree, and finds a missed member in one exchange when they do not.
+void
+zmesh_swim__on_digest (zmesh_swim_t *self, zmesh_swim_member_t *from, uint64_t digest)
+{
+    if (digest == self->digest) {
+        from->mismatch_ms = 0;
+        return;
+    }
+    if (from->mismatch_ms == 0) {
+        from->mismatch_ms = self->now_ms ? self->now_ms : 1;
+        return;
+    }
+    uint64_t settle = (uint64_t) SWIM_DIGEST_SETTLE_INTERVALS * self->config.probe_interval_ms;
+    if (self->now_ms < from->mismatch_ms + settle || self->now_ms < self->next_digest_sync_ms
+        || self->bootstrapping)
+        return;
+    from->mismatch_ms = 0;
+    self->next_digest_sync_ms = self->now_ms + self->config.sync_interval_ms;
+    zmesh_swim__send_sync (self, from, 0, 0);
+}
+
+//  A page of the table from msg->cursor on: every record, or (digest SYNC) those of the
+//  buckets where the asker's digest differs from this node's. Nothing when no bucket
+//  differs (the tables agree now), unless a bootstrap waits for the answer.
 void
 zmesh_swim__on_sync (zmesh_swim_t *self, const zmesh_id_t *from, const zmesh_swim_msg_t *msg)
 {
     zmesh_swim_member_t *to = zmesh_swim__find (self, from);
     if (!to)
         return;
+    uint32_t *mine = NULL;
+    bool differ [ZMESH_SWIM_BUCKETS_MAX] = {false}, any = false;
+    if ((msg->flags & ZMESH_SWIM_SYNC_DIGEST) && msg->bucket_count > 0) {
+        mine = s_bucket_scratch (self);
+        if (!mine)
+            return;
+        s_buckets (self, msg->bucket_count, mine);
+        for (uint32_t b = 0; b < msg->bucket_count; b++)
+            any |= differ [b] = mine [b] != msg->buckets [b];
+        if (!any && !(msg->flags & ZMESH_SWIM_SYNC_ALL))
+            return;
+    }
     zmesh_swim_msg_t *reply = zmesh_swim__send (self, to, ZMESH_SWIM_SYNC_REPLY);
     zmesh_swim_record_t *entries = reply ? zmesh_swim__pool (self, ZMESH_SWIM_ENTRIES_MAX) : NULL;
     if (!entries)
         return;
+    if (mine) {
+        reply->bucket_count = msg->bucket_count;
+        reply->buckets = mine;
+    }
     //  Most of the budget for the page, some room for piggybacking.
     size_t size = zmesh_swim__msg_size (reply), budget = self->config.max_message_bytes - 256;
     uint32_t i = msg->cursor < self->member_count ? msg->cursor : 0, count = 0;
@@ -450,6 +536,8 @@ zmesh_swim__on_sync (zmesh_swim_t *self, const zmesh_id_t *from, const zmesh_swi
         //  Anti-entropy pages leave contacts out (three times the records per page); a
         //  bootstrap's pages carry them, so the joiner can heal its views from the table.
         zmesh_swim_record_t rec = self->members [self->order [i]].rec;
+        if (mine && !differ [zmesh_swim__bucket (&rec.id, msg->bucket_count)])
+            continue;
         if (!(msg->flags & ZMESH_SWIM_SYNC_ALL) && i > 0)
             rec.has_contact = false;
         size_t record_size = zmesh_swim_record_size (&rec);
@@ -463,6 +551,66 @@ zmesh_swim__on_sync (zmesh_swim_t *self, const zmesh_id_t *from, const zmesh_swi
     reply->cursor = i < self->member_count ? i : 0;
     reply->flags = msg->flags;
     zmesh_swim__seal (self, reply, from);
+}
+
+//  Which of two records of a member is the newer news (generation, incarnation, state).
+static bool
+s_newer (const zmesh_swim_record_t *a, const zmesh_swim_record_t *b)
+{
+    if (a->generation != b->generation)
+        return a->generation > b->generation;
+    if (a->incarnation != b->incarnation)
+        return a->incarnation > b->incarnation;
+    return a->state > b->state;
+}
+
+//  The answer to a digest SYNC, merged already. The next page at once; after a one-page
+//  answer, what this node holds newer in the buckets that still differ (or that the asked
+//  node lacks) goes back to it (one GOSSIP): either side of a link repairs both.
+static void
+s_on_digest_reply (zmesh_swim_t *self, const zmesh_id_t *from, const zmesh_swim_msg_t *msg)
+{
+    zmesh_swim_member_t *m = zmesh_swim__find (self, from);
+    bool asked = zmesh_id_equal (from, &self->digest_from);
+    if (!m || !asked || m->view != SWIM_VIEW_ACTIVE)
+        return;
+    if (msg->cursor != 0) {
+        if (msg->cursor > self->digest_cursor)
+            zmesh_swim__send_sync (self, m, msg->cursor, 0);
+        return;
+    }
+    if (self->digest_cursor != 0)
+        return;
+    uint32_t *mine = s_bucket_scratch (self);
+    zmesh_swim_record_t *out = mine ? zmesh_swim__pool (self, ZMESH_SWIM_UPDATES_MAX) : NULL;
+    if (!out)
+        return;
+    s_buckets (self, msg->bucket_count, mine);
+    uint32_t count = 0;
+    size_t size = ZMESH_SWIM_MSG_OVERHEAD_MAX;
+    for (uint32_t i = 0; i < self->member_count && count < ZMESH_SWIM_UPDATES_MAX; i++) {
+        const zmesh_swim_record_t *rec = &self->members [self->order [i]].rec;
+        uint32_t b = zmesh_swim__bucket (&rec->id, msg->bucket_count);
+        if (mine [b] == msg->buckets [b])
+            continue;
+        const zmesh_swim_record_t *theirs = NULL;
+        for (uint32_t e = 0; e < msg->entry_count && !theirs; e++)
+            if (zmesh_id_equal (&msg->entries [e].id, &rec->id))
+                theirs = &msg->entries [e];
+        bool push = theirs ? s_newer (rec, theirs) : zmesh_swim__record_hash (rec) != 0;
+        if (!push || size + zmesh_swim_record_size (rec) > self->config.max_message_bytes)
+            continue;
+        out [count++] = *rec;
+        size += zmesh_swim_record_size (rec);
+    }
+    if (count == 0)
+        return;
+    zmesh_swim_msg_t *gossip = zmesh_swim__send (self, m, ZMESH_SWIM_GOSSIP);
+    if (!gossip)
+        return;
+    gossip->updates = out;
+    gossip->update_count = count;
+    zmesh_swim__seal (self, gossip, from);
 }
 
 //  Pull a whole table from `from`, page by page, from its first page.
@@ -513,19 +661,17 @@ zmesh_swim__on_sync_reply (zmesh_swim_t *self, const zmesh_id_t *from, const zme
     for (uint32_t i = 0; i < msg->entry_count; i++)
         zmesh_swim__merge (self, &msg->entries [i]);
     self->quiet = false;
-    //  While bootstrapping, the cursor is a place in the source's table: a late anti-entropy
-    //  page, or a page of a source given up, must not move it. Nor must a duplicated or late
-    //  page of the source: only the answer to the page asked last goes on (the cursor grows
-    //  page by page, and 0 ends the table).
-    if (self->bootstrapping
-        && (!from_bootstrap || (msg->cursor != 0 && msg->cursor <= self->sync_cursor)))
+    if (!from_bootstrap && msg->bucket_count > 0) {
+        s_on_digest_reply (self, from, msg);
         return;
-    //  Anti-entropy sweeps one neighbour's table page by page: a cursor is a place in it.
-    if (!self->bootstrapping && !zmesh_id_equal (from, &self->sync_from))
+    }
+    //  While bootstrapping, the cursor is a place in the source's table: a page of a source
+    //  given up must not move it. Nor must a duplicated or late page of the source: only the
+    //  answer to the page asked last goes on (the cursor grows page by page, and 0 ends the
+    //  table).
+    if (!from_bootstrap || (msg->cursor != 0 && msg->cursor <= self->sync_cursor))
         return;
     self->sync_cursor = msg->cursor;
-    if (!from_bootstrap)
-        return;
     zmesh_swim_member_t *m = zmesh_swim__find (self, from);
     if (msg->cursor == 0 || !m)
         s_bootstrap_done (self);
@@ -538,8 +684,7 @@ zmesh_swim__on_sync_reply (zmesh_swim_t *self, const zmesh_id_t *from, const zme
 }
 
 //  Table pulls: a bootstrap page not answered is asked again (SWIM_BOOTSTRAP_TRIES times,
-//  then the whole table from another neighbour); else one page of a random neighbour's table
-//  every sync_interval_ms (anti-entropy).
+//  then the whole table from another neighbour); a joiner's second whole table.
 void
 zmesh_swim__sync_tick (zmesh_swim_t *self)
 {
@@ -564,23 +709,19 @@ zmesh_swim__sync_tick (zmesh_swim_t *self)
         return;                       //  no neighbour yet: wait for one
     }
     self->next_sync_ms = self->now_ms + self->config.sync_interval_ms;
+    //  The passive view takes a random member of the table in place of a random one of its
+    //  own: it stays a uniform sample of the live members without a message (SHUFFLE walks
+    //  mix it too, but the table knows every member already).
+    if (self->member_count > 1 && self->passive_count == self->config.passive_max)
+        s_passive_add (
+            self,
+            &self->members [self->order [1 + zmesh_swim__below (self, self->member_count - 1)]]);
     zmesh_swim_member_t *to = zmesh_swim__random_active (self, NULL, NULL);
     if (to && self->second_bootstrap) {
         self->second_bootstrap = false;
         zmesh_swim__start_bootstrap (self, to);
-        return;
     }
-    //  One neighbour's whole table, page by page, then another's: pages of random neighbours
-    //  at one cursor would miss a member (its place differs from table to table) for cycles.
-    zmesh_swim_member_t *from = zmesh_swim__find (self, &self->sync_from);
-    if (self->sync_cursor != 0 && from && from->view == SWIM_VIEW_ACTIVE)
-        to = from;
-    else if (to) {
-        self->sync_from = to->rec.id;
-        self->sync_cursor = 0;
-    }
-    if (to)
-        zmesh_swim__send_sync (self, to, self->sync_cursor, 0);
+    //  Anti-entropy needs no timer: digests in PING and ACK start it (zmesh_swim__on_digest).
 }
 
 //  ---------------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ set -u
 name=netns_beacon
 broadcast=10.77.0.255      # the launcher's LAN is 10.77.0.0/24
 beacon_port=5670
-dead_timeout_ms=7000       # probe_interval_ms + suspicion_max_ms (6000) + a probe round, defaults
+dead_timeout_ms=8000       # a probe round (1 s) + its timeouts + suspicion_max_ms (6 s), defaults
 nodes=(node1 node2 node3)
 . "$(dirname "$0")/lib_netns.sh"
 

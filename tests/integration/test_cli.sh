@@ -39,7 +39,7 @@ cat > "$ZM_TMP/good.cfg" <<CFG
 node
     name = from-file
 gossip
-    probe_interval_ms = 400
+    probe_interval_ms = 800
 CFG
 ZM_NAMELESS=1 zm_start cfgnode -c "$ZM_TMP/good.cfg"
 [ "$(zm_ctl cfgnode status --json | jq -r .name)" = "from-file" ] || zm_fail "config file name not used"

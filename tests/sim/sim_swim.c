@@ -21,10 +21,27 @@
       more than SIM_STALL_SAFE_MS in this run;
     - no resurrection: o never reports p ALIVE at a generation p left with, nor, while p is
       down since before o last reported it DEAD, LEFT or forgotten, at that generation or an
-      older one;
+      older one; with one exception, below;
     and at the end (after a quiet period with every node up and the network whole):
     - one membership: every node reports every other ALIVE at its current generation, and
       has at least one active neighbour.
+
+    The exception: o held p DEAD at incarnation d, and now reports it ALIVE, at the same
+    generation, at an incarnation i with d + 2 <= i <= the incarnation p had when it went
+    down. That is not a resurrection but old news arriving late, and the protocol must accept
+    it. Only p makes its incarnations, so p sent "ALIVE at i" before it went down; and the
+    ordering rule (zmesh_swim.h) lets ALIVE at i undo DEAD at d only from d + 2 on, which is
+    what p itself sends to refute a death at d (a refutation of a mere suspicion at d is
+    d + 1, and cannot undo the death). So i >= d + 2 means p had already answered a death
+    at d, declared by another node earlier, before o declared the same death again at the
+    old incarnation (o missed the refutation, and its suspicion ran out when p had crashed
+    meanwhile). No rule without clocks can tell "ALIVE at d + 2, sent before p went down"
+    from "ALIVE at d + 2, sent by p just now to refute o's death": refusing the first would
+    refuse the second, and a live member falsely declared dead would stay dead. memberlist
+    behaves the same way (a higher incarnation of alive overrides dead). p, being down, is
+    then suspected and declared dead at i like any crashed member (the detection figures
+    count it). The check still fails on ALIVE below d + 2 (an ordering bug), above what p
+    reached (news nobody could have made), and after LEFT or a reap.
 
     Figures per seed: dissemination (leave -> LEFT on all nodes), detection (crash -> DEAD on
     all nodes that knew it), false suspicions and deaths, bytes per node per second.
@@ -97,6 +114,7 @@ typedef struct {
     uint32_t run;  //  grows at each start and stop: stale timers and messages are ignored
     uint64_t generation;
     uint64_t up_since_ms, down_since_ms;
+    uint32_t down_incarnation;  //  its incarnation when it went down
     bool left;                  //  the last stop was a LEAVE
     uint64_t left_generation;   //  generation it left with (0: none)
     uint64_t stalled_until_ms;  //  0: not stalled
@@ -129,6 +147,7 @@ typedef struct {
     uint8_t *seen;       //  [o * n + p]: the state o last reported for p
     uint64_t *tomb_ms;   //  [o * n + p]: when o last reported p DEAD / LEFT / forgotten
     uint32_t *tomb_gen;  //  [o * n + p]: at which generation of p
+    uint32_t *tomb_inc;  //  [o * n + p]: at which incarnation (DEAD), else UINT32_MAX
     bool partitioned;
     uint64_t healed_at_ms;  //  last heal (0: none)
     uint32_t oneway_count;
@@ -400,8 +419,14 @@ s_check_change (sim_t *sim, uint32_t o, const zmesh_swim_change_t *change)
         //  rightly arrive after it went down too (its JOIN, queued at a stalled node), and
         //  no node can tell that from news of a live one.
         uint64_t tomb = sim->tomb_ms [(size_t) o * n + p];
+        uint32_t dead_inc = sim->tomb_inc [(size_t) o * n + p];
+        //  Old news of a later incarnation than the death (see the header): not a resurrection.
+        bool late_news = change->generation == sim->tomb_gen [(size_t) o * n + p]
+                         && dead_inc != UINT32_MAX && change->incarnation >= dead_inc + 2u
+                         && change->incarnation <= peer->down_incarnation
+                         && change->generation == peer->generation;
         if (!peer->up && tomb && peer->down_since_ms < tomb
-            && change->generation <= sim->tomb_gen [(size_t) o * n + p])
+            && change->generation <= sim->tomb_gen [(size_t) o * n + p] && !late_news)
             s_fail (sim,
                     "node %u resurrected %u (down since %" PRIu64 ", held dead at %" PRIu64 ")", o,
                     p, peer->down_since_ms, tomb);
@@ -410,6 +435,8 @@ s_check_change (sim_t *sim, uint32_t o, const zmesh_swim_change_t *change)
         || change->to == ZMESH_PEER_NONE) {
         sim->tomb_ms [(size_t) o * n + p] = sim->now_ms;
         sim->tomb_gen [(size_t) o * n + p] = (uint32_t) change->generation;
+        sim->tomb_inc [(size_t) o * n + p] =
+            change->to == ZMESH_PEER_DEAD ? change->incarnation : UINT32_MAX;
     }
     if (s_knows (*seen) && !s_knows ((uint8_t) change->to) && peer->measuring
         && change->generation <= peer->measure_generation)
@@ -546,6 +573,7 @@ s_start (sim_t *sim, uint32_t n)
     memset (&sim->seen [(size_t) n * sim->sc.nodes], 0, sim->sc.nodes);
     memset (&sim->tomb_ms [(size_t) n * sim->sc.nodes], 0, sim->sc.nodes * sizeof (uint64_t));
     memset (&sim->tomb_gen [(size_t) n * sim->sc.nodes], 0, sim->sc.nodes * sizeof (uint32_t));
+    memset (&sim->tomb_inc [(size_t) n * sim->sc.nodes], 0xff, sim->sc.nodes * sizeof (uint32_t));
     s_join (sim, n);
     s_schedule_tick (sim, n);
 }
@@ -579,6 +607,7 @@ s_stop (sim_t *sim, uint32_t n, bool leave)
         node->left_generation = node->generation;
     }
     s_measure (sim, n, leave);
+    node->down_incarnation = zmesh_swim_incarnation (node->core);
     zmesh_swim_destroy (&node->core);
     node->up = false;
     node->left = leave;
@@ -878,7 +907,9 @@ s_run (sim_t *sim)
     sim->seen = calloc ((size_t) n * n, 1);
     sim->tomb_ms = calloc ((size_t) n * n, sizeof (uint64_t));
     sim->tomb_gen = calloc ((size_t) n * n, sizeof (uint32_t));
-    ZMESH_ASSERT (sim->node && sim->seen && sim->tomb_ms && sim->tomb_gen);
+    sim->tomb_inc = malloc ((size_t) n * n * sizeof (uint32_t));
+    ZMESH_ASSERT (sim->node && sim->seen && sim->tomb_ms && sim->tomb_gen && sim->tomb_inc);
+    memset (sim->tomb_inc, 0xff, (size_t) n * n * sizeof (uint32_t));
     //  Node 0 starts alone; the others join through a random live node over bootstrap_ms.
     s_start (sim, 0);
     for (uint32_t i = 1; i < n; i++) {
@@ -937,6 +968,7 @@ s_run (sim_t *sim)
     free (sim->seen);
     free (sim->tomb_ms);
     free (sim->tomb_gen);
+    free (sim->tomb_inc);
     sim->heap = NULL;
     sim->heap_size = sim->heap_capacity = 0;
     return sim->hash;

@@ -80,7 +80,7 @@ test_set_refuses_bad_values (void **state)
         assert_non_null (strstr (s_err, bad [i].key));
     }
     char *value = zmesh_config_get (config, "gossip/probe_interval_ms");
-    assert_string_equal (value, "500");
+    assert_string_equal (value, "1000");
     free (value);
     //  Good ones are taken.
     assert_int_equal (
@@ -126,10 +126,10 @@ test_load (void **state)
                                "    name = alpha\n"
                                "    data = /var/lib/zmesh\n"
                                "gossip\n"
-                               "    probe_interval_ms = 250\n");
+                               "    probe_interval_ms = 1500\n");
     assert_int_equal (zmesh_config_load (config, good, s_err, sizeof s_err), 0);
     assert_string_equal (config->name, "alpha");
-    assert_int_equal (config->probe_interval_ms, 250);
+    assert_int_equal (config->probe_interval_ms, 1500);
     assert_int_equal (zmesh_config_validate (config, s_err, sizeof s_err), 0);
     unlink (good);
 

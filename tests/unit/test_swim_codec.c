@@ -146,6 +146,55 @@ test_every_type_round_trips (void **state)
     s_round_trip (&msg);
 }
 
+//  The digest of PING / ACK and the bucket hashes of SYNC / SYNC_REPLY travel when set, and
+//  are absent (decoded as 0 / none) when not; bucket counts that are not a power of two up to
+//  ZMESH_SWIM_BUCKETS_MAX are refused.
+static void
+test_digests_round_trip (void **state)
+{
+    static uint8_t buf [65536];
+    static zmesh_swim_space_t space;
+    static const uint8_t types [] = {ZMESH_SWIM_PING, ZMESH_SWIM_ACK, ZMESH_SWIM_SYNC,
+                                     ZMESH_SWIM_SYNC_REPLY};
+    uint32_t buckets [ZMESH_SWIM_BUCKETS_MAX];
+    for (uint32_t b = 0; b < ZMESH_SWIM_BUCKETS_MAX; b++)
+        buckets [b] = 0x9e3779b9u * (b + 1);
+    for (size_t t = 0; t < sizeof types; t++) {
+        zmesh_swim_msg_t msg, out;
+        s_msg (&msg, types [t], 3, 2);
+        msg.digest = 0xfedcba9876543210ull;
+        msg.bucket_count = ZMESH_SWIM_BUCKETS_MAX;
+        msg.buckets = buckets;
+        bool has_digest = types [t] == ZMESH_SWIM_PING || types [t] == ZMESH_SWIM_ACK;
+        if (has_digest)
+            msg.bucket_count = 0;
+        size_t size = 0;
+        assert_int_equal (zmesh_swim_msg_encode (&msg, buf, sizeof buf, &size), ZMESH_OK);
+        assert_true (size <= 2 * ZMESH_SWIM_MSG_OVERHEAD_MAX + 3 + 4 * ZMESH_SWIM_BUCKETS_MAX
+                                 + 3 * 100 + 2 * 100);
+        assert_int_equal (zmesh_swim_msg_decode (&out, &space, buf, size), ZMESH_OK);
+        if (has_digest)
+            assert_true (out.digest == msg.digest);
+        else {
+            assert_int_equal (out.bucket_count, ZMESH_SWIM_BUCKETS_MAX);
+            assert_memory_equal (out.buckets, buckets, sizeof buckets);
+        }
+        //  Without them: the older, shorter body.
+        msg.digest = 0;
+        msg.bucket_count = 0;
+        assert_int_equal (zmesh_swim_msg_encode (&msg, buf, sizeof buf, &size), ZMESH_OK);
+        assert_int_equal (zmesh_swim_msg_decode (&out, &space, buf, size), ZMESH_OK);
+        assert_true (out.digest == 0 && out.bucket_count == 0);
+        if (!has_digest) {
+            msg.bucket_count = 3;  //  not a power of two
+            msg.buckets = buckets;
+            assert_int_equal (zmesh_swim_msg_encode (&msg, buf, sizeof buf, &size), ZMESH_EINVAL);
+            msg.bucket_count = 2 * ZMESH_SWIM_BUCKETS_MAX;
+            assert_int_equal (zmesh_swim_msg_encode (&msg, buf, sizeof buf, &size), ZMESH_EINVAL);
+        }
+    }
+}
+
 static void
 test_record_size_is_exact (void **state)
 {
@@ -320,6 +369,7 @@ main (void)
 {
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (test_every_type_round_trips),
+        cmocka_unit_test (test_digests_round_trip),
         cmocka_unit_test (test_record_size_is_exact),
         cmocka_unit_test (test_encode_refuses_bad_messages),
         cmocka_unit_test (test_decode_refuses_malformed),
