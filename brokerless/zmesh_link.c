@@ -1,6 +1,7 @@
 /*  zmesh_link.c: CURVE server and client sockets, envelope send/recv (see zmesh_link.h). */
 #include "zmesh_link.h"
 #include "zmesh_error.h"
+#include <pthread.h>
 
 static void
 s_apply_common (zsock_t *sock, const zmesh_identity_t *identity, const zmesh_link_config_t *config)
@@ -119,6 +120,46 @@ s_drop_reason (int rc)
     }
 }
 
+//  The payload of the last message this thread received. A decoded STATE or SWIM body points
+//  into it (zmesh_raw_body_t), so it must outlive zmesh_link_recv: it is kept until the next
+//  call on the same thread, and closed when the thread ends. (Closing it on return let libzmq's
+//  I/O thread reuse the bytes while the caller still read them: receivers applied keys and
+//  versions it had overwritten.)
+static pthread_once_t s_payload_once = PTHREAD_ONCE_INIT;
+static pthread_key_t s_payload_key;
+
+static void
+s_payload_free (void *payload)
+{
+    zmq_msg_close ((zmq_msg_t *) payload);
+    free (payload);
+}
+
+static void
+s_payload_key_create (void)
+{
+    ZMESH_ASSERT (pthread_key_create (&s_payload_key, s_payload_free) == 0);
+}
+
+//  This thread's payload, the previous one released; NULL if out of memory.
+static zmq_msg_t *
+s_payload_next (void)
+{
+    pthread_once (&s_payload_once, s_payload_key_create);
+    zmq_msg_t *payload = (zmq_msg_t *) pthread_getspecific (s_payload_key);
+    if (payload)
+        zmq_msg_close (payload);
+    else {
+        payload = (zmq_msg_t *) malloc (sizeof *payload);
+        if (!payload || pthread_setspecific (s_payload_key, payload) != 0) {
+            free (payload);
+            return NULL;
+        }
+    }
+    zmq_msg_init (payload);
+    return payload;
+}
+
 int
 zmesh_link_recv (zsock_t *server,
                  zmesh_msg_t *msg,
@@ -127,24 +168,28 @@ zmesh_link_recv (zsock_t *server,
                  zmesh_metrics_t *metrics)
 {
     void *handle = zsock_resolve (server);
-    zmq_msg_t routing_id, payload;
+    zmq_msg_t routing_id;
+    zmq_msg_t *payload = s_payload_next ();
     zmq_msg_init (&routing_id);
-    zmq_msg_init (&payload);
     int rc = ZMESH_EPROTO;
     if (zmq_msg_recv (&routing_id, handle, ZMQ_DONTWAIT) < 0) {
         zmq_msg_close (&routing_id);
-        zmq_msg_close (&payload);
         return ZMESH_ETIMEOUT;  //  nothing there after all
     }
-    if (!zmq_msg_more (&routing_id) || zmq_msg_recv (&payload, handle, ZMQ_DONTWAIT) < 0
-        || zmq_msg_more (&payload)) {
+    if (!payload) {
+        s_drain (handle);
+        zmq_msg_close (&routing_id);
+        return ZMESH_ENOMEM;
+    }
+    if (!zmq_msg_more (&routing_id) || zmq_msg_recv (payload, handle, ZMQ_DONTWAIT) < 0
+        || zmq_msg_more (payload)) {
         s_drain (handle);
         zmesh_metrics_add (metrics, ZMESH_M_DROP_MALFORMED, 1);
         goto done;
     }
-    size_t size = zmq_msg_size (&payload);
+    size_t size = zmq_msg_size (payload);
     zmesh_metrics_add (metrics, ZMESH_M_BYTES_RECEIVED, size);
-    const char *user_id = zmq_msg_gets (&payload, "User-Id");
+    const char *user_id = zmq_msg_gets (payload, "User-Id");
     if (!user_id || zmesh_hex_decode (curve_public, ZMESH_KEY_SIZE, user_id) != 0) {
         zmesh_metrics_add (metrics, ZMESH_M_DROP_UNAUTHENTICATED, 1);
         goto done;
@@ -154,7 +199,7 @@ zmesh_link_recv (zsock_t *server,
         rc = ZMESH_ETOOBIG;
         goto done;
     }
-    rc = zmesh_msg_decode (msg, zmq_msg_data (&payload), size);
+    rc = zmesh_msg_decode (msg, (const uint8_t *) zmq_msg_data (payload), size);
     if (rc) {
         zmesh_metrics_add (metrics, s_drop_reason (rc), 1);
         goto done;
@@ -168,8 +213,8 @@ zmesh_link_recv (zsock_t *server,
     }
     zmesh_metrics_add (metrics, ZMESH_M_MSG_RECEIVED, 1);
 done:
+    //  The payload stays (see s_payload_next): msg may point into it.
     zmq_msg_close (&routing_id);
-    zmq_msg_close (&payload);
     return rc;
 }
 

@@ -52,7 +52,8 @@ int
 zmesh_link_send_raw (zsock_t *client, const uint8_t *data, size_t size, zmesh_metrics_t *metrics);
 //  Receive one message from the server socket. Returns ZMESH_OK with msg filled and the
 //  sender's authenticated CURVE key in curve_public; any other return means the message was
-//  dropped (and counted); the caller just goes on.
+//  dropped (and counted); the caller just goes on. A STATE or SWIM body in msg points into the
+//  received bytes: valid until the next zmesh_link_recv on the same thread.
 int zmesh_link_recv (zsock_t *server,
                      zmesh_msg_t *msg,
                      uint8_t curve_public [ZMESH_KEY_SIZE],
