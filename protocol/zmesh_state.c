@@ -4,8 +4,9 @@
     The core is split by concern. This file is the public face: zmesh_state_step hands each
     event to the store (zmesh_state_store.c: owners, entries, the changes they report, local
     writes, forgetting and the collection of tombstones) or to the exchange
-    (zmesh_state_exchange.c: digests, runs and requests), and the timer here picks the peer of
-    the next exchange. What the three files share is declared in zmesh_state_internal.h.
+    (zmesh_state_exchange.c: digest entries, runs and requests; zmesh_state_summary.c: the
+    summaries that start an exchange and narrow down a range that differs), and the timer here
+    picks the peer of the next exchange. What the three files share is declared in zmesh_state_internal.h.
     Every step starts with an empty change list and arena, so what an update reports stays
     valid until the next step.
 */
@@ -55,7 +56,11 @@ zmesh_state_config_check (const zmesh_state_config_t *config)
     size_t deltas_min = ZMESH_STATE_DELTAS_BASE_SIZE + zmesh_state_run_header_size (&run)
                         + zmesh_state_delta_size (&delta);
     size_t digest_min = ZMESH_STATE_DIGEST_BASE_SIZE + zmesh_state_digest_entry_size (&entry);
-    if (config->budget_bytes < deltas_min || config->budget_bytes / 2 < digest_min)
+    //  A range that differs can always be split in two, or listed if it holds one owner.
+    size_t summary_min = ZMESH_STATE_SUMMARY_BASE_SIZE + 2 * ZMESH_STATE_SUMMARY_SIZE_MAX
+                         + zmesh_state_digest_entry_size (&entry);
+    if (config->budget_bytes < deltas_min || config->budget_bytes / 2 < digest_min
+        || config->budget_bytes < summary_min)
         return ZMESH_EINVAL;
     return ZMESH_OK;
 }
@@ -81,13 +86,17 @@ zmesh_state_init (zmesh_state_t *self,
     self->now_ms = now_ms;
     self->gc_next_ms = UINT64_MAX;
     uint32_t budget = config->budget_bytes;
-    //  The smallest digest entry takes 22 bytes, run 24, delta 5: no message needs more.
+    //  The smallest digest entry takes 22 bytes, run 24, delta 5, summary 39: no message needs
+    //  more.
     self->out_digest_max =
         budget / 22 + 1 < ZMESH_STATE_MSG_DIGEST_MAX ? budget / 22 + 1 : ZMESH_STATE_MSG_DIGEST_MAX;
     self->out_runs_max =
         budget / 24 + 1 < ZMESH_STATE_MSG_RUNS_MAX ? budget / 24 + 1 : ZMESH_STATE_MSG_RUNS_MAX;
     self->out_deltas_max =
         budget / 5 + 1 < ZMESH_STATE_MSG_DELTAS_MAX ? budget / 5 + 1 : ZMESH_STATE_MSG_DELTAS_MAX;
+    self->out_summaries_max = budget / 39 + 1 < ZMESH_STATE_MSG_SUMMARIES_MAX
+                                  ? budget / 39 + 1
+                                  : ZMESH_STATE_MSG_SUMMARIES_MAX;
     //  A received message makes at most a change per delta, two per run (a drop before and
     //  one after), one per digest entry; a local event one.
     self->change_capacity =
@@ -99,6 +108,9 @@ zmesh_state_init (zmesh_state_t *self,
     self->out_digest = calloc (self->out_digest_max, sizeof *self->out_digest);
     self->out_runs = calloc (self->out_runs_max, sizeof *self->out_runs);
     self->out_deltas = calloc (self->out_deltas_max, sizeof *self->out_deltas);
+    self->out_listed = calloc (self->out_digest_max, sizeof *self->out_listed);
+    self->out_summaries = calloc (self->out_summaries_max, sizeof *self->out_summaries);
+    self->differ = calloc (ZMESH_STATE_MSG_SUMMARIES_MAX, sizeof *self->differ);
     self->changes = calloc (self->change_capacity, sizeof *self->changes);
     self->arena = malloc (self->arena_capacity);
     self->scratch = calloc (self->scratch_capacity, sizeof *self->scratch);
@@ -108,8 +120,9 @@ zmesh_state_init (zmesh_state_t *self,
     zmesh_state_update_t scratch_update;
     memset (&scratch_update, 0, sizeof scratch_update);
     zmesh_state_owner_t *own = NULL;
-    if (self->out_digest && self->out_runs && self->out_deltas && self->changes && self->arena
-        && self->scratch && self->gives && self->gives_from && self->wants)
+    if (self->out_digest && self->out_runs && self->out_deltas && self->out_listed
+        && self->out_summaries && self->differ && self->changes && self->arena && self->scratch
+        && self->gives && self->gives_from && self->wants)
         own = zmesh_state__owner_add (self, self_id, &scratch_update);
     if (!own) {
         zmesh_state_fini (self);
@@ -135,6 +148,9 @@ zmesh_state_fini (zmesh_state_t *self)
     free (self->out_digest);
     free (self->out_runs);
     free (self->out_deltas);
+    free (self->out_listed);
+    free (self->out_summaries);
+    free (self->differ);
     free (self->changes);
     free (self->arena);
     free (self->scratch);
@@ -191,7 +207,7 @@ zmesh_state_step (zmesh_state_t *self,
     memset (update, 0, sizeof *update);
     self->change_count = 0;
     self->arena_used = 0;
-    update->msgs = &self->out;
+    update->msgs = self->out;
     update->changes = self->changes;
     if (event->now_ms > self->now_ms)
         self->now_ms = event->now_ms;
@@ -211,6 +227,8 @@ zmesh_state_step (zmesh_state_t *self,
                 zmesh_state__forgotten_remove_at (self, f);
             if (event->msg->type == ZMESH_STATE_MSG_DIGEST)
                 zmesh_state__on_digest (self, &event->peer, event->msg, update);
+            else if (event->msg->type == ZMESH_STATE_MSG_SUMMARY)
+                zmesh_state__on_summary (self, &event->peer, event->msg, update);
             else
                 zmesh_state__on_deltas (self, &event->peer, event->msg, update);
             break;

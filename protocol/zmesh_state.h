@@ -8,15 +8,31 @@
     Gough and Thomas, "Efficient Reconciliation and Flow Control for Anti-Entropy Protocols"
     (LADIS 2008), section 3:
 
-        A -> B  DIGEST  (owner, generation, version, floor) for every owner A knows in an id
-                        range [lo, hi]; the range moves on each time, so a digest of thousands
-                        of owners still fits one message (owners in the range that A does not
-                        list, A does not know). Up to half the message first lists the "hot"
-                        owners, those whose entry changed here in the last hot_ms, wherever
-                        they are: news spreads at every exchange, not once per range cycle.
-        B -> A  DELTAS  the runs A lacks (for each owner, B's entries newer than A's version,
-                        oldest first) and B's requests (the owners where A is ahead of B);
-        A -> B  DELTAS  the runs B requested (no requests: the exchange ends).
+        A -> B  SUMMARY quiet (no owner changed here in the last hot_ms): one summary of
+                        the whole id space: how many owners A holds and the sum of a 64-bit
+                        hash of their (owner, generation, version); when nothing changed, an
+                        exchange is this one message of about 50 bytes. Busy: (owner,
+                        generation, version, floor) of the "hot" owners, those changed here in
+                        the last hot_ms (up to half the budget), then of the others from a
+                        cursor that moves on each time, as complete ranges (what A may have
+                        missed news of is listed, not summarised: see zmesh_state_summary.c);
+                        the rest summarised only if it holds more owners than the listing.
+        B -> A  DELTAS  the runs A lacks among the owners A listed (for each owner, B's entries
+                        newer than A's version, oldest first) and B's requests (the owners
+                        where A is ahead of B); not sent when there is nothing to say;
+        B -> A  SUMMARY only if B's own count and hash of a range differ from A's: B narrows
+                        it down: B lists its owners of the range (a complete range: an owner
+                        it does not list, it does not hold), or, if they do not fit, splits it
+                        into up to ZMESH_STATE_SPLIT_WAYS pieces, each summarised by B's own
+                        count and hash. A answers that SUMMARY as B answered A's (DELTAS, and a
+                        SUMMARY of the pieces that still differ, narrower again), so a
+                        difference is found in O(log owners) round trips;
+        A -> B  DELTAS  the runs B requested (no requests: that branch of the exchange ends).
+
+    The older DIGEST message (a complete range [lo, hi] plus listed entries) is still accepted:
+    it is a SUMMARY whose one range has count 0. Requests are answered with runs only, so
+    every branch ends: listed entries and complete ranges end in DELTAS, and a range that
+    differs is answered with strictly smaller ranges, or a listing.
 
     A run is (owner, generation, from, to, held, floor, entries): all of the sender's entries of
     that owner with a version in (from, to], in version order (held: the sender's version).
@@ -49,6 +65,11 @@
     owner already collected), so replicas get ZMESH_STATE_REPLICA_SLACK times the key and byte
     bounds; a replica that would exceed even that is dropped and fetched again from scratch.
 
+    Summaries hash (owner, generation, version) only: two replicas at the same generation and
+    version hold the same entries, whatever their floors (which depend on when each collected
+    its tombstones). Owners held at version 0 (a generation seen, nothing of it yet) are left
+    out of summaries: a peer has nothing to learn from them, and need not hold them.
+
     Shape (DESIGN.md): init / step (event -> update) / deadline. Events carry the time; the core
     reads no clock, does no I/O, and draws randomness (the peer to exchange with, the order in
     which owners share a full message) from a PRNG seeded at init. Local writes are events too,
@@ -74,21 +95,23 @@
 #define ZMESH_STATE_MAX_OWNERS_DEFAULT       4096
 #define ZMESH_STATE_MAX_PEERS_DEFAULT        4096
 #define ZMESH_STATE_REPLICA_SLACK            2  //  replicas: this times max_keys, owner_bytes
+#define ZMESH_STATE_SPLIT_WAYS               8  //  pieces a range that differs is cut into
 
 //  Hard limits of the wire (zmesh_state_codec): a message beyond them does not decode.
-#define ZMESH_STATE_MSG_SIZE_MAX     65536  //  bytes of one encoded state message
-#define ZMESH_STATE_KEY_SIZE_LIMIT   255    //  bytes of a key
-#define ZMESH_STATE_VALUE_SIZE_LIMIT 32768  //  bytes of a value
-#define ZMESH_STATE_MSG_DIGEST_MAX   1024   //  digest entries (or requests) in one message
-#define ZMESH_STATE_MSG_RUNS_MAX     256    //  runs in one message
-#define ZMESH_STATE_MSG_DELTAS_MAX   2048   //  entries in all the runs of one message
+#define ZMESH_STATE_MSG_SIZE_MAX      65536  //  bytes of one encoded state message
+#define ZMESH_STATE_KEY_SIZE_LIMIT    255    //  bytes of a key
+#define ZMESH_STATE_VALUE_SIZE_LIMIT  32768  //  bytes of a value
+#define ZMESH_STATE_MSG_DIGEST_MAX    1024   //  digest entries (or requests) in one message
+#define ZMESH_STATE_MSG_RUNS_MAX      256    //  runs in one message
+#define ZMESH_STATE_MSG_DELTAS_MAX    2048   //  entries in all the runs of one message
+#define ZMESH_STATE_MSG_SUMMARIES_MAX 256    //  summaries (ranges) in one message
 
 typedef struct {
     uint32_t interval_ms;       //  time between exchanges this node starts
     uint32_t budget_bytes;      //  most bytes of one encoded message this node sends
     uint32_t tombstone_ttl_ms;  //  a tombstone is collected this long after it was applied
     uint32_t forget_ttl_ms;     //  an owner forgotten (FORGET) is refused for this long
-    uint32_t hot_ms;            //  an owner changed this recently is in every digest
+    uint32_t hot_ms;            //  an owner changed this recently is listed in every summary
     uint32_t max_keys;          //  keys per owner, tombstones included
     uint32_t key_size_max;      //  bytes of a key (1..ZMESH_STATE_KEY_SIZE_LIMIT)
     uint32_t value_size_max;    //  bytes of a value (..ZMESH_STATE_VALUE_SIZE_LIMIT)
@@ -102,8 +125,10 @@ typedef struct {
 //  messages it sends: valid until its next step) or into the decoded bytes (for received ones).
 
 typedef enum {
-    ZMESH_STATE_MSG_DIGEST = 1,  //  range + digest entries: "this is what I hold"
-    ZMESH_STATE_MSG_DELTAS = 2   //  requests (as digest entries) + runs
+    ZMESH_STATE_MSG_DIGEST = 1,  //  range + digest entries: "this is what I hold" (accepted;
+                                 //  no longer sent: a SUMMARY says the same)
+    ZMESH_STATE_MSG_DELTAS = 2,  //  requests (as digest entries) + runs
+    ZMESH_STATE_MSG_SUMMARY = 3  //  digest entries + summaries of id ranges
 } zmesh_state_msg_type_t;
 
 typedef struct {
@@ -112,6 +137,17 @@ typedef struct {
     uint64_t version;     //  highest version held (0: nothing)
     uint64_t floor;       //  tombstones up to this version may have been collected
 } zmesh_state_digest_entry_t;
+
+//  A range of owners in a SUMMARY: of the owners the sender holds in [lo, hi] at a version
+//  above 0 and does not list in the message's digest entries, there are count, and the sum
+//  (mod 2^64) of their zmesh_state_tuple_hash is hash. count 0 (hash 0): a complete range,
+//  every owner the sender holds in it is listed (those at version 0 when room allows).
+typedef struct {
+    zmesh_id_t lo;  //  inclusive
+    zmesh_id_t hi;  //  inclusive, >= lo
+    uint64_t count;
+    uint64_t hash;
+} zmesh_state_summary_t;
 
 typedef struct {
     const char *key;       //  key_size printable bytes, not NUL-terminated
@@ -137,12 +173,14 @@ typedef struct {
     zmesh_state_msg_type_t type;
     zmesh_id_t range_lo;    //  DIGEST: the id range the digest covers (every owner the sender
     zmesh_id_t range_hi;    //  holds in it is listed), inclusive
-    uint32_t digest_count;  //  DIGEST: entries; DELTAS: requests
-    const zmesh_state_digest_entry_t *digest;  //  DIGEST: ascending ids (some out of range)
+    uint32_t digest_count;  //  DIGEST, SUMMARY: entries; DELTAS: requests
+    const zmesh_state_digest_entry_t *digest;  //  DIGEST, SUMMARY: ascending ids
     uint32_t run_count;                        //  DELTAS
     const zmesh_state_run_t *runs;
     uint32_t delta_count;
     const zmesh_state_delta_t *deltas;
+    uint32_t summary_count;  //  SUMMARY: ascending, disjoint ranges
+    const zmesh_state_summary_t *summaries;
 } zmesh_state_msg_t;
 
 //  ---------------------------------------------------------------------------------------------
@@ -221,7 +259,7 @@ typedef struct {
 
 typedef struct {
     int error;           //  ZMESH_OK, or the error of a SET / DELETE / FORGET / PEERS event
-    uint32_t msg_count;  //  messages to send (0 or 1)
+    uint32_t msg_count;  //  messages to send (0..2), all to the same peer
     const zmesh_state_out_t *msgs;
     uint32_t change_count;  //  changes applied, in order
     const zmesh_state_change_t *changes;
@@ -244,11 +282,12 @@ typedef struct {
 typedef struct {
     zmesh_id_t id;
     uint64_t generation;
-    uint64_t version;      //  highest version applied (own map: the version counter)
-    uint64_t floor;        //  tombstones up to this version may have been collected
-    uint64_t changed_ms;   //  when generation or version last changed here
-    uint64_t listed;       //  the digest that last listed it (see zmesh_state_t.digests)
-    uint32_t entry_count;  //  keys, tombstones included
+    uint64_t version;     //  highest version applied (own map: the version counter)
+    uint64_t floor;       //  tombstones up to this version may have been collected
+    uint64_t changed_ms;  //  when generation or version last changed here
+    uint64_t hash_generation, hash_version;  //  the tuple `hash` was computed for
+    uint64_t hash;                           //  zmesh_state_tuple_hash, cached
+    uint32_t entry_count;                    //  keys, tombstones included
     uint32_t entry_capacity;
     uint64_t bytes;  //  key + value bytes of the entries
     zmesh_state_entry_t *entries;
@@ -273,13 +312,16 @@ typedef struct {
     zmesh_id_t *peers;          //  at most config.max_peers
     uint64_t next_exchange_ms;  //  when the next exchange starts (if there are peers)
     uint64_t gc_next_ms;        //  earliest tombstone expiry, UINT64_MAX if none
-    zmesh_id_t cursor;          //  where the next digest's range starts
-    uint64_t digests;           //  digests built so far
-    zmesh_state_out_t out;      //  the message of the current step
-    zmesh_state_digest_entry_t *out_digest;
+    zmesh_id_t cursor;          //  where the next listing of a busy exchange starts
+    zmesh_state_out_t out [2];  //  the messages of the current step (a DELTAS, a SUMMARY)
+    zmesh_state_digest_entry_t *out_digest;  //  DELTAS: requests
     zmesh_state_run_t *out_runs;
     zmesh_state_delta_t *out_deltas;
-    uint32_t out_digest_max, out_runs_max, out_deltas_max;
+    zmesh_state_digest_entry_t *out_listed;  //  SUMMARY: entries
+    zmesh_state_summary_t *out_summaries;
+    uint32_t out_digest_max, out_runs_max, out_deltas_max, out_summaries_max;
+    zmesh_state_summary_t *differ;  //  ranges of a received SUMMARY that differ here (count:
+    uint32_t differ_count;          //  this node's); at most ZMESH_STATE_MSG_SUMMARIES_MAX
     zmesh_state_change_t *changes;  //  this step's changes
     uint32_t change_count, change_capacity;
     uint8_t *arena;  //  copies of the keys / values the changes show

@@ -1,4 +1,4 @@
-/*  zmesh_state_codec.c: DIGEST / DELTAS codec (see zmesh_state_codec.h).
+/*  zmesh_state_codec.c: DIGEST / DELTAS / SUMMARY codec (see zmesh_state_codec.h).
 
     The sizes below mirror msgpack-c's packer, which always picks the shortest form: the core
     builds messages against its byte budget with them, and the unit tests check that every
@@ -7,6 +7,7 @@
 #include "zmesh_state_codec.h"
 #include "zmesh_error.h"
 #include "zmesh_mpack.h"
+#include <sodium.h>
 #include <string.h>
 
 size_t
@@ -56,6 +57,29 @@ zmesh_state_delta_size (const zmesh_state_delta_t *delta)
 }
 
 size_t
+zmesh_state_summary_size (const zmesh_state_summary_t *summary)
+{
+    return 1 + 2 * s_bin_size (ZMESH_ID_SIZE) + zmesh_state_uint_size (summary->count)
+           + zmesh_state_uint_size (summary->hash);
+}
+
+uint64_t
+zmesh_state_tuple_hash (const zmesh_id_t *owner, uint64_t generation, uint64_t version)
+{
+    uint8_t input [ZMESH_ID_SIZE + 16], digest [8];
+    memcpy (input, owner->bytes, ZMESH_ID_SIZE);
+    for (int i = 0; i < 8; i++) {
+        input [ZMESH_ID_SIZE + i] = (uint8_t) (generation >> (56 - 8 * i));
+        input [ZMESH_ID_SIZE + 8 + i] = (uint8_t) (version >> (56 - 8 * i));
+    }
+    crypto_generichash (digest, sizeof digest, input, sizeof input, NULL, 0);
+    uint64_t hash = 0;
+    for (int i = 7; i >= 0; i--)
+        hash = hash << 8 | digest [i];
+    return hash;
+}
+
+size_t
 zmesh_state_msg_size (const zmesh_state_msg_t *msg)
 {
     size_t size = 1 + 1;  //  array header (2..4 elements), type
@@ -66,6 +90,12 @@ zmesh_state_msg_size (const zmesh_state_msg_t *msg)
         size += zmesh_state_digest_entry_size (&msg->digest [i]);
     if (msg->type == ZMESH_STATE_MSG_DIGEST)
         return size;
+    if (msg->type == ZMESH_STATE_MSG_SUMMARY) {
+        size += s_array_size (msg->summary_count);
+        for (uint32_t i = 0; i < msg->summary_count; i++)
+            size += zmesh_state_summary_size (&msg->summaries [i]);
+        return size;
+    }
     size += s_array_size (msg->run_count);
     for (uint32_t i = 0; i < msg->run_count; i++) {
         const zmesh_state_run_t *run = &msg->runs [i];
@@ -115,6 +145,39 @@ s_check_runs (const zmesh_state_msg_t *msg)
     return next_delta == msg->delta_count ? ZMESH_OK : ZMESH_EPROTO;
 }
 
+//  Entries in ascending, distinct owner order.
+static int
+s_check_entries (const zmesh_state_msg_t *msg)
+{
+    const zmesh_id_t *previous = NULL;
+    for (uint32_t i = 0; i < msg->digest_count; i++) {
+        const zmesh_id_t *id = &msg->digest [i].owner;
+        if (previous && memcmp (previous->bytes, id->bytes, ZMESH_ID_SIZE) >= 0)
+            return ZMESH_EPROTO;
+        previous = id;
+    }
+    return ZMESH_OK;
+}
+
+//  Summaries: each lo <= hi, ranges ascending and disjoint, hash 0 when count is 0.
+static int
+s_check_summaries (const zmesh_state_msg_t *msg)
+{
+    if (msg->summary_count > ZMESH_STATE_MSG_SUMMARIES_MAX)
+        return ZMESH_ELIMIT;
+    if (msg->summary_count > 0 && !msg->summaries)
+        return ZMESH_EPROTO;
+    for (uint32_t i = 0; i < msg->summary_count; i++) {
+        const zmesh_state_summary_t *summary = &msg->summaries [i];
+        if (memcmp (summary->lo.bytes, summary->hi.bytes, ZMESH_ID_SIZE) > 0
+            || (summary->count == 0 && summary->hash != 0)
+            || (i > 0
+                && memcmp (msg->summaries [i - 1].hi.bytes, summary->lo.bytes, ZMESH_ID_SIZE) >= 0))
+            return ZMESH_EPROTO;
+    }
+    return ZMESH_OK;
+}
+
 int
 zmesh_state_msg_check (const zmesh_state_msg_t *msg)
 {
@@ -125,14 +188,11 @@ zmesh_state_msg_check (const zmesh_state_msg_t *msg)
     if (msg->type == ZMESH_STATE_MSG_DIGEST) {
         if (memcmp (msg->range_lo.bytes, msg->range_hi.bytes, ZMESH_ID_SIZE) > 0)
             return ZMESH_EPROTO;
-        const zmesh_id_t *previous = NULL;
-        for (uint32_t i = 0; i < msg->digest_count; i++) {
-            const zmesh_id_t *id = &msg->digest [i].owner;
-            if (previous && memcmp (previous->bytes, id->bytes, ZMESH_ID_SIZE) >= 0)
-                return ZMESH_EPROTO;
-            previous = id;
-        }
-        return ZMESH_OK;
+        return s_check_entries (msg);
+    }
+    if (msg->type == ZMESH_STATE_MSG_SUMMARY) {
+        int rc = s_check_summaries (msg);
+        return rc ? rc : s_check_entries (msg);
     }
     if (msg->type != ZMESH_STATE_MSG_DELTAS)
         return ZMESH_EPROTO;
@@ -208,6 +268,20 @@ zmesh_state_msg_encode (const zmesh_state_msg_t *msg, uint8_t *buf, size_t capac
         s_pack_id (pk, &msg->range_lo);
         s_pack_id (pk, &msg->range_hi);
         s_pack_entries (pk, msg);
+    }
+    else if (msg->type == ZMESH_STATE_MSG_SUMMARY) {
+        msgpack_pack_array (pk, 3);
+        msgpack_pack_uint8 (pk, ZMESH_STATE_MSG_SUMMARY);
+        s_pack_entries (pk, msg);
+        msgpack_pack_array (pk, msg->summary_count);
+        for (uint32_t i = 0; i < msg->summary_count; i++) {
+            const zmesh_state_summary_t *summary = &msg->summaries [i];
+            msgpack_pack_array (pk, 4);
+            s_pack_id (pk, &summary->lo);
+            s_pack_id (pk, &summary->hi);
+            msgpack_pack_uint64 (pk, summary->count);
+            msgpack_pack_uint64 (pk, summary->hash);
+        }
     }
     else {
         msgpack_pack_array (pk, 3);
@@ -310,6 +384,25 @@ s_decode_runs (zmesh_state_msg_buf_t *buf, zmesh_mp_reader_t *r)
     return ZMESH_OK;
 }
 
+static int
+s_decode_summaries (zmesh_state_msg_buf_t *buf, zmesh_mp_reader_t *r)
+{
+    uint32_t count, fields;
+    if (zmesh_mp_read_array (r, &count))
+        return ZMESH_EPROTO;
+    if (count > ZMESH_STATE_MSG_SUMMARIES_MAX)
+        return ZMESH_ELIMIT;
+    for (uint32_t i = 0; i < count; i++) {
+        zmesh_state_summary_t *summary = &buf->summaries [i];
+        if (zmesh_mp_read_array (r, &fields) || fields < 4 || s_read_id (r, &summary->lo)
+            || s_read_id (r, &summary->hi) || zmesh_mp_read_uint (r, &summary->count)
+            || zmesh_mp_read_uint (r, &summary->hash) || zmesh_mp_skip_extra (r, fields, 4))
+            return ZMESH_EPROTO;
+    }
+    buf->msg.summary_count = count;
+    return ZMESH_OK;
+}
+
 int
 zmesh_state_msg_decode (zmesh_state_msg_buf_t *buf, const uint8_t *data, size_t size)
 {
@@ -318,6 +411,7 @@ zmesh_state_msg_decode (zmesh_state_msg_buf_t *buf, const uint8_t *data, size_t 
     msg->digest = buf->digest;
     msg->runs = buf->runs;
     msg->deltas = buf->deltas;
+    msg->summaries = buf->summaries;
     if (size > ZMESH_STATE_MSG_SIZE_MAX)
         return ZMESH_ETOOBIG;
     zmesh_mp_reader_t r;
@@ -326,7 +420,8 @@ zmesh_state_msg_decode (zmesh_state_msg_buf_t *buf, const uint8_t *data, size_t 
     uint64_t type;
     if (zmesh_mp_read_array (&r, &count) || count < 1 || zmesh_mp_read_uint (&r, &type))
         return ZMESH_EPROTO;
-    if (type != ZMESH_STATE_MSG_DIGEST && type != ZMESH_STATE_MSG_DELTAS)
+    if (type != ZMESH_STATE_MSG_DIGEST && type != ZMESH_STATE_MSG_DELTAS
+        && type != ZMESH_STATE_MSG_SUMMARY)
         return ZMESH_ETYPE;
     msg->type = (zmesh_state_msg_type_t) type;
     int rc;
@@ -336,6 +431,15 @@ zmesh_state_msg_decode (zmesh_state_msg_buf_t *buf, const uint8_t *data, size_t 
         rc = s_decode_entries (buf, &r);
         if (rc == 0)
             rc = zmesh_mp_skip_extra (&r, count, 4);
+    }
+    else if (type == ZMESH_STATE_MSG_SUMMARY) {
+        if (count < 3)
+            return ZMESH_EPROTO;
+        rc = s_decode_entries (buf, &r);
+        if (rc == 0)
+            rc = s_decode_summaries (buf, &r);
+        if (rc == 0)
+            rc = zmesh_mp_skip_extra (&r, count, 3);
     }
     else {
         if (count < 3)

@@ -1,11 +1,12 @@
-/*  zmesh_state_exchange.c: the state core's exchange (see zmesh_state.h): digests, runs and
-    requests, push-pull scuttlebutt after van Renesse et al. (LADIS 2008), section 3.
+/*  zmesh_state_exchange.c: the state core's exchange (see zmesh_state.h): digest entries,
+    runs and requests, push-pull scuttlebutt after van Renesse et al. (LADIS 2008), section 3.
 
-    An exchange starts with a DIGEST (zmesh_state__start_exchange): the hot owners first, then
-    the owners of an id range from a cursor that moves on each time. The peer compares it with
-    what it holds (zmesh_state__on_digest) and answers with DELTAS: its requests and the runs
-    the sender lacks. A DELTAS is applied run by run (zmesh_state__on_deltas); its requests,
-    if any, are answered with the runs asked for, which ends the exchange. A run is built
+    An exchange starts with a SUMMARY (zmesh_state_summary.c). The peer compares its listed
+    entries and complete ranges with what it holds (zmesh_state__on_summary; a DIGEST is read
+    as a SUMMARY of one complete range) and answers with DELTAS: its requests and the runs the
+    sender lacks; the ranges whose counts or hashes differ it hands to zmesh_state__narrow. A
+    DELTAS is applied run by run (zmesh_state__on_deltas); its requests, if any, are answered
+    with the runs asked for, which ends that branch of the exchange. A run is built
     oldest first from a version-sorted scratch list of an owner's entries and cut at the byte
     budget, so a receiver always gets a prefix; it is checked against the owner's generation,
     version and floor before any entry is applied. Lists the budget may cut start at a random
@@ -15,19 +16,6 @@
 #include "zmesh_state_codec.h"
 #include <stdlib.h>
 #include <string.h>
-
-static const zmesh_id_t s_id_last = {{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-                                      0xff, 0xff, 0xff, 0xff, 0xff, 0xff}};
-
-//  The id after id, in memcmp order (byte 0 most significant). Wraps to zero after the last.
-static zmesh_id_t
-s_id_next (zmesh_id_t id)
-{
-    for (int i = ZMESH_ID_SIZE - 1; i >= 0; i--)
-        if (++id.bytes [i] != 0)
-            break;
-    return id;
-}
 
 //  ---------------------------------------------------------------------------------------------
 //  Applying runs.
@@ -199,9 +187,12 @@ s_fill_delta (zmesh_state_delta_t *delta, const zmesh_state_entry_t *entry)
 //  Add a run of owner's entries after from to the outgoing message, oldest first, as many as
 //  the budget leaves room for (*used: bytes so far).
 static void
-s_emit_run (zmesh_state_t *self, const zmesh_state_owner_t *owner, uint64_t from, size_t *used)
+s_emit_run (zmesh_state_t *self,
+            zmesh_state_msg_t *msg,
+            const zmesh_state_owner_t *owner,
+            uint64_t from,
+            size_t *used)
 {
-    zmesh_state_msg_t *msg = &self->out.msg;
     if (msg->run_count == self->out_runs_max)
         return;
     uint32_t n = 0;
@@ -240,23 +231,39 @@ s_emit_run (zmesh_state_t *self, const zmesh_state_owner_t *owner, uint64_t from
     *used += size;
 }
 
-static void
-s_out_begin (zmesh_state_t *self, const zmesh_id_t *to, zmesh_state_msg_type_t type)
+zmesh_state_msg_t *
+zmesh_state__out_begin (zmesh_state_t *self,
+                        const zmesh_state_update_t *update,
+                        const zmesh_id_t *to,
+                        zmesh_state_msg_type_t type)
 {
-    memset (&self->out, 0, sizeof self->out);
-    self->out.to = *to;
-    self->out.msg.type = type;
-    self->out.msg.digest = self->out_digest;
-    self->out.msg.runs = self->out_runs;
-    self->out.msg.deltas = self->out_deltas;
+    //  A DELTAS, then a SUMMARY: each has its own arrays, so never two of a type.
+    ZMESH_ASSERT (update->msg_count < 2);
+    ZMESH_ASSERT (update->msg_count == 0 || self->out [0].msg.type != type);
+    zmesh_state_out_t *out = &self->out [update->msg_count];
+    memset (out, 0, sizeof *out);
+    out->to = *to;
+    out->msg.type = type;
+    if (type == ZMESH_STATE_MSG_SUMMARY) {
+        out->msg.digest = self->out_listed;
+        out->msg.summaries = self->out_summaries;
+    }
+    else {
+        ZMESH_ASSERT (type == ZMESH_STATE_MSG_DELTAS);
+        out->msg.digest = self->out_digest;
+        out->msg.runs = self->out_runs;
+        out->msg.deltas = self->out_deltas;
+    }
+    return &out->msg;
 }
 
-static void
-s_out_send (zmesh_state_t *self, zmesh_state_update_t *update)
+void
+zmesh_state__out_send (zmesh_state_t *self, zmesh_state_update_t *update)
 {
-    ZMESH_ASSERT (zmesh_state_msg_check (&self->out.msg) == ZMESH_OK);
-    ZMESH_ASSERT (zmesh_state_msg_size (&self->out.msg) <= self->config.budget_bytes);
-    update->msg_count = 1;
+    const zmesh_state_msg_t *msg = &self->out [update->msg_count].msg;
+    ZMESH_ASSERT (zmesh_state_msg_check (msg) == ZMESH_OK);
+    ZMESH_ASSERT (zmesh_state_msg_size (msg) <= self->config.budget_bytes);
+    update->msg_count++;
 }
 
 //  A DELTAS message to peer: requests (wants), then runs (gives), each list started at a
@@ -268,8 +275,7 @@ s_reply (zmesh_state_t *self,
          uint32_t want_count,
          zmesh_state_update_t *update)
 {
-    s_out_begin (self, peer, ZMESH_STATE_MSG_DELTAS);
-    zmesh_state_msg_t *msg = &self->out.msg;
+    zmesh_state_msg_t *msg = zmesh_state__out_begin (self, update, peer, ZMESH_STATE_MSG_DELTAS);
     size_t used = ZMESH_STATE_DELTAS_BASE_SIZE;
     size_t wants_budget = give_count ? self->config.budget_bytes / 2 : self->config.budget_bytes;
     uint32_t start = want_count ? (uint32_t) (zmesh_state__rand (self) % want_count) : 0;
@@ -284,74 +290,10 @@ s_reply (zmesh_state_t *self,
     start = give_count ? (uint32_t) (zmesh_state__rand (self) % give_count) : 0;
     for (uint32_t j = 0; j < give_count; j++) {
         uint32_t k = (start + j) % give_count;
-        s_emit_run (self, &self->owners [self->gives [k]], self->gives_from [k], &used);
+        s_emit_run (self, msg, &self->owners [self->gives [k]], self->gives_from [k], &used);
     }
     if (msg->digest_count + msg->run_count > 0)
-        s_out_send (self, update);
-}
-
-static int
-s_by_owner (const void *a, const void *b)
-{
-    return zmesh_state__id_cmp (&((const zmesh_state_digest_entry_t *) a)->owner,
-                                &((const zmesh_state_digest_entry_t *) b)->owner);
-}
-
-//  Add owner's digest entry if it fits within limit bytes (*used: bytes so far).
-static bool
-s_list (zmesh_state_t *self, zmesh_state_owner_t *owner, size_t *used, size_t limit)
-{
-    zmesh_state_msg_t *msg = &self->out.msg;
-    zmesh_state_digest_entry_t entry = {owner->id, owner->generation, owner->version, owner->floor};
-    size_t size = zmesh_state_digest_entry_size (&entry);
-    if (msg->digest_count == self->out_digest_max || *used + size > limit)
-        return false;
-    self->out_digest [msg->digest_count++] = entry;
-    owner->listed = self->digests;
-    *used += size;
-    return true;
-}
-
-//  Start an exchange: a DIGEST of the hot owners (up to half the budget, from a random place),
-//  then of every owner from the cursor on, as many as fit; entries sorted by id.
-void
-zmesh_state__start_exchange (zmesh_state_t *self,
-                             const zmesh_id_t *peer,
-                             zmesh_state_update_t *update)
-{
-    s_out_begin (self, peer, ZMESH_STATE_MSG_DIGEST);
-    zmesh_state_msg_t *msg = &self->out.msg;
-    self->digests++;
-    size_t used = ZMESH_STATE_DIGEST_BASE_SIZE;
-    size_t budget = self->config.budget_bytes;
-    uint32_t start = (uint32_t) (zmesh_state__rand (self) % self->owner_count);
-    for (uint32_t j = 0; j < self->owner_count; j++) {
-        zmesh_state_owner_t *owner = &self->owners [(start + j) % self->owner_count];
-        if (owner->changed_ms + self->config.hot_ms > self->now_ms
-            && !s_list (self, owner, &used, budget / 2))
-            break;
-    }
-    msg->range_lo = self->cursor;
-    uint32_t i = zmesh_state__owner_lower_bound (self, &self->cursor);
-    zmesh_state_owner_t *last = NULL;
-    for (; i < self->owner_count; i++) {
-        zmesh_state_owner_t *owner = &self->owners [i];
-        if (owner->listed != self->digests && !s_list (self, owner, &used, budget))
-            break;
-        last = owner;
-    }
-    if (i == self->owner_count) {
-        msg->range_hi = s_id_last;
-        memset (&self->cursor, 0, sizeof self->cursor);
-    }
-    else {
-        //  config_check: one entry fits after half the budget, so the range is never empty.
-        ZMESH_ASSERT (last);
-        msg->range_hi = last->id;
-        self->cursor = s_id_next (msg->range_hi);
-    }
-    qsort (self->out_digest, msg->digest_count, sizeof *self->out_digest, s_by_owner);
-    s_out_send (self, update);
+        zmesh_state__out_send (self, update);
 }
 
 //  ---------------------------------------------------------------------------------------------
@@ -454,37 +396,69 @@ s_compare_listed (zmesh_state_t *self,
         s_want_unknown (self, theirs, want_count, new_count, update);
 }
 
+//  Own owners in a complete range (count 0) of msg that it does not list: the peer lacks them.
+static void
+s_compare_complete (zmesh_state_t *self,
+                    const zmesh_state_msg_t *msg,
+                    const zmesh_state_summary_t *range,
+                    uint32_t *give_count,
+                    uint32_t *want_count,
+                    zmesh_state_update_t *update)
+{
+    uint32_t i = zmesh_state__owner_lower_bound (self, &range->lo);
+    for (; i < self->owner_count && zmesh_state__id_cmp (&self->owners [i].id, &range->hi) <= 0;
+         i++) {
+        const zmesh_id_t *id = &self->owners [i].id;
+        if (zmesh_state__listed (msg->digest, msg->digest_count, id))
+            continue;
+        zmesh_state_digest_entry_t none = {.owner = *id};
+        s_compare (self, i, &none, false, give_count, want_count, update);
+    }
+}
+
+void
+zmesh_state__on_summary (zmesh_state_t *self,
+                         const zmesh_id_t *peer,
+                         const zmesh_state_msg_t *msg,
+                         zmesh_state_update_t *update)
+{
+    uint32_t give_count = 0, want_count = 0, new_count = 0;
+    //  Listed entries are compared one by one, wherever they are.
+    for (uint32_t k = 0; k < msg->digest_count; k++)
+        s_compare_listed (self, &msg->digest [k], &give_count, &want_count, &new_count, update);
+    //  Ranges: complete ones as a digest's range; summarised ones by count and hash.
+    self->differ_count = 0;
+    for (uint32_t s = 0; s < msg->summary_count; s++) {
+        const zmesh_state_summary_t *theirs = &msg->summaries [s];
+        if (theirs->count == 0) {
+            s_compare_complete (self, msg, theirs, &give_count, &want_count, update);
+            continue;
+        }
+        zmesh_state_summary_t mine = {.lo = theirs->lo, .hi = theirs->hi};
+        zmesh_state__range_sum (self, &mine, msg->digest, msg->digest_count);
+        if (mine.count != theirs->count || mine.hash != theirs->hash) {
+            ZMESH_ASSERT (self->differ_count < ZMESH_STATE_MSG_SUMMARIES_MAX);
+            self->differ [self->differ_count++] = mine;
+        }
+    }
+    s_reply (self, peer, give_count, want_count, update);
+    if (self->differ_count > 0)
+        zmesh_state__narrow (self, peer, update);
+}
+
 void
 zmesh_state__on_digest (zmesh_state_t *self,
                         const zmesh_id_t *peer,
                         const zmesh_state_msg_t *msg,
                         zmesh_state_update_t *update)
 {
-    uint32_t give_count = 0, want_count = 0, new_count = 0, k = 0;
-    const zmesh_state_digest_entry_t *entries = msg->digest;
-    for (; k < msg->digest_count && zmesh_state__id_cmp (&entries [k].owner, &msg->range_lo) < 0;
-         k++)
-        s_compare_listed (self, &entries [k], &give_count, &want_count, &new_count, update);
-    //  In the range, the digest is complete: an owner it does not list, the peer lacks.
-    uint32_t i = zmesh_state__owner_lower_bound (self, &msg->range_lo);
-    for (; i < self->owner_count && zmesh_state__id_cmp (&self->owners [i].id, &msg->range_hi) <= 0;
-         i++) {
-        const zmesh_id_t *id = &self->owners [i].id;
-        for (; k < msg->digest_count && zmesh_state__id_cmp (&entries [k].owner, id) < 0; k++)
-            s_want_unknown (self, &entries [k], &want_count, &new_count, update);
-        zmesh_state_digest_entry_t none = {.owner = *id};
-        bool listed = k < msg->digest_count && zmesh_state__id_cmp (&entries [k].owner, id) == 0;
-        s_compare (self, i, listed ? &entries [k] : &none, listed, &give_count, &want_count,
-                   update);
-        if (listed)
-            k++;
-    }
-    for (; k < msg->digest_count && zmesh_state__id_cmp (&entries [k].owner, &msg->range_hi) <= 0;
-         k++)
-        s_want_unknown (self, &entries [k], &want_count, &new_count, update);
-    for (; k < msg->digest_count; k++)
-        s_compare_listed (self, &entries [k], &give_count, &want_count, &new_count, update);
-    s_reply (self, peer, give_count, want_count, update);
+    //  A DIGEST is a SUMMARY of one complete range.
+    zmesh_state_summary_t range = {.lo = msg->range_lo, .hi = msg->range_hi};
+    zmesh_state_msg_t summary = *msg;
+    summary.type = ZMESH_STATE_MSG_SUMMARY;
+    summary.summary_count = 1;
+    summary.summaries = &range;
+    zmesh_state__on_summary (self, peer, &summary, update);
 }
 
 void

@@ -1,6 +1,7 @@
 /*  zmesh_state_internal.h: what zmesh_state.c (config, init, step, reads),
-    zmesh_state_store.c (owners, entries, changes, forgetting, GC) and zmesh_state_exchange.c
-    (digests, runs, requests) share. Not for the shell: use zmesh_state.h.
+    zmesh_state_store.c (owners, entries, changes, forgetting, GC), zmesh_state_exchange.c
+    (digest entries, runs, requests) and zmesh_state_summary.c (summaries: starting an exchange,
+    narrowing a range that differs) share. Not for the shell: use zmesh_state.h.
 */
 #ifndef ZMESH_STATE_INTERNAL_H_INCLUDED
 #define ZMESH_STATE_INTERNAL_H_INCLUDED
@@ -32,6 +33,24 @@ static inline uint64_t
 zmesh_state__max (uint64_t a, uint64_t b)
 {
     return a > b ? a : b;
+}
+
+//  Is id among the count entries of listed (ascending ids)?
+static inline bool
+zmesh_state__listed (const zmesh_state_digest_entry_t *listed, uint32_t count, const zmesh_id_t *id)
+{
+    uint32_t lo = 0, hi = count;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        int cmp = zmesh_state__id_cmp (&listed [mid].owner, id);
+        if (cmp == 0)
+            return true;
+        if (cmp < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return false;
 }
 
 //  ---------------------------------------------------------------------------------------------
@@ -109,14 +128,26 @@ int zmesh_state__local_write (zmesh_state_t *self, const zmesh_state_event_t *ev
 int zmesh_state__forget (zmesh_state_t *self, const zmesh_state_event_t *event);
 
 //  ---------------------------------------------------------------------------------------------
-//  The exchange (zmesh_state_exchange.c). Each makes at most the one message of update.
+//  The exchange (zmesh_state_exchange.c). A step makes at most two messages, to one peer: a
+//  DELTAS, then a SUMMARY, each in the next slot of self->out.
 
-//  Start an exchange with peer: a DIGEST.
-void zmesh_state__start_exchange (zmesh_state_t *self,
-                                  const zmesh_id_t *peer,
-                                  zmesh_state_update_t *update);
+//  Start the next message of update (type DELTAS or SUMMARY), to peer, with no content.
+zmesh_state_msg_t *zmesh_state__out_begin (zmesh_state_t *self,
+                                           const zmesh_state_update_t *update,
+                                           const zmesh_id_t *to,
+                                           zmesh_state_msg_type_t type);
 
-//  A DIGEST from peer (checked): apply nothing, answer with requests and runs.
+//  Send the message begun last (checked against the rules and the budget).
+void zmesh_state__out_send (zmesh_state_t *self, zmesh_state_update_t *update);
+
+//  A SUMMARY from peer (checked): apply nothing; answer with requests and runs (DELTAS), and
+//  narrow down the ranges that differ (zmesh_state__narrow).
+void zmesh_state__on_summary (zmesh_state_t *self,
+                              const zmesh_id_t *peer,
+                              const zmesh_state_msg_t *msg,
+                              zmesh_state_update_t *update);
+
+//  A DIGEST from peer (checked): as a SUMMARY of its one complete range.
 void zmesh_state__on_digest (zmesh_state_t *self,
                              const zmesh_id_t *peer,
                              const zmesh_state_msg_t *msg,
@@ -127,5 +158,24 @@ void zmesh_state__on_deltas (zmesh_state_t *self,
                              const zmesh_id_t *peer,
                              const zmesh_state_msg_t *msg,
                              zmesh_state_update_t *update);
+
+//  ---------------------------------------------------------------------------------------------
+//  Summaries (zmesh_state_summary.c).
+
+//  Start an exchange with peer: a SUMMARY (hot owners listed, the rest summarised).
+void zmesh_state__start_exchange (zmesh_state_t *self,
+                                  const zmesh_id_t *peer,
+                                  zmesh_state_update_t *update);
+
+//  Set range->count and range->hash from this node's owners in [range->lo, range->hi] with a
+//  version above 0, leaving out those among the listed_count entries of listed.
+void zmesh_state__range_sum (zmesh_state_t *self,
+                             zmesh_state_summary_t *range,
+                             const zmesh_state_digest_entry_t *listed,
+                             uint32_t listed_count);
+
+//  Answer the ranges of self->differ with a SUMMARY to peer: each listed, or split in pieces.
+void
+zmesh_state__narrow (zmesh_state_t *self, const zmesh_id_t *peer, zmesh_state_update_t *update);
 
 #endif

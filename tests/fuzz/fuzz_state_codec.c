@@ -1,4 +1,5 @@
-/*  fuzz_state_codec.c: libFuzzer target for the state message decoder (zmesh_state_msg_decode),
+/*  fuzz_state_codec.c: libFuzzer target for the state message decoder (zmesh_state_msg_decode:
+    DIGEST, DELTAS, SUMMARY),
     and for the anti-entropy core that consumes what it decodes.
 
     Whatever the bytes, decoding returns one of the errors the header names, or succeeds; it
@@ -23,6 +24,9 @@ s_assert_same (const zmesh_state_msg_t *a, const zmesh_state_msg_t *b)
 {
     ZMESH_ASSERT (a->type == b->type && a->digest_count == b->digest_count);
     ZMESH_ASSERT (a->run_count == b->run_count && a->delta_count == b->delta_count);
+    ZMESH_ASSERT (a->summary_count == b->summary_count);
+    for (uint32_t i = 0; i < a->summary_count; i++)
+        ZMESH_ASSERT (memcmp (&a->summaries [i], &b->summaries [i], sizeof a->summaries [i]) == 0);
     if (a->type == ZMESH_STATE_MSG_DIGEST) {
         ZMESH_ASSERT (memcmp (&a->range_lo, &b->range_lo, sizeof a->range_lo) == 0);
         ZMESH_ASSERT (memcmp (&a->range_hi, &b->range_hi, sizeof a->range_hi) == 0);

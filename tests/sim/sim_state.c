@@ -24,8 +24,25 @@
       owners per node.
     At the end, after the last fault: every partition healed, every node up, writes stopped;
     then, checked each virtual second: every node's replica of every owner equals the owner's
-    map (convergence), within SIM_CONVERGE_MAX_MS. Reported: the time to converge and the bytes
-    sent per node per second.
+    map (convergence), within SIM_CONVERGE_MAX_MS. The run then goes on with nothing changing,
+    and the traffic is measured over SIM_QUIET_MS from SIM_QUIET_AFTER_MS after convergence
+    (past the time changes stay "hot"). Reported: the time to converge, the bytes sent per node per second over
+    the whole run, and the bytes and messages per node per second in that quiet period (the
+    cost of anti-entropy when there is nothing to tell). A last scenario measures the quiet
+    period alone on a plain mesh of SIM_QUIET_NODES nodes: default config, everyone peers, no
+    loss and no faults, a few writes and then nothing.
+
+    The mesh scenario plays what zmeshd does (SIM_MESH_SEEDS seeds): SIM_MESH_NODES nodes
+    started one after the other, partial views, default config; each writes its name once, its
+    links when its neighbours change and a ~200-byte profile every SIM_MESH_PROFILE_MS, for ever.
+    At SIM_MESH_KILL_MS one node dies for good; each other node notices it at its own time
+    (drops it from its peers, replaces it by another, rewrites or deletes its links) and forgets
+    it SIM_MESH_REAP_MS later, so for a while some nodes hold the dead owner and others refuse
+    it; another node restarts with a new generation. The traffic per live node and second is
+    measured in three windows: before the kill, after every node forgot the dead owner, and
+    after the forgotten owner's refusal expired; the last two must come back to the first. At
+    the end the profiles stop and every live replica must converge, with no node holding the
+    dead owner.
 
     Usage: sim_state                   seeds 1..200 (ZMESH_SIM_SEEDS=n for another count)
            ZMESH_SIM_SEED=n sim_state  one seed, run twice: same trace hash required
@@ -51,6 +68,20 @@
 #define SIM_CHECK_MS        1000        //  period of the convergence check at the end
 #define SIM_CONVERGE_MAX_MS 300000      //  convergence must come within this after the faults
 #define SIM_KEYS_POOL       96          //  keys a node writes are k0..k95 (some over max_keys)
+#define SIM_QUIET_MS        20000       //  traffic measured this long after convergence,
+#define SIM_QUIET_AFTER_MS  10000       //  from this long after it (news is old by then)
+#define SIM_QUIET_NODES     50          //  nodes of the quiet-mesh scenario
+#define SIM_MESH_SEEDS      8           //  seeds of the mesh scenario
+#define SIM_MESH_NODES      50          //  nodes of the mesh scenario
+#define SIM_MESH_START_MS   100         //  mesh: node n starts at n times this
+#define SIM_MESH_PROFILE_MS 5000        //  mesh: each node rewrites its profile this often
+#define SIM_MESH_KILL_MS    60000       //  mesh: one node dies for good then,
+#define SIM_MESH_DETECT_MS  20000       //  each other node notices within this,
+#define SIM_MESH_REAP_MS    60000       //  and forgets it this long after noticing
+#define SIM_MESH_STOP_MS    240000      //  mesh: the profiles stop; convergence is checked
+#define SIM_MESH_WINDOW_MS  20000       //  mesh: traffic windows this long, starting at:
+#define SIM_MESH_SLACK_PCT  125         //  after the kill, at most this share of the first
+static const uint64_t s_mesh_window_ms [3] = {40000, 150000, 210000};
 
 typedef enum {
     SIM_DELIVER = 1,  //  a message arrives at `to`
@@ -62,8 +93,18 @@ typedef enum {
     SIM_HEAL,         //  one group again
     SIM_FAULT,        //  a crash, a partition or a FORGET, at random
     SIM_QUIET,        //  the faults end: heal, restart everyone, stop writing
-    SIM_CHECK         //  convergence check
+    SIM_CHECK,        //  convergence check
+    SIM_PROFILE,      //  mesh: `to` rewrites its profile
+    SIM_DETECT,       //  mesh: `to` notices that the dead node is gone
+    SIM_REAP,         //  mesh: `to` forgets the dead node
+    SIM_STOP          //  mesh: the profiles stop, convergence checks start
 } sim_kind_t;
+
+typedef enum {
+    SIM_SCENARIO_FAULTS,  //  random writes and faults, then quiet
+    SIM_SCENARIO_PLAIN,   //  a calm mesh: a few writes and then nothing
+    SIM_SCENARIO_MESH     //  what zmeshd does: profiles for ever, a node killed and forgotten
+} sim_scenario_t;
 
 typedef struct {
     uint64_t at_ms;
@@ -116,6 +157,9 @@ typedef struct {
     uint32_t fault_gap_ms;      //  mean time between faults
     uint32_t false_forget_ppm;  //  share of FORGETs that hit a node that is up
     uint64_t quiet_at_ms;       //  faults and writes end here
+    sim_scenario_t scenario;
+    uint32_t victim;     //  mesh: the node killed for good
+    uint32_t restarted;  //  mesh: the node that restarts with a new generation
     //  The run.
     uint64_t now_ms;
     uint64_t next_seq;
@@ -126,6 +170,9 @@ typedef struct {
     uint64_t converged_ms;  //  when convergence was seen, 0 if not yet
     //  Figures.
     uint64_t events, messages, bytes, writes, changes, crashes, partitions, forgets, resyncs;
+    uint64_t converged_bytes;                        //  sent until convergence
+    uint64_t quiet_messages, quiet_bytes;            //  sent in the quiet period (nothing changes)
+    uint64_t window_messages [3], window_bytes [3];  //  mesh: sent in each window
     uint64_t drops [ZMESH_STATE_DROP_COUNT];
 } sim_t;
 
@@ -272,6 +319,16 @@ s_send (sim_t *sim, uint32_t from, const zmesh_state_out_t *out)
     }
     sim->messages++;
     sim->bytes += size;
+    if (sim->converged_ms && sim->now_ms >= sim->converged_ms + SIM_QUIET_AFTER_MS) {
+        sim->quiet_messages++;
+        sim->quiet_bytes += size;
+    }
+    for (int w = 0; w < 3 && sim->scenario == SIM_SCENARIO_MESH; w++)
+        if (sim->now_ms >= s_mesh_window_ms [w]
+            && sim->now_ms < s_mesh_window_ms [w] + SIM_MESH_WINDOW_MS) {
+            sim->window_messages [w]++;
+            sim->window_bytes [w] += size;
+        }
     sim_hash (&sim->hash, s_bytes_hash (s_wire, size));
     if (sim_chance (&sim->rng, sim->loss_ppm))
         return;
@@ -436,6 +493,8 @@ s_history_add (sim_t *sim, uint32_t n, const sim_write_t *write)
     history->writes [history->count++] = *write;
 }
 
+static void s_mesh_boot (sim_t *sim, uint32_t n);
+
 static void
 s_start (sim_t *sim, uint32_t n)
 {
@@ -460,6 +519,8 @@ s_start (sim_t *sim, uint32_t n)
     zmesh_state_event_t event = {
         .type = ZMESH_STATE_PEERS, .peers = node->peers, .peer_count = node->peer_count};
     s_step (sim, n, &event);
+    if (sim->scenario == SIM_SCENARIO_MESH)
+        s_mesh_boot (sim, n);
 }
 
 static void
@@ -473,29 +534,26 @@ s_crash (sim_t *sim, uint32_t n)
     sim->crashes++;
 }
 
+//  Node n sets key k to value_size random bytes, or deletes it; recorded in its history.
 static void
-s_write (sim_t *sim, uint32_t n)
+s_write_key (sim_t *sim, uint32_t n, uint32_t k, bool deleted, uint32_t value_size)
 {
     static uint8_t value [ZMESH_STATE_VALUE_SIZE_LIMIT];
     sim_node_t *node = &sim->node [n];
     char key [16];
-    uint32_t k = (uint32_t) sim_range (&sim->rng, 0, SIM_KEYS_POOL - 1);
-    //  Most writes go to a few hot keys, like a health profile's load figures.
-    if (sim_chance (&sim->rng, 600000))
-        k %= 8;
     snprintf (key, sizeof key, "k%u", k);
     zmesh_state_event_t event = {.type = ZMESH_STATE_SET, .key = key};
-    if (sim_chance (&sim->rng, sim->delete_ppm))
+    if (deleted)
         event.type = ZMESH_STATE_DELETE;
     else {
-        event.value_size = (uint32_t) sim_range (&sim->rng, 0, sim->value_max);
+        event.value_size = value_size;
         for (uint32_t i = 0; i < event.value_size; i++)
             value [i] = (uint8_t) sim_rand (&sim->rng);
         event.value = value;
     }
     //  Recorded before the step, so that the change check finds it; undone if refused.
     sim_write_t write = {.key = (uint16_t) k,
-                         .deleted = event.type == ZMESH_STATE_DELETE,
+                         .deleted = deleted,
                          .value_hash = s_bytes_hash (value, event.value_size)};
     s_history_add (sim, n, &write);
     uint64_t before = zmesh_state_version (&node->core);
@@ -508,6 +566,97 @@ s_write (sim_t *sim, uint32_t n)
         sim->writes++;
     if (history->count != after)
         s_fail (sim, "node %u: version %" PRIu64 " after %u writes", n, after, history->count);
+}
+
+//  A random write of the faults scenario.
+static void
+s_write (sim_t *sim, uint32_t n)
+{
+    uint32_t k = (uint32_t) sim_range (&sim->rng, 0, SIM_KEYS_POOL - 1);
+    //  Most writes go to a few hot keys, like a health profile's load figures.
+    if (sim_chance (&sim->rng, 600000))
+        k %= 8;
+    bool deleted = sim_chance (&sim->rng, sim->delete_ppm);
+    uint32_t value_size = deleted ? 0 : (uint32_t) sim_range (&sim->rng, 0, sim->value_max);
+    s_write_key (sim, n, k, deleted, value_size);
+}
+
+//  ---------------------------------------------------------------------------------------------
+//  The mesh scenario: keys k0 (the name), k1 (the profile), k2 (the links).
+
+#define SIM_KEY_NAME    0
+#define SIM_KEY_PROFILE 1
+#define SIM_KEY_LINKS   2
+
+//  Node n publishes its links (16 bytes a peer), or now and then deletes them.
+static void
+s_mesh_links (sim_t *sim, uint32_t n)
+{
+    bool deleted = sim_chance (&sim->rng, 300000);
+    s_write_key (sim, n, SIM_KEY_LINKS, deleted, deleted ? 0 : 16 * sim->node [n].peer_count);
+}
+
+//  Node n has just started: its name, its links, and its first profile a while later.
+static void
+s_mesh_boot (sim_t *sim, uint32_t n)
+{
+    s_write_key (sim, n, SIM_KEY_NAME, false, 8);
+    s_write_key (sim, n, SIM_KEY_LINKS, false, 16 * sim->node [n].peer_count);
+    s_event (sim, SIM_PROFILE, n, sim->now_ms + sim_range (&sim->rng, 1, SIM_MESH_PROFILE_MS));
+}
+
+//  Node n notices that the victim is gone: drops it from its peers, takes another one if it
+//  was among them (a partial view repairs itself), and publishes its links again.
+static void
+s_mesh_detect (sim_t *sim, uint32_t n)
+{
+    sim_node_t *node = &sim->node [n];
+    zmesh_id_t victim = s_id (sim->victim);
+    uint32_t i = 0;
+    while (i < node->peer_count && memcmp (&node->peers [i], &victim, sizeof victim) != 0)
+        i++;
+    bool was_peer = i < node->peer_count;
+    if (was_peer) {
+        uint32_t other = (uint32_t) sim_range (&sim->rng, 0, sim->nodes - 1);
+        bool known = other == n || other == sim->victim;
+        for (uint32_t j = 0; j < node->peer_count && !known; j++)
+            known = s_node_of (&node->peers [j]) == other;
+        node->peers [i] = known ? node->peers [--node->peer_count] : s_id (other);
+    }
+    zmesh_state_event_t event = {
+        .type = ZMESH_STATE_PEERS, .peers = node->peers, .peer_count = node->peer_count};
+    s_step (sim, n, &event);
+    if (was_peer)
+        s_mesh_links (sim, n);
+    s_event (sim, SIM_REAP, n, sim->now_ms + SIM_MESH_REAP_MS);
+}
+
+//  Node n forgets the victim, as membership does when it reaps a dead member (generation 0:
+//  what the node holds of it).
+static void
+s_mesh_reap (sim_t *sim, uint32_t n)
+{
+    zmesh_state_event_t event = {.type = ZMESH_STATE_FORGET, .peer = s_id (sim->victim)};
+    sim->node [n].seen [2 * sim->victim] = sim->node [n].seen [2 * sim->victim + 1] = 0;
+    s_step (sim, n, &event);
+    sim->forgets++;
+}
+
+//  The mesh's timeline: starts one after the other, the kill, each node's detection, a
+//  restart, the end of the profiles.
+static void
+s_mesh_schedule (sim_t *sim)
+{
+    for (uint32_t n = 0; n < sim->nodes; n++)
+        s_event (sim, SIM_RESTART, n, (uint64_t) n * SIM_MESH_START_MS);
+    s_event (sim, SIM_CRASH, sim->victim, SIM_MESH_KILL_MS);
+    for (uint32_t n = 0; n < sim->nodes; n++)
+        if (n != sim->victim)
+            s_event (sim, SIM_DETECT, n,
+                     SIM_MESH_KILL_MS + sim_range (&sim->rng, 1000, SIM_MESH_DETECT_MS));
+    s_event (sim, SIM_CRASH, sim->restarted, SIM_MESH_KILL_MS + 5000);
+    s_event (sim, SIM_RESTART, sim->restarted, SIM_MESH_KILL_MS + 7000);
+    s_event (sim, SIM_STOP, 0, SIM_MESH_STOP_MS);
 }
 
 //  ---------------------------------------------------------------------------------------------
@@ -560,6 +709,33 @@ s_draw_scenario (sim_t *sim)
     sim->fault_gap_ms = (uint32_t) sim_range (&sim->rng, 1000, 8000);
     sim->false_forget_ppm = (uint32_t) sim_range (&sim->rng, 0, 100000);
     sim->quiet_at_ms = sim_range (&sim->rng, 20, 60) * 1000;
+    if (sim->scenario == SIM_SCENARIO_MESH) {
+        //  zmeshd on loopback: default config (owners: gossip/max_peers + 1), no loss.
+        sim->nodes = SIM_MESH_NODES;
+        zmesh_state_config_defaults (&sim->config);
+        sim->config.max_owners = 1025;
+        sim->loss_ppm = sim->dup_ppm = 0;
+        sim->delay_min_ms = 1;
+        sim->delay_max_ms = 5;
+        sim->view = 4;
+        sim->victim = (uint32_t) sim_range (&sim->rng, 0, sim->nodes - 1);
+        sim->restarted =
+            (sim->victim + 1 + (uint32_t) sim_range (&sim->rng, 0, sim->nodes - 2)) % sim->nodes;
+        sim->fault_gap_ms = UINT32_MAX / 4;
+        sim->quiet_at_ms = SIM_MESH_STOP_MS;
+    }
+    if (sim->scenario == SIM_SCENARIO_PLAIN) {
+        //  A calm mesh: what an idle deployment costs.
+        sim->nodes = SIM_QUIET_NODES;
+        zmesh_state_config_defaults (&sim->config);
+        sim->config.max_owners = 2 * SIM_QUIET_NODES;
+        sim->loss_ppm = sim->dup_ppm = 0;
+        sim->delay_min_ms = 1;
+        sim->delay_max_ms = 5;
+        sim->view = 0;
+        sim->fault_gap_ms = UINT32_MAX / 4;
+        sim->quiet_at_ms = 10000;
+    }
 }
 
 //  Peers: everyone, or a partial view (ring neighbours, so the graph stays connected, plus a
@@ -638,12 +814,21 @@ s_converged (sim_t *sim, bool full)
         zmesh_state_t *owner = &sim->node [o].core;
         zmesh_id_t id = s_id (o);
         zmesh_state_owner_info_t mine, theirs;
+        if (!sim->node [o].up) {
+            //  Dead for good (the mesh scenario), and forgotten: no live node holds it.
+            for (uint32_t n = 0; n < sim->nodes; n++)
+                if (sim->node [n].up
+                    && zmesh_state_owner_info (&sim->node [n].core, &id, &theirs) == ZMESH_OK
+                    && theirs.key_count > 0)
+                    return false;
+            continue;
+        }
         ZMESH_ASSERT (zmesh_state_owner_info (owner, &id, &mine) == ZMESH_OK);
         sim_digest_t expect = {0, 0};
         if (full)
             zmesh_state_each (owner, &id, false, s_visit, &expect);
         for (uint32_t n = 0; n < sim->nodes; n++) {
-            if (n == o)
+            if (n == o || !sim->node [n].up)
                 continue;
             zmesh_state_t *replica = &sim->node [n].core;
             bool held = zmesh_state_owner_info (replica, &id, &theirs) == ZMESH_OK;
@@ -679,9 +864,11 @@ s_report_divergence (sim_t *sim)
     for (uint32_t o = 0; o < sim->nodes; o++) {
         zmesh_id_t id = s_id (o);
         zmesh_state_owner_info_t mine, theirs;
-        ZMESH_ASSERT (zmesh_state_owner_info (&sim->node [o].core, &id, &mine) == ZMESH_OK);
+        memset (&mine, 0, sizeof mine);  //  a dead owner: no one should hold it
+        if (sim->node [o].up)
+            ZMESH_ASSERT (zmesh_state_owner_info (&sim->node [o].core, &id, &mine) == ZMESH_OK);
         for (uint32_t n = 0; n < sim->nodes; n++) {
-            if (n == o)
+            if (n == o || !sim->node [n].up)
                 continue;
             if (zmesh_state_owner_info (&sim->node [n].core, &id, &theirs) != ZMESH_OK)
                 memset (&theirs, 0, sizeof theirs);
@@ -778,9 +965,33 @@ s_dispatch (sim_t *sim, sim_event_t *event)
             }
             s_event (sim, SIM_CHECK, 0, sim->now_ms + SIM_CHECK_MS);
             break;
+        case SIM_PROFILE:
+            if (sim->quiet || !node->up || event->incarnation != node->incarnation)
+                break;
+            s_write_key (sim, event->to, SIM_KEY_PROFILE, false,
+                         (uint32_t) sim_range (&sim->rng, 190, 210));
+            s_event (sim, SIM_PROFILE, event->to,
+                     sim->now_ms + SIM_MESH_PROFILE_MS + sim_range (&sim->rng, 0, 50));
+            break;
+        case SIM_DETECT:
+            if (node->up)
+                s_mesh_detect (sim, event->to);
+            else  //  restarting: it learns of the death once it is back
+                s_event (sim, SIM_DETECT, event->to, sim->now_ms + 1000);
+            break;
+        case SIM_REAP:
+            if (node->up)
+                s_mesh_reap (sim, event->to);
+            break;
+        case SIM_STOP:
+            sim->quiet = true;
+            s_event (sim, SIM_CHECK, 0, sim->now_ms + SIM_CHECK_MS);
+            break;
         case SIM_CHECK:
-            if (s_converged (sim, false) && s_converged (sim, true))
+            if (s_converged (sim, false) && s_converged (sim, true)) {
                 sim->converged_ms = sim->now_ms;
+                sim->converged_bytes = sim->bytes;
+            }
             else if (sim->now_ms >= sim->quiet_at_ms + SIM_CONVERGE_MAX_MS)
                 s_report_divergence (sim);
             else
@@ -795,14 +1006,19 @@ typedef struct {
     uint64_t hash;
     uint64_t converge_ms;
     double bytes_per_node_s;
+    double quiet_bytes_per_node_s;          //  after convergence
+    double quiet_messages_per_node_s;       //  after convergence
+    double window_bytes_per_node_s [3];     //  mesh: per live node, in each window
+    double window_messages_per_node_s [3];  //  mesh
 } sim_result_t;
 
 static bool
-s_run (uint32_t seed, bool verbose, sim_result_t *result)
+s_run (uint32_t seed, sim_scenario_t scenario, bool verbose, sim_result_t *result)
 {
     static sim_t sim;
     memset (&sim, 0, sizeof sim);
     sim.seed = seed;
+    sim.scenario = scenario;
     sim.rng = seed;
     sim.hash = 0xcbf29ce484222325ull;
     s_current_seed = (sig_atomic_t) seed;
@@ -815,12 +1031,18 @@ s_run (uint32_t seed, bool verbose, sim_result_t *result)
     }
     for (uint32_t n = 0; n < sim.nodes; n++)
         s_draw_peers (&sim, n);
-    for (uint32_t n = 0; n < sim.nodes; n++)
-        s_start (&sim, n);
-    s_event (&sim, SIM_WRITE, 0, 1);
-    s_event (&sim, SIM_FAULT, 0, sim_range (&sim.rng, 1, sim.fault_gap_ms));
-    s_event (&sim, SIM_QUIET, 0, sim.quiet_at_ms);
-    while (sim.heap_size > 0 && !sim.failed && !sim.converged_ms) {
+    if (scenario == SIM_SCENARIO_MESH)
+        s_mesh_schedule (&sim);
+    else {
+        for (uint32_t n = 0; n < sim.nodes; n++)
+            s_start (&sim, n);
+        s_event (&sim, SIM_WRITE, 0, 1);
+        s_event (&sim, SIM_FAULT, 0, sim_range (&sim.rng, 1, sim.fault_gap_ms));
+        s_event (&sim, SIM_QUIET, 0, sim.quiet_at_ms);
+    }
+    uint64_t end_after_ms = scenario == SIM_SCENARIO_MESH ? 0 : SIM_QUIET_AFTER_MS + SIM_QUIET_MS;
+    while (sim.heap_size > 0 && !sim.failed
+           && !(sim.converged_ms && sim.now_ms >= sim.converged_ms + end_after_ms)) {
         sim_event_t event = s_pop (&sim);
         ZMESH_ASSERT (event.at_ms >= sim.now_ms);
         sim.now_ms = event.at_ms;
@@ -832,18 +1054,54 @@ s_run (uint32_t seed, bool verbose, sim_result_t *result)
         s_fail (&sim, "the event queue ran dry");
     result->hash = sim.hash;
     result->converge_ms = sim.converged_ms ? sim.converged_ms - sim.quiet_at_ms : 0;
-    result->bytes_per_node_s = (double) sim.bytes / sim.nodes / ((double) sim.now_ms / 1000);
-    if (verbose)
+    uint64_t until_ms = sim.converged_ms ? sim.converged_ms : sim.now_ms;
+    result->bytes_per_node_s =
+        (double) sim.converged_bytes / sim.nodes / ((double) until_ms / 1000);
+    double quiet_s = (double) SIM_QUIET_MS / 1000;
+    result->quiet_bytes_per_node_s = (double) sim.quiet_bytes / sim.nodes / quiet_s;
+    result->quiet_messages_per_node_s = (double) sim.quiet_messages / sim.nodes / quiet_s;
+    for (int w = 0; w < 3; w++) {
+        //  Per live node: all before the kill, all but the victim after it.
+        double live = s_mesh_window_ms [w] < SIM_MESH_KILL_MS ? sim.nodes : sim.nodes - 1;
+        double window_s = (double) SIM_MESH_WINDOW_MS / 1000;
+        result->window_bytes_per_node_s [w] = (double) sim.window_bytes [w] / live / window_s;
+        result->window_messages_per_node_s [w] = (double) sim.window_messages [w] / live / window_s;
+    }
+    if (scenario == SIM_SCENARIO_MESH && !sim.failed)
+        for (int w = 1; w < 3; w++)
+            if (result->window_bytes_per_node_s [w]
+                    > result->window_bytes_per_node_s [0] * SIM_MESH_SLACK_PCT / 100
+                || result->window_messages_per_node_s [w]
+                       > result->window_messages_per_node_s [0] * SIM_MESH_SLACK_PCT / 100)
+                s_fail (&sim,
+                        "mesh: window %d after the kill costs %.0f B %.2f msg/node/s, before it "
+                        "%.0f B %.2f msg/node/s",
+                        w, result->window_bytes_per_node_s [w],
+                        result->window_messages_per_node_s [w], result->window_bytes_per_node_s [0],
+                        result->window_messages_per_node_s [0]);
+    if (verbose && scenario == SIM_SCENARIO_MESH)
+        printf ("mesh seed %3u: victim %2u, restarted %2u, %6" PRIu64 " writes, %3" PRIu64
+                " forgets; B/msg per live node/s: before the kill %4.0f/%.2f, after the reap "
+                "%4.0f/%.2f, after the refusal expired %4.0f/%.2f; converged %5.1f s after the "
+                "profiles stopped%s\n",
+                seed, sim.victim, sim.restarted, sim.writes, sim.forgets,
+                result->window_bytes_per_node_s [0], result->window_messages_per_node_s [0],
+                result->window_bytes_per_node_s [1], result->window_messages_per_node_s [1],
+                result->window_bytes_per_node_s [2], result->window_messages_per_node_s [2],
+                (double) result->converge_ms / 1000, sim.failed ? "  FAILED" : "");
+    else if (verbose)
         printf (
             "seed %3u: nodes %3u, view %u, loss %2u%%, dup %u%%, delay %3u..%3u ms, budget "
             "%4u, keys %2u, value %3u, ttl %5u ms, %2" PRIu64 " s: %6" PRIu64 " writes, %4" PRIu64
             " crashes, %3" PRIu64 " partitions, %3" PRIu64 " forgets, %4" PRIu64
-            " resyncs; converged in %5.1f s, %6.0f B/node/s, hash %016" PRIx64 "%s\n",
+            " resyncs; converged in %5.1f s, %6.0f B/node/s, quiet %5.0f B/node/s %4.2f "
+            "msg/node/s, hash %016" PRIx64 "%s\n",
             seed, sim.nodes, sim.view, sim.loss_ppm / 10000, sim.dup_ppm / 10000, sim.delay_min_ms,
             sim.delay_max_ms, sim.config.budget_bytes, sim.config.max_keys, sim.value_max,
             sim.config.tombstone_ttl_ms, sim.quiet_at_ms / 1000, sim.writes, sim.crashes,
             sim.partitions, sim.forgets, sim.resyncs, (double) result->converge_ms / 1000,
-            result->bytes_per_node_s, sim.hash, sim.failed ? "  FAILED" : "");
+            result->bytes_per_node_s, result->quiet_bytes_per_node_s,
+            result->quiet_messages_per_node_s, sim.hash, sim.failed ? "  FAILED" : "");
     while (sim.heap_size > 0)
         free (s_pop (&sim).data);
     for (uint32_t n = 0; n < sim.nodes; n++) {
@@ -868,28 +1126,64 @@ main (void)
     sim_seed_range (SIM_SEEDS_DEFAULT, &first, &count);
     uint32_t passed = 0, failed = 0;
     uint64_t converge_max = 0, converge_sum = 0;
-    double bytes_sum = 0;
+    double bytes_sum = 0, quiet_bytes_sum = 0, quiet_messages_sum = 0;
     for (uint32_t seed = first; seed < first + count; seed++) {
         sim_result_t result;
-        if (s_run (seed, true, &result)) {
+        if (s_run (seed, SIM_SCENARIO_FAULTS, true, &result)) {
             passed++;
             converge_sum += result.converge_ms;
             if (result.converge_ms > converge_max)
                 converge_max = result.converge_ms;
             bytes_sum += result.bytes_per_node_s;
+            quiet_bytes_sum += result.quiet_bytes_per_node_s;
+            quiet_messages_sum += result.quiet_messages_per_node_s;
         }
         else
             failed++;
     }
     //  Determinism: the first seed again gives the same trace hash, twice.
     sim_result_t a, b;
-    bool ok_a = s_run (first, false, &a);
-    bool ok_b = s_run (first, false, &b);
+    bool ok_a = s_run (first, SIM_SCENARIO_FAULTS, false, &a);
+    bool ok_b = s_run (first, SIM_SCENARIO_FAULTS, false, &b);
     bool deterministic = sim_report_determinism ("sim_state", first, a.hash, ok_a, b.hash, ok_b);
     if (passed > 0)
         printf ("sim_state: convergence after the last fault: mean %.1f s, max %.1f s; mean "
-                "%.0f bytes/node/s\n",
+                "%.0f bytes/node/s; quiet (%d..%d s after convergence): mean %.0f bytes/node/s, "
+                "%.2f messages/node/s\n",
                 (double) converge_sum / passed / 1000, (double) converge_max / 1000,
-                bytes_sum / passed);
+                bytes_sum / passed, SIM_QUIET_AFTER_MS / 1000,
+                (SIM_QUIET_AFTER_MS + SIM_QUIET_MS) / 1000, quiet_bytes_sum / passed,
+                quiet_messages_sum / passed);
+    //  The quiet-mesh figure: the first seed's draws, on the plain scenario.
+    sim_result_t quiet;
+    if (s_run (first, SIM_SCENARIO_PLAIN, false, &quiet))
+        printf ("sim_state: quiet mesh of %d nodes (default config, no loss): %.0f bytes/node/s, "
+                "%.2f messages/node/s\n",
+                SIM_QUIET_NODES, quiet.quiet_bytes_per_node_s, quiet.quiet_messages_per_node_s);
+    else
+        failed++;
+    //  The mesh scenario: the traffic before the kill, after the reap, after the refusal.
+    double windows [2][3] = {{0}};
+    uint32_t mesh_passed = 0;
+    for (uint32_t seed = first; seed < first + SIM_MESH_SEEDS; seed++) {
+        sim_result_t result;
+        if (!s_run (seed, SIM_SCENARIO_MESH, true, &result)) {
+            failed++;
+            continue;
+        }
+        mesh_passed++;
+        for (int w = 0; w < 3; w++) {
+            windows [0][w] += result.window_bytes_per_node_s [w];
+            windows [1][w] += result.window_messages_per_node_s [w];
+        }
+    }
+    if (mesh_passed > 0)
+        printf ("sim_state: mesh of %d nodes (profiles every %d s, a node killed and forgotten): "
+                "bytes/messages per live node/s before the kill %.0f/%.2f, after the reap "
+                "%.0f/%.2f, after the refusal expired %.0f/%.2f\n",
+                SIM_MESH_NODES, SIM_MESH_PROFILE_MS / 1000, windows [0][0] / mesh_passed,
+                windows [1][0] / mesh_passed, windows [0][1] / mesh_passed,
+                windows [1][1] / mesh_passed, windows [0][2] / mesh_passed,
+                windows [1][2] / mesh_passed);
     return sim_report_result ("sim_state", passed, failed, deterministic);
 }

@@ -19,18 +19,24 @@
 #include <string.h>
 
 #define NODES 3
+#define QUEUE 64  //  messages in flight in one exchange, at most
 
 typedef struct {
     zmesh_state_config_t config;
     zmesh_state_t core [NODES];
     zmesh_state_update_t update;
     zmesh_state_msg_buf_t buf;  //  decoding storage
-    uint8_t wire [ZMESH_STATE_MSG_SIZE_MAX];
     uint64_t now_ms;
     uint32_t messages;
     size_t largest;
     uint32_t changes [4];    //  changes seen by kind, over every step
     uint32_t drops [NODES];  //  DROP changes seen per receiving node
+    uint32_t by_type [4];    //  messages sent, by type
+    struct {
+        uint32_t from, to;
+        size_t size;
+        uint8_t data [ZMESH_STATE_MSG_SIZE_MAX];
+    } queue [QUEUE];  //  messages in flight, delivered in the order sent
 } s_fixture_t;
 
 static zmesh_id_t
@@ -99,34 +105,54 @@ s_count_changes (s_fixture_t *self, uint32_t node, const zmesh_state_update_t *u
     }
 }
 
-//  Step node with event; then deliver whatever it sends (through the codec), and whatever
-//  that causes, until the exchange is over.
+//  Encode what node's last step sends (through the codec, as a shell would) into the queue.
 static void
-s_step (s_fixture_t *self, uint32_t node, zmesh_state_event_t *event)
+s_queue (s_fixture_t *self, uint32_t node, uint32_t *tail)
 {
-    event->now_ms = self->now_ms;
-    zmesh_state_step (&self->core [node], event, &self->update);
-    s_count_changes (self, node, &self->update);
-    while (self->update.msg_count > 0) {
-        const zmesh_state_out_t *out = &self->update.msgs [0];
+    assert_true (self->update.msg_count <= 2);
+    for (uint32_t i = 0; i < self->update.msg_count; i++) {
+        const zmesh_state_out_t *out = &self->update.msgs [i];
+        assert_true (*tail < QUEUE);
         size_t size = 0;
-        assert_int_equal (zmesh_state_msg_encode (&out->msg, self->wire, sizeof self->wire, &size),
+        assert_int_equal (zmesh_state_msg_encode (&out->msg, self->queue [*tail].data,
+                                                  ZMESH_STATE_MSG_SIZE_MAX, &size),
                           ZMESH_OK);
         assert_int_equal (size, zmesh_state_msg_size (&out->msg));
         assert_true (size <= self->config.budget_bytes);
         if (size > self->largest)
             self->largest = size;
         self->messages++;
-        uint32_t to = s_node_of (&out->to);
-        assert_true (to < NODES);
-        assert_int_equal (zmesh_state_msg_decode (&self->buf, self->wire, size), ZMESH_OK);
+        self->by_type [out->msg.type]++;
+        self->queue [*tail].from = node;
+        self->queue [*tail].to = s_node_of (&out->to);
+        self->queue [*tail].size = size;
+        assert_true (self->queue [*tail].to < NODES);
+        (*tail)++;
+    }
+}
+
+//  Step node with event; then deliver whatever it sends, and whatever that causes, in the
+//  order sent, until the exchange is over.
+static void
+s_step (s_fixture_t *self, uint32_t node, zmesh_state_event_t *event)
+{
+    event->now_ms = self->now_ms;
+    zmesh_state_step (&self->core [node], event, &self->update);
+    s_count_changes (self, node, &self->update);
+    uint32_t head = 0, tail = 0;
+    s_queue (self, node, &tail);
+    for (; head < tail; head++) {
+        uint32_t to = self->queue [head].to;
+        assert_int_equal (
+            zmesh_state_msg_decode (&self->buf, self->queue [head].data, self->queue [head].size),
+            ZMESH_OK);
         zmesh_state_event_t received = {.type = ZMESH_STATE_RECEIVED,
                                         .now_ms = self->now_ms,
-                                        .peer = s_id (node),
+                                        .peer = s_id (self->queue [head].from),
                                         .msg = &self->buf.msg};
-        node = to;
-        zmesh_state_step (&self->core [node], &received, &self->update);
-        s_count_changes (self, node, &self->update);
+        zmesh_state_step (&self->core [to], &received, &self->update);
+        s_count_changes (self, to, &self->update);
+        s_queue (self, to, &tail);
     }
 }
 
@@ -277,7 +303,7 @@ test_state_exchange_converges (void **state)
     s_set (self, 1, "load", "1.5");
     //  One exchange started by node 0 is push-pull: both learn everything.
     s_exchange (self, 0, 1);
-    assert_int_equal (self->messages, 3);  //  DIGEST, DELTAS + requests, DELTAS
+    assert_int_equal (self->messages, 3);  //  SUMMARY, DELTAS + requests, DELTAS
     assert_string_equal (s_get (self, 1, 0, "load"), "0.5");
     assert_string_equal (s_get (self, 1, 0, "endpoint"), "tcp://10.0.0.1:5670");
     assert_string_equal (s_get (self, 0, 1, "load"), "1.5");
@@ -287,7 +313,7 @@ test_state_exchange_converges (void **state)
     s_exchange (self, 2, 1);
     assert_string_equal (s_get (self, 2, 0, "endpoint"), "tcp://10.0.0.1:5670");
     assert_string_equal (s_get (self, 2, 1, "load"), "1.5");
-    //  Nothing new: the reply to a digest is empty and not sent.
+    //  Nothing new: the reply to a summary is empty and not sent.
     self->messages = 0;
     s_exchange (self, 2, 0);
     assert_int_equal (self->messages, 1);
@@ -618,14 +644,14 @@ test_state_ticks_and_peers (void **state)
     assert_int_equal (update->error, ZMESH_OK);
     uint64_t deadline = zmesh_state_deadline_ms (core);
     assert_true (deadline < self->config.interval_ms);
-    //  Each tick at the deadline sends one DIGEST to a peer (never to itself), then waits
+    //  Each tick at the deadline sends one SUMMARY to a peer (never to itself), then waits
     //  about an interval (+-10%).
     uint32_t sent [NODES] = {0, 0, 0};
     for (int i = 0; i < 60; i++) {
         zmesh_state_event_t tick = {.type = ZMESH_STATE_TICK, .now_ms = deadline};
         zmesh_state_step (core, &tick, update);
         assert_int_equal (update->msg_count, 1);
-        assert_int_equal (update->msgs [0].msg.type, ZMESH_STATE_MSG_DIGEST);
+        assert_int_equal (update->msgs [0].msg.type, ZMESH_STATE_MSG_SUMMARY);
         sent [s_node_of (&update->msgs [0].to)]++;
         uint64_t next = zmesh_state_deadline_ms (core);
         assert_true (next >= deadline + 900 && next <= deadline + 1100);
@@ -652,75 +678,215 @@ test_state_ticks_and_peers (void **state)
     assert_int_equal (update->error, ZMESH_EINVAL);
 }
 
-//  With thousands of owners, digests cover ranges in turn and each fits the budget.
+//  Teach node 1 count owners 0x80..(batch)(i), at version, by a hand-made DELTAS from node 2.
 static void
-test_state_digest_ranges (void **state)
+s_teach_owners (s_fixture_t *self, uint8_t batch, uint32_t count, uint64_t version)
 {
-    s_fixture_t *self = *state;
-    zmesh_state_t *core = &self->core [1];
-    zmesh_state_update_t *update = &self->update;
-    //  Teach node 1 about 300 owners with a hand-made DELTAS from node 2.
     static zmesh_state_run_t runs [200];
     static zmesh_state_delta_t deltas [200];
-    for (int batch = 0; batch < 2; batch++) {
-        uint32_t count = batch == 0 ? 200 : 100;
-        for (uint32_t i = 0; i < count; i++) {
-            zmesh_id_t owner;
-            memset (owner.bytes, 0, sizeof owner.bytes);
-            owner.bytes [0] = 0x80;
-            owner.bytes [14] = (uint8_t) batch;
-            owner.bytes [15] = (uint8_t) i;
-            runs [i] = (zmesh_state_run_t){.owner = owner,
-                                           .generation = 1,
-                                           .to_version = 1,
-                                           .held_version = 1,
-                                           .first_delta = i,
-                                           .delta_count = 1};
-            deltas [i] = (zmesh_state_delta_t){.key = "k",
-                                               .key_size = 1,
-                                               .value = (const uint8_t *) "v",
-                                               .value_size = 1,
-                                               .version = 1};
-        }
-        zmesh_state_msg_t msg = {.type = ZMESH_STATE_MSG_DELTAS,
-                                 .run_count = count,
-                                 .runs = runs,
-                                 .delta_count = count,
-                                 .deltas = deltas};
-        zmesh_state_event_t event = {.type = ZMESH_STATE_RECEIVED, .peer = s_id (2), .msg = &msg};
-        zmesh_state_step (core, &event, update);
-        assert_int_equal (update->change_count, count);
+    for (uint32_t i = 0; i < count; i++) {
+        zmesh_id_t owner;
+        memset (owner.bytes, 0, sizeof owner.bytes);
+        owner.bytes [0] = 0x80;
+        owner.bytes [14] = batch;
+        owner.bytes [15] = (uint8_t) i;
+        runs [i] = (zmesh_state_run_t){.owner = owner,
+                                       .generation = 1,
+                                       .from_version = version - 1,
+                                       .to_version = version,
+                                       .held_version = version,
+                                       .first_delta = i,
+                                       .delta_count = 1};
+        deltas [i] = (zmesh_state_delta_t){.key = "k",
+                                           .key_size = 1,
+                                           .value = (const uint8_t *) "v",
+                                           .value_size = 1,
+                                           .version = version};
     }
-    assert_int_equal (zmesh_state_owner_count (core), 301);
-    //  Just changed, they are hot: a digest lists them wherever its range is.
-    zmesh_state_event_t exchange = {.type = ZMESH_STATE_EXCHANGE, .peer = s_id (0)};
-    zmesh_state_step (core, &exchange, update);
-    const zmesh_state_msg_t *first = &update->msgs [0].msg;
-    assert_true (memcmp (first->digest [first->digest_count - 1].owner.bytes, first->range_hi.bytes,
-                         ZMESH_ID_SIZE)
-                 > 0);
-    assert_true (zmesh_state_msg_size (first) <= self->config.budget_bytes);
-    //  Later, digests walk the id space: consecutive ranges, all owners listed once per cycle.
-    uint32_t listed = 0, digests = 0;
-    zmesh_id_t expect_lo = s_id (0);
-    memset (&expect_lo, 0, sizeof expect_lo);
-    core->cursor = expect_lo;
-    for (;;) {
-        exchange.now_ms = self->config.hot_ms;
-        zmesh_state_step (core, &exchange, update);
-        const zmesh_state_msg_t *msg = &update->msgs [0].msg;
-        assert_true (zmesh_state_msg_size (msg) <= self->config.budget_bytes);
-        assert_memory_equal (msg->range_lo.bytes, expect_lo.bytes, ZMESH_ID_SIZE);
-        listed += msg->digest_count;
-        digests++;
-        expect_lo = msg->range_hi;
-        if (msg->range_hi.bytes [0] == 0xff && msg->range_hi.bytes [15] == 0xff)
-            break;
-        for (int i = ZMESH_ID_SIZE - 1; i >= 0 && ++expect_lo.bytes [i] == 0; i--)
-            ;
+    zmesh_state_msg_t msg = {.type = ZMESH_STATE_MSG_DELTAS,
+                             .run_count = count,
+                             .runs = runs,
+                             .delta_count = count,
+                             .deltas = deltas};
+    zmesh_state_event_t event = {
+        .type = ZMESH_STATE_RECEIVED, .now_ms = self->now_ms, .peer = s_id (2), .msg = &msg};
+    zmesh_state_step (&self->core [1], &event, &self->update);
+    assert_int_equal (self->update.change_count, count);
+}
+
+//  In sync, an exchange is one small SUMMARY: a count and a hash for the whole id space.
+static void
+test_state_summary_in_sync (void **state)
+{
+    s_fixture_t *self = *state;
+    s_set (self, 0, "load", "0.5");
+    s_set (self, 1, "load", "1.5");
+    s_set (self, 2, "load", "2.5");
+    s_exchange (self, 0, 1);
+    s_exchange (self, 2, 1);
+    s_exchange (self, 0, 2);
+    //  Hot (just changed): listed one by one, so news spreads at every exchange.
+    zmesh_state_event_t exchange = {.type = ZMESH_STATE_EXCHANGE, .peer = s_id (1)};
+    zmesh_state_step (&self->core [0], &exchange, &self->update);
+    assert_int_equal (self->update.msg_count, 1);
+    assert_int_equal (self->update.msgs [0].msg.digest_count, 3);
+    //  Later, nothing is hot: no entry, one summary of the three owners.
+    self->now_ms = self->config.hot_ms;
+    exchange.now_ms = self->now_ms;
+    zmesh_state_step (&self->core [0], &exchange, &self->update);
+    const zmesh_state_msg_t *msg = &self->update.msgs [0].msg;
+    assert_int_equal (msg->type, ZMESH_STATE_MSG_SUMMARY);
+    assert_int_equal (msg->digest_count, 0);
+    assert_int_equal (msg->summary_count, 1);
+    assert_int_equal (msg->summaries [0].count, 3);
+    uint64_t hash = 0;
+    for (uint32_t n = 0; n < NODES; n++) {
+        zmesh_id_t id = s_id (n);
+        hash += zmesh_state_tuple_hash (&id, 1, 1);
     }
-    assert_int_equal (listed, 301);
-    assert_true (digests >= 5 && digests <= 8);  //  22 bytes an entry: ~52 a digest
+    assert_true (msg->summaries [0].hash == hash);
+    assert_true (zmesh_state_msg_size (msg) <= 60);
+    //  The peer agrees, and says nothing: the exchange is this one message.
+    self->messages = 0;
+    self->changes [ZMESH_STATE_CHANGE_SET] = 0;
+    for (uint32_t from = 0; from < NODES; from++)
+        s_exchange (self, from, (from + 1) % NODES);
+    assert_int_equal (self->messages, NODES);
+    assert_int_equal (self->changes [ZMESH_STATE_CHANGE_SET], 0);
+    //  An older peer's DIGEST of everything is still answered: in sync, with nothing.
+    zmesh_state_digest_entry_t entries [NODES];
+    for (uint32_t n = 0; n < NODES; n++)
+        entries [n] = (zmesh_state_digest_entry_t){s_id (n), 1, 1, 0};
+    zmesh_state_msg_t digest = {.type = ZMESH_STATE_MSG_DIGEST,
+                                .range_hi = s_id (0xf),
+                                .digest_count = NODES,
+                                .digest = entries};
+    memset (digest.range_hi.bytes, 0xff, ZMESH_ID_SIZE);
+    zmesh_state_event_t received = {
+        .type = ZMESH_STATE_RECEIVED, .now_ms = self->now_ms, .peer = s_id (2), .msg = &digest};
+    zmesh_state_step (&self->core [0], &received, &self->update);
+    assert_int_equal (self->update.msg_count, 0);
+    //  And behind, it asks.
+    entries [1].version = 2;
+    zmesh_state_step (&self->core [0], &received, &self->update);
+    assert_int_equal (self->update.msg_count, 1);
+    assert_int_equal (self->update.msgs [0].msg.type, ZMESH_STATE_MSG_DELTAS);
+    assert_int_equal (self->update.msgs [0].msg.digest_count, 1);
+}
+
+//  Out of sync on an owner no longer hot: the summaries differ, the peer lists its owners,
+//  and the usual requests and runs follow.
+static void
+test_state_summary_out_of_sync (void **state)
+{
+    s_fixture_t *self = *state;
+    s_set (self, 0, "load", "0.5");
+    s_set (self, 2, "load", "2.5");
+    s_exchange (self, 0, 1);
+    s_exchange (self, 2, 1);
+    s_exchange (self, 0, 2);
+    //  Node 0 writes while node 1 is away, and node 2 hears of it.
+    s_set (self, 0, "load", "0.6");
+    s_exchange (self, 0, 2);
+    //  Long after, node 1 talks to node 2: nothing is hot, but the whole-space sums differ.
+    self->now_ms = self->config.hot_ms;
+    memset (self->by_type, 0, sizeof self->by_type);
+    s_exchange (self, 1, 2);
+    assert_string_equal (s_get (self, 1, 0, "load"), "0.6");
+    //  SUMMARY (sums), SUMMARY (node 2 lists its three owners), DELTAS (request), DELTAS (run).
+    assert_int_equal (self->by_type [ZMESH_STATE_MSG_SUMMARY], 2);
+    assert_int_equal (self->by_type [ZMESH_STATE_MSG_DELTAS], 2);
+    //  Both ways: node 2 starts, node 1 is behind and says so with its sums... then the same.
+    s_set (self, 2, "load", "2.6");
+    self->now_ms = 2 * self->config.hot_ms;
+    s_exchange (self, 2, 0);
+    s_exchange (self, 0, 1);  //  node 0 lists node 2 as hot: node 1 asks for it
+    assert_string_equal (s_get (self, 1, 2, "load"), "2.6");
+    //  In sync again: one message an exchange.
+    self->now_ms = 4 * self->config.hot_ms;
+    self->messages = 0;
+    s_exchange (self, 1, 2);
+    s_exchange (self, 2, 0);
+    assert_int_equal (self->messages, 2);
+}
+
+//  Busy (owners hot here): the start lists the hot owners and the others from the cursor, as
+//  complete ranges, not a summary of them: a peer with news of an owner not hot here answers
+//  at once with the run, without a round of narrowing.
+static void
+test_state_summary_busy (void **state)
+{
+    s_fixture_t *self = *state;
+    s_set (self, 0, "load", "0.5");
+    s_set (self, 2, "load", "2.5");
+    s_exchange (self, 0, 1);
+    s_exchange (self, 2, 1);
+    s_exchange (self, 1, 0);
+    s_exchange (self, 1, 2);
+    //  Later, node 2 moves on and tells node 1; node 0 writes too (it is busy).
+    self->now_ms = 2 * self->config.hot_ms;
+    s_set (self, 2, "load", "2.6");
+    s_exchange (self, 2, 1);
+    s_set (self, 0, "load", "0.6");
+    memset (self->by_type, 0, sizeof self->by_type);
+    zmesh_state_event_t event = {.type = ZMESH_STATE_EXCHANGE, .peer = s_id (1)};
+    zmesh_state_step (&self->core [0], &event, &self->update);
+    assert_int_equal (self->update.msg_count, 1);
+    const zmesh_state_msg_t *msg = &self->update.msgs [0].msg;
+    assert_int_equal (msg->type, ZMESH_STATE_MSG_SUMMARY);
+    //  Every owner it holds (its own, hot; node 2's, not hot here: node 1 wrote nothing).
+    assert_int_equal (msg->digest_count, zmesh_state_owner_count (&self->core [0]));
+    assert_int_equal (msg->digest_count, 2);
+    assert_int_equal (msg->summary_count, 1);  //  one complete range: everything
+    assert_int_equal (msg->summaries [0].count, 0);
+    s_exchange (self, 0, 1);
+    assert_string_equal (s_get (self, 0, 2, "load"), "2.6");
+    assert_string_equal (s_get (self, 1, 0, "load"), "0.6");
+    //  SUMMARY (the listing), DELTAS (node 2's run, node 0's requested), DELTAS (the answer).
+    assert_int_equal (self->by_type [ZMESH_STATE_MSG_SUMMARY], 1);
+    assert_int_equal (self->by_type [ZMESH_STATE_MSG_DELTAS], 2);
+}
+
+//  With hundreds of owners, a range that differs is cut into pieces until the owner that
+//  differs is found, and every message keeps to the budget.
+static void
+test_state_summary_narrowing (void **state)
+{
+    s_fixture_t *self = *state;
+    s_teach_owners (self, 0, 200, 1);
+    s_teach_owners (self, 1, 100, 1);
+    assert_int_equal (zmesh_state_owner_count (&self->core [1]), 301);
+    //  Node 0 knows none of them: each exchange brings it as many as its budget carries.
+    int exchanges = 0;
+    for (; exchanges < 20 && zmesh_state_owner_count (&self->core [0]) < 301; exchanges++)
+        s_exchange (self, 0, 1);
+    assert_int_equal (zmesh_state_owner_count (&self->core [0]), 301);
+    assert_true (exchanges >= 5 && exchanges <= 12);
+    assert_true (self->largest <= self->config.budget_bytes);
+    //  One owner among 300 moves on, no longer hot by the time node 0 starts an exchange.
+    self->now_ms = self->config.hot_ms;
+    s_teach_owners (self, 1, 1, 2);
+    self->now_ms = 2 * self->config.hot_ms;
+    self->messages = 0;
+    self->largest = 0;
+    memset (self->by_type, 0, sizeof self->by_type);
+    s_exchange (self, 0, 1);
+    zmesh_id_t moved;
+    memset (moved.bytes, 0, sizeof moved.bytes);
+    moved.bytes [0] = 0x80;
+    moved.bytes [14] = 1;
+    zmesh_state_owner_info_t info;
+    assert_int_equal (zmesh_state_owner_info (&self->core [0], &moved, &info), ZMESH_OK);
+    assert_int_equal (info.version, 2);
+    //  SUMMARY (one range), SUMMARY (8 pieces), SUMMARY (the piece that differs, listed),
+    //  DELTAS (the run): far less than listing 300 owners (~7 KB).
+    assert_int_equal (self->by_type [ZMESH_STATE_MSG_SUMMARY], 3);
+    assert_int_equal (self->by_type [ZMESH_STATE_MSG_DELTAS], 1);
+    assert_true (self->largest <= self->config.budget_bytes);
+    //  Then in sync: one message.
+    self->messages = 0;
+    s_exchange (self, 1, 0);
+    assert_int_equal (self->messages, 1);
 }
 
 int
@@ -740,7 +906,10 @@ main (void)
         cmocka_unit_test_setup_teardown (test_state_replica_bounds, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_state_max_owners, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (test_state_ticks_and_peers, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown (test_state_digest_ranges, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_state_summary_in_sync, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_state_summary_out_of_sync, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_state_summary_busy, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (test_state_summary_narrowing, s_setup, s_teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

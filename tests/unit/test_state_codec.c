@@ -1,4 +1,4 @@
-/*  test_state_codec.c: the DIGEST / DELTAS codec (zmesh_state_codec), as usage examples.
+/*  test_state_codec.c: the DIGEST / DELTAS / SUMMARY codec (zmesh_state_codec), as usage examples.
 
     A shell encodes each message the core hands it with zmesh_state_msg_encode and decodes what
     arrives with zmesh_state_msg_decode into a zmesh_state_msg_buf_t it keeps. These tests show
@@ -86,10 +86,31 @@ s_sample_digest (void)
     return msg;
 }
 
+//  A SUMMARY: one listed entry, a complete range and a summarised one (docs/protocol.md's sums).
+static zmesh_state_digest_entry_t s_listed [1];
+static zmesh_state_summary_t s_summaries [2];
+
+static zmesh_state_msg_t
+s_sample_summary (void)
+{
+    s_listed [0] = (zmesh_state_digest_entry_t){s_id (0x10), 1, 2, 0};
+    s_summaries [0] = (zmesh_state_summary_t){s_id (0x00), s_id (0x0f), 0, 0};
+    s_summaries [1] = (zmesh_state_summary_t){s_id (0x20), s_id (0xff), 2, 0xde60da2cdc423600ull};
+    zmesh_state_msg_t msg = {.type = ZMESH_STATE_MSG_SUMMARY,
+                             .digest_count = 1,
+                             .digest = s_listed,
+                             .summary_count = 2,
+                             .summaries = s_summaries};
+    return msg;
+}
+
 static void
 s_assert_same (const zmesh_state_msg_t *a, const zmesh_state_msg_t *b)
 {
     assert_int_equal (a->type, b->type);
+    assert_int_equal (a->summary_count, b->summary_count);
+    for (uint32_t i = 0; i < a->summary_count; i++)
+        assert_memory_equal (&a->summaries [i], &b->summaries [i], sizeof a->summaries [i]);
     assert_int_equal (a->digest_count, b->digest_count);
     assert_int_equal (a->run_count, b->run_count);
     assert_int_equal (a->delta_count, b->delta_count);
@@ -126,8 +147,8 @@ static void
 test_codec_round_trip (void **state)
 {
     (void) state;
-    zmesh_state_msg_t samples [2] = {s_sample_digest (), s_sample_deltas ()};
-    for (int s = 0; s < 2; s++) {
+    zmesh_state_msg_t samples [3] = {s_sample_digest (), s_sample_deltas (), s_sample_summary ()};
+    for (int s = 0; s < 3; s++) {
         size_t size = s_encode (&samples [s]);
         assert_int_equal (zmesh_state_msg_decode (&s_buf, s_wire, size), ZMESH_OK);
         s_assert_same (&samples [s], &s_buf.msg);
@@ -162,8 +183,8 @@ static void
 test_codec_truncation (void **state)
 {
     (void) state;
-    zmesh_state_msg_t samples [2] = {s_sample_digest (), s_sample_deltas ()};
-    for (int s = 0; s < 2; s++) {
+    zmesh_state_msg_t samples [3] = {s_sample_digest (), s_sample_deltas (), s_sample_summary ()};
+    for (int s = 0; s < 3; s++) {
         size_t size = s_encode (&samples [s]);
         for (size_t cut = 0; cut < size; cut++)
             assert_int_equal (zmesh_state_msg_decode (&s_buf, s_wire, cut), ZMESH_EPROTO);
@@ -419,7 +440,7 @@ test_codec_encoder_refuses (void **state)
     msg.run_count = ZMESH_STATE_MSG_RUNS_MAX + 1;
     assert_int_equal (zmesh_state_msg_check (&msg), ZMESH_ELIMIT);
     msg = s_sample_deltas ();
-    msg.type = 3;
+    msg.type = 9;
     assert_int_equal (zmesh_state_msg_encode (&msg, s_wire, sizeof s_wire, &size), ZMESH_EINVAL);
 }
 
@@ -458,6 +479,135 @@ test_codec_sizes (void **state)
         }
 }
 
+//  The hash a summary adds up, and the exact bytes of the SUMMARY of a quiet node that holds
+//  two owners (the example of docs/protocol.md).
+static void
+test_codec_summary_wire (void **state)
+{
+    (void) state;
+    zmesh_id_t a = s_id (0x11), b = s_id (0x22);
+    assert_true (zmesh_state_tuple_hash (&a, 1, 4) == 0x7eee6820323d0abeull);
+    assert_true (zmesh_state_tuple_hash (&b, 3, 7) == 0x5f72720caa052b42ull);
+    zmesh_state_summary_t all = {s_id (0), s_id (0xff), 2,
+                                 zmesh_state_tuple_hash (&a, 1, 4)
+                                     + zmesh_state_tuple_hash (&b, 3, 7)};
+    zmesh_state_msg_t msg = {
+        .type = ZMESH_STATE_MSG_SUMMARY, .summary_count = 1, .summaries = &all};
+    size_t size = s_encode (&msg);
+    uint8_t expect [51] = {0x93, 0x03, 0x90, 0x91, 0x94, 0xc4, 0x10};
+    expect [23] = 0xc4;
+    expect [24] = 0x10;
+    memset (expect + 25, 0xff, 16);
+    uint8_t numbers [] = {0x02, 0xcf, 0xde, 0x60, 0xda, 0x2c, 0xdc, 0x42, 0x36, 0x00};
+    memcpy (expect + 41, numbers, sizeof numbers);
+    assert_int_equal (size, sizeof expect);
+    assert_memory_equal (s_wire, expect, sizeof expect);
+    assert_int_equal (zmesh_state_msg_decode (&s_buf, s_wire, size), ZMESH_OK);
+    assert_int_equal (s_buf.msg.summary_count, 1);
+    assert_true (s_buf.msg.summaries [0].hash == 0xde60da2cdc423600ull);
+    //  Sizes across the forms of count and hash.
+    uint64_t numbers2 [] = {1, 200, 70000, 1ull << 40};
+    for (int i = 0; i < 4; i++) {
+        all.count = numbers2 [i];
+        all.hash = numbers2 [3 - i];
+        s_encode (&msg);  //  asserts size == zmesh_state_msg_size
+        assert_int_equal (zmesh_state_summary_size (&all), 1 + 36
+                                                               + zmesh_state_uint_size (all.count)
+                                                               + zmesh_state_uint_size (all.hash));
+    }
+}
+
+//  Pack a SUMMARY of the given summaries (lo, hi fill bytes; count; hash), fields per summary.
+static int
+s_decode_summaries (uint8_t (*ranges) [2], uint64_t (*sums) [2], uint32_t count, uint32_t fields)
+{
+    s_pack_t p;
+    s_begin (&p);
+    msgpack_pack_array (&p.pk, 4);  //  one element more than known: skipped
+    msgpack_pack_uint8 (&p.pk, 3);
+    msgpack_pack_array (&p.pk, 0);
+    msgpack_pack_array (&p.pk, count);
+    for (uint32_t i = 0; i < count; i++) {
+        msgpack_pack_array (&p.pk, fields);
+        s_pack_id (&p.pk, ranges [i][0], 16);
+        s_pack_id (&p.pk, ranges [i][1], 16);
+        if (fields > 2)
+            msgpack_pack_uint64 (&p.pk, sums [i][0]);
+        if (fields > 3)
+            msgpack_pack_uint64 (&p.pk, sums [i][1]);
+        if (fields > 4)
+            msgpack_pack_str_with_body (&p.pk, "later", 5);
+    }
+    msgpack_pack_nil (&p.pk);
+    return s_decode_packed (&p);
+}
+
+static void
+test_codec_summary_rules (void **state)
+{
+    (void) state;
+    uint8_t ranges [2][2] = {{0x00, 0x3f}, {0x40, 0xff}};
+    uint64_t sums [2][2] = {{0, 0}, {5, 1234}};
+    //  Valid, with extra fields in each summary and in the message (skipped).
+    assert_int_equal (s_decode_summaries (ranges, sums, 2, 4), ZMESH_OK);
+    assert_int_equal (s_decode_summaries (ranges, sums, 2, 5), ZMESH_OK);
+    assert_int_equal (s_buf.msg.summary_count, 2);
+    assert_true (s_buf.msg.summaries [1].hash == 1234);
+    //  Too few fields.
+    assert_int_equal (s_decode_summaries (ranges, sums, 2, 3), ZMESH_EPROTO);
+    //  Overlapping, touching at one id, or out of order.
+    ranges [1][0] = 0x3f;
+    assert_int_equal (s_decode_summaries (ranges, sums, 2, 4), ZMESH_EPROTO);
+    ranges [1][0] = 0x10;
+    assert_int_equal (s_decode_summaries (ranges, sums, 2, 4), ZMESH_EPROTO);
+    //  lo > hi.
+    uint8_t backwards [1][2] = {{0x40, 0x3f}};
+    assert_int_equal (s_decode_summaries (backwards, sums, 1, 4), ZMESH_EPROTO);
+    //  A complete range (count 0) with a hash.
+    uint64_t odd [1][2] = {{0, 1}};
+    assert_int_equal (s_decode_summaries (ranges, odd, 1, 4), ZMESH_EPROTO);
+    //  Too many summaries: ZMESH_ELIMIT.
+    s_pack_t p;
+    s_begin (&p);
+    msgpack_pack_array (&p.pk, 3);
+    msgpack_pack_uint8 (&p.pk, 3);
+    msgpack_pack_array (&p.pk, 0);
+    msgpack_pack_array (&p.pk, ZMESH_STATE_MSG_SUMMARIES_MAX + 1);
+    for (uint32_t i = 0; i < ZMESH_STATE_MSG_SUMMARIES_MAX + 1; i++) {
+        uint8_t id [16] = {0};
+        id [14] = (uint8_t) (i >> 8);
+        id [15] = (uint8_t) i;
+        msgpack_pack_array (&p.pk, 4);
+        msgpack_pack_bin_with_body (&p.pk, id, 16);
+        msgpack_pack_bin_with_body (&p.pk, id, 16);
+        msgpack_pack_uint8 (&p.pk, 1);
+        msgpack_pack_uint8 (&p.pk, 1);
+    }
+    assert_int_equal (s_decode_packed (&p), ZMESH_ELIMIT);
+    //  Too short a SUMMARY; entries out of order.
+    s_begin (&p);
+    msgpack_pack_array (&p.pk, 2);
+    msgpack_pack_uint8 (&p.pk, 3);
+    msgpack_pack_array (&p.pk, 0);
+    assert_int_equal (s_decode_packed (&p), ZMESH_EPROTO);
+    zmesh_state_msg_t msg = s_sample_summary ();
+    zmesh_state_digest_entry_t two [2] = {{s_id (0x20), 1, 1, 0}, {s_id (0x10), 1, 1, 0}};
+    msg.digest = two;
+    msg.digest_count = 2;
+    size_t size = 0;
+    assert_int_equal (zmesh_state_msg_encode (&msg, s_wire, sizeof s_wire, &size), ZMESH_EINVAL);
+    //  The encoder refuses what the decoder would.
+    msg = s_sample_summary ();
+    s_summaries [1].lo = s_id (0x0f);
+    assert_int_equal (zmesh_state_msg_encode (&msg, s_wire, sizeof s_wire, &size), ZMESH_EINVAL);
+    msg = s_sample_summary ();
+    s_summaries [0].hash = 7;
+    assert_int_equal (zmesh_state_msg_check (&msg), ZMESH_EPROTO);
+    msg = s_sample_summary ();
+    msg.summary_count = ZMESH_STATE_MSG_SUMMARIES_MAX + 1;
+    assert_int_equal (zmesh_state_msg_check (&msg), ZMESH_ELIMIT);
+}
+
 int
 main (void)
 {
@@ -465,6 +615,7 @@ main (void)
         cmocka_unit_test (test_codec_round_trip),      cmocka_unit_test (test_codec_truncation),
         cmocka_unit_test (test_codec_wrong_fields),    cmocka_unit_test (test_codec_digest_rules),
         cmocka_unit_test (test_codec_encoder_refuses), cmocka_unit_test (test_codec_sizes),
+        cmocka_unit_test (test_codec_summary_wire),    cmocka_unit_test (test_codec_summary_rules),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
