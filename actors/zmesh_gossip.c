@@ -14,8 +14,9 @@
     link is made and the refusal is counted.
 
     libzmq sends nothing on a link before its CURVE handshake completes (ZMQ_IMMEDIATE), so a
-    message to a link still coming up waits in a small per-link queue, retried every few
-    milliseconds for S_PENDING_MAX_AGE_MS. A link that never hears from its peer is made anew
+    message to a link still coming up waits in a small per-link queue, retried after 2 ms,
+    the delay doubling up to 250 ms (a dead peer's link never comes up), for
+    S_PENDING_MAX_AGE_MS. A link that never hears from its peer is made anew
     after 2 s, doubling to 30 s: libzmq keeps a connection whose handshake the peer refused
     (untrusted key) open and silent, so only a new one can succeed once the peer trusts us.
 
@@ -39,7 +40,8 @@
 #define S_RECONNECT_MAX_MS        30000  //  made anew, the delay doubling up to this
 #define S_IDLE_CLOSE_MS           60000  //  a link out of the active view, unused this long, closes
 #define S_PENDING_MAX             16     //  messages queued per link while it comes up
-#define S_PENDING_RETRY_MS        5      //  how often they are tried
+#define S_PENDING_RETRY_MS        2      //  first retry of them, the delay doubling
+#define S_PENDING_RETRY_MAX_MS    250    //  up to this (a dead peer's link never comes up)
 #define S_PENDING_MAX_AGE_MS      2000   //  and for how long, before they are dropped
 #define S_JOIN_RETRY_MS           2000   //  next join candidate while the active view is empty
 #define S_JOIN_CANDIDATES_MAX     64     //  contacts remembered to join through
@@ -69,6 +71,8 @@ typedef struct {
     int reconnect_delay_ms;
     s_pending_t pending [S_PENDING_MAX];  //  waiting for the handshake, oldest first
     int pending_count;
+    int64_t retry_ms;  //  when the pending messages are tried next
+    int retry_delay_ms;
 } s_link_t;
 
 typedef struct {
@@ -244,9 +248,12 @@ s_link_send (self_t *self, s_link_t *link, const uint8_t *data, size_t size)
     }
     link->pending [link->pending_count].frame = zframe_new (data, size);
     link->pending [link->pending_count].queued_ms = now;
-    link->pending_count++;
-    if (self->next_pending_ms > now + S_PENDING_RETRY_MS)
-        self->next_pending_ms = now + S_PENDING_RETRY_MS;
+    if (link->pending_count++ == 0) {
+        link->retry_delay_ms = S_PENDING_RETRY_MS;
+        link->retry_ms = now + link->retry_delay_ms;
+    }
+    if (self->next_pending_ms > link->retry_ms)
+        self->next_pending_ms = link->retry_ms;
 }
 
 //  Wrap a body (STATE or SWIM) in an envelope and send it.
@@ -654,12 +661,18 @@ s_flush_pending (self_t *self, int64_t now)
 {
     self->next_pending_ms = INT64_MAX;
     for (s_link_t *link = (s_link_t *) zhashx_first (self->links); link;
-         link = (s_link_t *) zhashx_next (self->links))
-        if (link->pending_count) {
+         link = (s_link_t *) zhashx_next (self->links)) {
+        if (link->pending_count && now >= link->retry_ms) {
             s_link_flush (self, link, now);
-            if (link->pending_count)
-                self->next_pending_ms = now + S_PENDING_RETRY_MS;
+            //  Back off: a handshake takes milliseconds, a link to a dead peer never comes up.
+            link->retry_delay_ms = link->retry_delay_ms * 2 > S_PENDING_RETRY_MAX_MS
+                                       ? S_PENDING_RETRY_MAX_MS
+                                       : link->retry_delay_ms * 2;
+            link->retry_ms = now + link->retry_delay_ms;
         }
+        if (link->pending_count && link->retry_ms < self->next_pending_ms)
+            self->next_pending_ms = link->retry_ms;
+    }
 }
 
 static int

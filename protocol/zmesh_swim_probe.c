@@ -193,14 +193,18 @@ s_scaled (const zmesh_swim_t *self, uint32_t ms)
     return (uint64_t) ms * (self->lhm + 1);
 }
 
-//  The next active neighbour of a shuffled round-robin list, or NULL.
+//  The member to probe first (zmesh_swim__probe_first), else the next active neighbour of a
+//  shuffled round-robin list, or NULL.
 static zmesh_swim_member_t *
 s_next_target (zmesh_swim_t *self)
 {
     if (self->probe_first != SWIM_NO_SLOT) {
         zmesh_swim_member_t *m = &self->members [self->probe_first];
         self->probe_first = SWIM_NO_SLOT;
-        if (m->view == SWIM_VIEW_ACTIVE)
+        if (m->view == SWIM_VIEW_ACTIVE
+            || (m->rec.has_contact
+                && (m->rec.state == ZMESH_SWIM_STATE_ALIVE
+                    || m->rec.state == ZMESH_SWIM_STATE_SUSPECT)))
             return m;
     }
     for (int round = 0; round < 2; round++) {

@@ -739,12 +739,16 @@ zmesh_swim__view_tick (zmesh_swim_t *self)
             self,
             &self->members [self->order [1 + zmesh_swim__below (self, self->member_count - 1)]]);
     if (self->neighbor_pending != SWIM_NO_SLOT && self->now_ms >= self->neighbor_until_ms) {
-        //  No answer: HyParView drops the candidate from the passive view.
+        //  No answer: HyParView drops the candidate from the passive view. SWIM probes it
+        //  next (directly and through the neighbours): a member none of whose neighbours is
+        //  on this side of a partition would otherwise never be suspected here.
         zmesh_swim_member_t *m = &self->members [self->neighbor_pending];
         self->neighbor_pending = SWIM_NO_SLOT;
         s_neighbor_backoff (self);
         if (m->view == SWIM_VIEW_PASSIVE)
             s_passive_remove (self, m);
+        if (m->rec.state == ZMESH_SWIM_STATE_ALIVE && self->probe_first == SWIM_NO_SLOT)
+            self->probe_first = zmesh_swim__slot (self, m);
     }
     if (self->neighbor_pending == SWIM_NO_SLOT && self->active_count < self->config.active_max
         && self->passive_count > 0
