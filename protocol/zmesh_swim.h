@@ -76,7 +76,7 @@
 #define ZMESH_SWIM_H_INCLUDED
 
 #include "zmesh_ident.h"
-#include "zmesh_liveness.h"
+#include "zmesh_peer_state.h"
 #include "zmesh_swim_codec.h"
 #include <stdbool.h>
 #include <stdint.h>
