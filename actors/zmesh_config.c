@@ -69,7 +69,7 @@ static const s_key_t s_keys [] = {
     {"gossip/max_message_bytes", S_INT, S_FIELD (max_message_bytes), 1024, ZMESH_MSG_SIZE_MAX,
      "65536", "bytes", "Largest envelope accepted; larger ones are dropped and counted"},
     {"gossip/linger_ms", S_INT, S_FIELD (linger_ms), 0, 60000, "1000", "ms",
-     "How long a stopping node waits to flush its LEAVE to peers"},
+     "How long a stopping node waits to flush its LEFT record to its neighbours"},
     {"supervisor/restart_backoff_ms", S_INT, S_FIELD (restart_backoff_ms), 1, 600000, "100", "ms",
      "First delay before restarting an actor that died; doubles at each restart"},
     {"supervisor/restart_backoff_max_ms", S_INT, S_FIELD (restart_backoff_max_ms), 1, 3600000,
