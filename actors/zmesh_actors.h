@@ -39,6 +39,8 @@ void zmesh_health_actor (zsock_t *pipe, void *args);
 //  zmesh_supervisor_actor's args (see zmesh_node.c).
 void zmesh_supervisor_actor (zsock_t *pipe, void *args);
 
+//  Name the calling thread "zm-NAME" (ps -L, top -H, perf), NAME at most 12 bytes.
+void zmesh_actor_name (const char *name);
 //  Common start handshake for actors (see above).
 void zmesh_actor_ready (zsock_t *pipe);
 void zmesh_actor_failed (zsock_t *pipe, const char *reason);

@@ -120,6 +120,7 @@ void
 zmesh_beacon_actor (zsock_t *pipe, void *args)
 {
     zsock_signal (pipe, 0);
+    zmesh_actor_name ("beacon");
     char err [256] = "";
     self_t *self = s_self_new (pipe, (zmesh_node_ctx_t *) args, err, sizeof err);
     if (!self) {

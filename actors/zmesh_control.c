@@ -1040,6 +1040,7 @@ zmesh_control_actor (zsock_t *pipe, void *args)
     zmesh_node_ctx_t *ctx = (zmesh_node_ctx_t *) args;
     ZMESH_ASSERT (ctx);
     zsock_signal (pipe, 0);
+    zmesh_actor_name ("control");
 
     char reason [S_ERROR_MAX + ZMESH_DATA_PATH_MAX];
     self_t *self = s_self_new (pipe, ctx, reason, sizeof reason);

@@ -1036,6 +1036,7 @@ void
 zmesh_gossip_actor (zsock_t *pipe, void *args)
 {
     zsock_signal (pipe, 0);
+    zmesh_actor_name ("gossip");
     char err [512] = "";
     self_t *self = s_self_new (pipe, (zmesh_node_ctx_t *) args, err, sizeof err);
     if (!self) {

@@ -44,6 +44,7 @@ void
 zmesh_health_actor (zsock_t *pipe, void *args)
 {
     zsock_signal (pipe, 0);
+    zmesh_actor_name ("health");
     self_t *self = (self_t *) calloc (1, sizeof *self);
     ZMESH_ASSERT (self);
     self->ctx = (zmesh_node_ctx_t *) args;

@@ -9,6 +9,7 @@
     counted. STOP sends LEAVE through gossip, then stops the actors in reverse order.
 */
 #include "zmesh_actors.h"
+#include <pthread.h>
 #include "zmesh_node_ctx.h"
 
 #define S_START_TIMEOUT_MS 10000  //  an actor slower than this to start has failed
@@ -49,6 +50,14 @@ typedef struct {
     bool running;  //  between START and STOP
     bool terminated;
 } self_t;
+
+void
+zmesh_actor_name (const char *name)
+{
+    char thread_name [16];
+    snprintf (thread_name, sizeof thread_name, "zm-%s", name);
+    pthread_setname_np (pthread_self (), thread_name);
+}
 
 void
 zmesh_actor_ready (zsock_t *pipe)
@@ -313,6 +322,7 @@ zmesh_supervisor_actor (zsock_t *pipe, void *args)
     }
     s_rebuild_poller (self);
     zsock_signal (pipe, 0);
+    zmesh_actor_name ("supervisor");
     while (!self->terminated) {
         void *which = zpoller_wait (self->poller, s_next_timeout (self));
         if (which == pipe)
