@@ -280,6 +280,10 @@ s_merge_self (zmesh_swim_t *self, const zmesh_swim_record_t *rec)
         rec->state == ZMESH_SWIM_STATE_DEAD ? rec->incarnation + 2 : rec->incarnation + 1;
     if ((rec->state == ZMESH_SWIM_STATE_SUSPECT || rec->state == ZMESH_SWIM_STATE_DEAD)
         && refute > me->rec.incarnation && refute > rec->incarnation) {
+        if (rec->state == ZMESH_SWIM_STATE_DEAD) {
+            zmesh_swim__recover (self);  //  held dead while alive: a partition healed
+            self->check_views = true;
+        }
         me->rec.incarnation = refute;
         self->stats.refutations++;
         zmesh_swim__lhm (self, +1);
@@ -364,6 +368,9 @@ s_merge_other (zmesh_swim_t *self, const zmesh_swim_record_t *rec)
              || (rec->incarnation == m->rec.incarnation
                  && s_rank (rec->state) > s_rank (m->rec.state))
              || rec->state == ZMESH_SWIM_STATE_LEFT) {
+        if (was == ZMESH_SWIM_STATE_DEAD
+            && (rec->state == ZMESH_SWIM_STATE_ALIVE || rec->state == ZMESH_SWIM_STATE_SUSPECT))
+            zmesh_swim__recover (self);  //  the refutation of a death: a partition healed
         m->rec.incarnation = rec->incarnation;
         if (rec->state == ZMESH_SWIM_STATE_ALIVE && rec->has_contact) {
             m->rec.has_contact = true;
@@ -484,6 +491,23 @@ zmesh_swim__heard (zmesh_swim_t *self)
             m->dead_at_ms = self->now_ms + self->config.probe_interval_ms;
         s_recheck (self, m);
     }
+}
+
+//  A partition healed (a death of this generation was refuted): for sync_interval_ms, tables
+//  that differ are compared sooner (zmesh_swim__on_digest). The probes that failed were the
+//  partition's fault, not this node's: Lifeguard's multiplier starts again from 0, or the
+//  nodes next to the cut would probe, and so compare digests, up to lhm_max + 1 times less
+//  often while the mesh heals. Deaths are refuted only after a partition or a node cut off;
+//  crashes, loss and slow nodes alone never start it.
+void
+zmesh_swim__recover (zmesh_swim_t *self)
+{
+    if (self->now_ms >= self->recover_until_ms)
+        self->recover_since_ms = self->now_ms;
+    self->recover_until_ms = self->now_ms + self->config.sync_interval_ms;
+    self->lhm = 0;
+    if (!self->probe.running && self->next_probe_ms > self->now_ms + self->config.probe_interval_ms)
+        self->next_probe_ms = self->now_ms + self->config.probe_interval_ms;
 }
 
 void

@@ -51,9 +51,11 @@
     - Anti-entropy by digest: PING and ACK carry a 64-bit hash of the sender's live records
       (id, generation, incarnation). A neighbour whose digest stays different for two probe
       intervals is asked (at most once per sync_interval_ms) for the records of the buckets
-      of its table whose hashes differ (SYNC with bucket hashes); the asker sends back what it
-      holds newer. Tables that agree cost no message. Table pulls use the same buckets, so a
-      pull that starts over skips what already arrived.
+      of its table whose hashes differ (SYNC with bucket hashes), page by page (a page not
+      answered within probe_timeout_ms is asked again); the asker sends back what it holds
+      newer, page by page, and the members the asked node lacks. Tables that agree cost no
+      message. Table pulls use the same buckets, so a pull that starts over skips what
+      already arrived.
     - Deafness (Lifeguard's premise): a node that heard from no live member for three probe
       intervals does not let a suspicion run out into a death until it hears again and has
       asked its neighbours; a new active neighbour is told every suspicion this node holds.
@@ -62,8 +64,15 @@
       DEAD (the record leads the reply), both refute, and the refutations flood both sides;
       the first answer also makes a high-priority NEIGHBOR link, so the two overlays become
       one, and is followed at once by a few more reconnect probes. A node that receives the
-      refutation of an older death of a member it holds DEAD tells that member so. A member that answers at a new generation may lead an island of nodes that joined
-      through each other: both sides of the new link pull the other's table.
+      refutation of an older death of a member it holds DEAD tells that member so. A node
+      that sees a heal (a reconnect probe answered, a death of this generation refuted)
+      resets its LHM (its failed probes were the partition's) and, for sync_interval_ms,
+      compares any digest that differs after one probe interval, one SYNC per probe interval:
+      nodes that missed the refutation flood while their views were rebuilt catch up. A node
+      told that it is held DEAD pings every active neighbour at once: the neighbours that
+      dropped it answer DISCONNECT, and their ACKs carry digests. A member that answers at a
+      new generation may lead an island of nodes that joined through each other: both sides
+      of the new link pull the other's table.
 
     Shape (DESIGN.md): init / step (event -> update) / deadline. Events carry the time; the core
     reads no clock, does no I/O, uses only the PRNG seeded at init, and allocates only at init.

@@ -45,6 +45,9 @@
 //  after ln(N) reconnect intervals of one probe each.
 #define SWIM_HEAL_BURST 4
 #define SWIM_TELL_MAX   8  //  members told in one step that this node holds them dead
+//  After the last page of a digest SYNC's answer, the members the asked node lacks go back
+//  to it in up to this many GOSSIPs.
+#define SWIM_SENDBACK_MAX 4
 
 struct zmesh_swim_member_s {
     zmesh_swim_record_t rec;  //  what this node holds of the member (rec.accuser: latest)
@@ -68,6 +71,7 @@ struct zmesh_swim_member_s {
     uint32_t tracked_pos;  //  index in tracked[] (not ALIVE), or SWIM_NO_SLOT
     uint32_t order_pos;    //  index in order[]
     uint64_t mismatch_ms;  //  active neighbour: its digest differs from ours since (0: agrees)
+    uint32_t digest_pull;  //  the digest comparison whose answer named it last
 };
 
 typedef struct {
@@ -131,11 +135,15 @@ struct zmesh_swim_s {
     uint32_t reconnect_burst;  //  answered reconnect probes followed at once (SWIM_HEAL_BURST)
     bool reconnect_answered;   //  the last reconnect probe was answered
     uint32_t sync_cursor;      //  next page to pull (of bootstrap_from's table while bootstrapping)
-    uint64_t digest;  //  XOR of the hashes of the live records of the table (self included)
-    uint64_t next_digest_sync_ms;  //  no digest SYNC before (one per sync_interval_ms)
-    uint64_t heard_ms;             //  last message from a member not held DEAD or LEFT
-    bool deaf;                     //  a death was put off: nothing heard for a while
-    bool bootstrapping;            //  pulling the whole table from bootstrap_from
+    uint64_t digest;          //  XOR of the hashes of the live records of the table (self included)
+    uint64_t digest_sync_ms;  //  the last digest SYNC (one per sync_interval_ms), or 0
+    uint64_t recover_since_ms;  //  a partition healed lately (zmesh_swim__recover): since
+    uint64_t recover_until_ms;  //  and until when digest SYNCs come sooner
+    bool check_views;           //  this node was held dead: ping every active neighbour
+    uint64_t check_views_ms;    //  no such round before (one per probe interval)
+    uint64_t heard_ms;          //  last message from a member not held DEAD or LEFT
+    bool deaf;                  //  a death was put off: nothing heard for a while
+    bool bootstrapping;         //  pulling the whole table from bootstrap_from
     zmesh_id_t bootstrap_from;
     uint32_t bootstrap_tries;  //  page requests to bootstrap_from not answered yet
     bool bootstrap_join;       //  the pull is this node's join (else another overlay's table)
@@ -159,8 +167,11 @@ struct zmesh_swim_s {
     uint32_t pool_used;
     uint32_t bucket_scratch [4][ZMESH_SWIM_BUCKETS_MAX];  //  digest SYNCs of the step
     uint32_t bucket_used;
-    zmesh_id_t digest_from;  //  the neighbour asked last for the buckets that differ
-    uint32_t digest_cursor;  //  and where in its table
+    zmesh_id_t digest_from;    //  the neighbour asked last for the buckets that differ
+    uint32_t digest_cursor;    //  and where in its table
+    uint32_t digest_pull;      //  comparisons started (members remember the last to name them)
+    uint64_t digest_retry_ms;  //  the page asked last is asked again then (0: none pending)
+    uint32_t digest_tries;     //  requests of that page so far (SWIM_BOOTSTRAP_TRIES at most)
     zmesh_swim_record_t fresh_records [SWIM_FRESH_MAX];
     uint32_t fresh_count;
     uint32_t tell [SWIM_TELL_MAX];  //  slots of members held DEAD to tell so, end of step
@@ -190,6 +201,7 @@ void zmesh_swim__fresh (zmesh_swim_t *self, const zmesh_swim_record_t *rec);
 uint64_t zmesh_swim__record_hash (const zmesh_swim_record_t *rec);
 uint32_t zmesh_swim__bucket (const zmesh_id_t *id, uint32_t buckets);
 void zmesh_swim__heard (zmesh_swim_t *self);
+void zmesh_swim__recover (zmesh_swim_t *self);
 void zmesh_swim__owe_suspicions (zmesh_swim_t *self, uint32_t slot);
 //  In zmesh_swim_step.c: the step's sends. send_to / send add a message (NULL when the step
 //  has no room left); seal piggybacks and closes it, called last.
@@ -227,6 +239,7 @@ void
 zmesh_swim__on_sync_reply (zmesh_swim_t *self, const zmesh_id_t *from, const zmesh_swim_msg_t *msg);
 void zmesh_swim__view_tick (zmesh_swim_t *self);
 void zmesh_swim__sync_tick (zmesh_swim_t *self);
+void zmesh_swim__digest_tick (zmesh_swim_t *self);
 void zmesh_swim__start_bootstrap (zmesh_swim_t *self, const zmesh_swim_member_t *from);
 void zmesh_swim__start_pull (zmesh_swim_t *self, const zmesh_swim_member_t *from);
 void zmesh_swim__on_digest (zmesh_swim_t *self, zmesh_swim_member_t *from, uint64_t digest);

@@ -238,6 +238,8 @@ s_received (zmesh_swim_t *self, const zmesh_id_t *from, const zmesh_swim_msg_t *
         && sender->rec.state != ZMESH_SWIM_STATE_LEFT)
         zmesh_swim__heard (self);
     if (heal && sender->rec.state == ZMESH_SWIM_STATE_ALIVE) {
+        if (sender->rec.generation == generation)
+            zmesh_swim__recover (self);  //  held dead, alive at the same generation
         self->reconnect_answered = true;
         if (self->reconnect_burst < SWIM_HEAL_BURST) {
             self->reconnect_burst++;
@@ -379,6 +381,8 @@ s_tick (zmesh_swim_t *self)
         zmesh_swim__sync_tick (self);
     if (self->now_ms >= self->next_reconnect_ms)
         zmesh_swim__reconnect_tick (self);
+    if (self->digest_retry_ms && self->now_ms >= self->digest_retry_ms)
+        zmesh_swim__digest_tick (self);
 }
 
 //  ---------------------------------------------------------------------------------------------
@@ -439,6 +443,29 @@ s_tell_dead (zmesh_swim_t *self)
     self->tell_count = 0;
 }
 
+//  This node learnt that it was held dead: the neighbours that held it so dropped it from
+//  their views, and a view of links that are one-sided starves it of the refutation flood.
+//  One PING to every active neighbour: the ACKs carry their digests (zmesh_swim__on_digest
+//  compares tables), and a neighbour that dropped this node answers DISCONNECT too, so the
+//  view is repaired now rather than one probe interval per neighbour.
+static void
+s_check_views (zmesh_swim_t *self)
+{
+    self->check_views = false;
+    if (self->now_ms < self->check_views_ms)
+        return;
+    self->check_views_ms = self->now_ms + self->config.probe_interval_ms;
+    for (uint32_t i = 0; i < self->active_count; i++) {
+        const zmesh_swim_member_t *to = &self->members [self->active [i]];
+        zmesh_swim_msg_t *ping = zmesh_swim__send (self, to, ZMESH_SWIM_PING);
+        if (!ping)
+            return;
+        ping->seq = ++self->seq;
+        ping->target = to->rec.id;
+        zmesh_swim__seal (self, ping, &to->rec.id);
+    }
+}
+
 static void
 s_leave (zmesh_swim_t *self)
 {
@@ -486,6 +513,8 @@ s_update_deadline (zmesh_swim_t *self)
         if (when < at)
             at = when;
     }
+    if (self->digest_retry_ms && self->digest_retry_ms < at)
+        at = self->digest_retry_ms;
     if (self->repush_pending && self->next_repush_ms < at)
         at = self->next_repush_ms;
     if (self->joining && self->next_join_ms < at)
@@ -544,6 +573,8 @@ zmesh_swim_step (zmesh_swim_t *self, const zmesh_swim_event_t *event, zmesh_swim
                 break;
         }
         s_tell_dead (self);
+        if (self->check_views)
+            s_check_views (self);
         if (self->fresh_count > 0)
             s_push_fresh (self, origin);
     }

@@ -470,8 +470,12 @@ zmesh_swim__send_sync (zmesh_swim_t *self,
     msg->bucket_count = count;
     msg->buckets = buckets;
     if (!(flags & ZMESH_SWIM_SYNC_ALL)) {
+        if (!zmesh_id_equal (&self->digest_from, &to->rec.id) || cursor != self->digest_cursor)
+            self->digest_tries = 0;  //  a new page (else the same, asked again)
         self->digest_from = to->rec.id;
         self->digest_cursor = cursor;
+        self->digest_tries++;
+        self->digest_retry_ms = self->now_ms + self->config.probe_timeout_ms;
     }
     zmesh_swim__seal (self, msg, &to->rec.id);
 }
@@ -487,16 +491,24 @@ zmesh_swim__on_digest (zmesh_swim_t *self, zmesh_swim_member_t *from, uint64_t d
         from->mismatch_ms = 0;
         return;
     }
-    if (from->mismatch_ms == 0) {
+    if (from->mismatch_ms == 0)
         from->mismatch_ms = self->now_ms ? self->now_ms : 1;
-        return;
-    }
+    //  After a heal (zmesh_swim__recover), once the refutations had one probe interval to
+    //  flood, any difference is compared at once, one SYNC per probe interval at most: nodes
+    //  that missed the flood while their views were rebuilt catch up in a second or two.
+    bool recovering = self->now_ms < self->recover_until_ms;
     uint64_t settle = (uint64_t) SWIM_DIGEST_SETTLE_INTERVALS * self->config.probe_interval_ms;
-    if (self->now_ms < from->mismatch_ms + settle || self->now_ms < self->next_digest_sync_ms
+    bool settled =
+        self->now_ms >= from->mismatch_ms + settle
+        || (recovering && self->now_ms >= self->recover_since_ms + self->config.probe_interval_ms);
+    uint64_t gap = recovering ? self->config.probe_interval_ms : self->config.sync_interval_ms;
+    if (!settled || (self->digest_sync_ms && self->now_ms < self->digest_sync_ms + gap)
         || self->bootstrapping)
         return;
     from->mismatch_ms = 0;
-    self->next_digest_sync_ms = self->now_ms + self->config.sync_interval_ms;
+    self->digest_sync_ms = self->now_ms;
+    self->digest_pull++;  //  a new comparison: no member named by its pages yet
+    self->digest_tries = 0;
     zmesh_swim__send_sync (self, from, 0, 0);
 }
 
@@ -564,53 +576,97 @@ s_newer (const zmesh_swim_record_t *a, const zmesh_swim_record_t *b)
     return a->state > b->state;
 }
 
-//  The answer to a digest SYNC, merged already. The next page at once; after a one-page
-//  answer, what this node holds newer in the buckets that still differ (or that the asked
-//  node lacks) goes back to it (one GOSSIP): either side of a link repairs both.
+//  One GOSSIP of `count` records (copied by attach) to `to`.
+static void
+s_gossip (zmesh_swim_t *self,
+          const zmesh_swim_member_t *to,
+          const zmesh_swim_record_t *records,
+          uint32_t count)
+{
+    zmesh_swim_msg_t *gossip = count ? zmesh_swim__send (self, to, ZMESH_SWIM_GOSSIP) : NULL;
+    if (!gossip)
+        return;
+    gossip->updates = records;
+    gossip->update_count = count;
+    zmesh_swim__seal (self, gossip, &to->rec.id);
+}
+
+//  The answer to a digest SYNC, merged already: either side of a link repairs both. What this
+//  node holds newer than the page's records goes back at once (one GOSSIP, without contacts:
+//  the asked node knows those members), and the next page is asked. After the last page, the
+//  live members of the buckets that still differ that no page named (the asked node lacks
+//  them) go back too, with their contacts, in up to SWIM_SENDBACK_MAX GOSSIPs.
 static void
 s_on_digest_reply (zmesh_swim_t *self, const zmesh_id_t *from, const zmesh_swim_msg_t *msg)
 {
+    //  The asked node may have dropped this one from its view since (a DISCONNECT with the
+    //  first page, as after a heal): the comparison goes on all the same, its pages are news.
     zmesh_swim_member_t *m = zmesh_swim__find (self, from);
-    bool asked = zmesh_id_equal (from, &self->digest_from);
-    if (!m || !asked || m->view != SWIM_VIEW_ACTIVE)
+    if (!m || !zmesh_id_equal (from, &self->digest_from))
         return;
+    zmesh_swim_record_t out [ZMESH_SWIM_UPDATES_MAX];  //  attach() copies them
+    uint32_t count = 0;
+    size_t size = ZMESH_SWIM_MSG_OVERHEAD_MAX;
+    for (uint32_t e = 0; e < msg->entry_count; e++) {
+        zmesh_swim_member_t *known = zmesh_swim__find (self, &msg->entries [e].id);
+        if (!known)
+            continue;
+        known->digest_pull = self->digest_pull;
+        zmesh_swim_record_t rec = known->rec;
+        rec.has_contact = false;
+        if (s_newer (&rec, &msg->entries [e]) && count < ZMESH_SWIM_UPDATES_MAX
+            && size + zmesh_swim_record_size (&rec) <= self->config.max_message_bytes) {
+            out [count++] = rec;
+            size += zmesh_swim_record_size (&rec);
+        }
+    }
+    s_gossip (self, m, out, count);
     if (msg->cursor != 0) {
         if (msg->cursor > self->digest_cursor)
             zmesh_swim__send_sync (self, m, msg->cursor, 0);
         return;
     }
-    if (self->digest_cursor != 0)
-        return;
+    self->digest_from = (zmesh_id_t){{0}};  //  done: a duplicate of the last page does nothing
+    self->digest_retry_ms = 0;
     uint32_t *mine = s_bucket_scratch (self);
-    zmesh_swim_record_t *out = mine ? zmesh_swim__pool (self, ZMESH_SWIM_UPDATES_MAX) : NULL;
-    if (!out)
+    if (!mine)
         return;
     s_buckets (self, msg->bucket_count, mine);
-    uint32_t count = 0;
-    size_t size = ZMESH_SWIM_MSG_OVERHEAD_MAX;
-    for (uint32_t i = 0; i < self->member_count && count < ZMESH_SWIM_UPDATES_MAX; i++) {
-        const zmesh_swim_record_t *rec = &self->members [self->order [i]].rec;
-        uint32_t b = zmesh_swim__bucket (&rec->id, msg->bucket_count);
-        if (mine [b] == msg->buckets [b])
+    count = 0;
+    size = ZMESH_SWIM_MSG_OVERHEAD_MAX;
+    for (uint32_t i = 0, sent = 0; i < self->member_count && sent < SWIM_SENDBACK_MAX; i++) {
+        const zmesh_swim_member_t *known = &self->members [self->order [i]];
+        uint32_t b = zmesh_swim__bucket (&known->rec.id, msg->bucket_count);
+        if (mine [b] == msg->buckets [b] || known->digest_pull == self->digest_pull
+            || zmesh_swim__record_hash (&known->rec) == 0)
             continue;
-        const zmesh_swim_record_t *theirs = NULL;
-        for (uint32_t e = 0; e < msg->entry_count && !theirs; e++)
-            if (zmesh_id_equal (&msg->entries [e].id, &rec->id))
-                theirs = &msg->entries [e];
-        bool push = theirs ? s_newer (rec, theirs) : zmesh_swim__record_hash (rec) != 0;
-        if (!push || size + zmesh_swim_record_size (rec) > self->config.max_message_bytes)
-            continue;
-        out [count++] = *rec;
-        size += zmesh_swim_record_size (rec);
+        size_t record_size = zmesh_swim_record_size (&known->rec);
+        if (count == ZMESH_SWIM_UPDATES_MAX
+            || size + record_size > self->config.max_message_bytes) {
+            s_gossip (self, m, out, count);
+            sent++;
+            count = 0;
+            size = ZMESH_SWIM_MSG_OVERHEAD_MAX;
+            if (sent == SWIM_SENDBACK_MAX)
+                break;
+        }
+        out [count++] = known->rec;
+        size += record_size;
     }
-    if (count == 0)
+    s_gossip (self, m, out, count);
+}
+
+//  A page of a digest comparison not answered within probe_timeout_ms (lost, most likely:
+//  the pages follow each other at once) is asked again, SWIM_BOOTSTRAP_TRIES times in all.
+void
+zmesh_swim__digest_tick (zmesh_swim_t *self)
+{
+    self->digest_retry_ms = 0;  //  set again by the request
+    zmesh_swim_member_t *m = zmesh_swim__find (self, &self->digest_from);
+    if (!m || self->digest_tries >= SWIM_BOOTSTRAP_TRIES
+        || (m->rec.state != ZMESH_SWIM_STATE_ALIVE && m->rec.state != ZMESH_SWIM_STATE_SUSPECT))
         return;
-    zmesh_swim_msg_t *gossip = zmesh_swim__send (self, m, ZMESH_SWIM_GOSSIP);
-    if (!gossip)
-        return;
-    gossip->updates = out;
-    gossip->update_count = count;
-    zmesh_swim__seal (self, gossip, from);
+    zmesh_swim__send_sync (self, m, self->digest_cursor, 0);  //  the same page: once more
 }
 
 //  Pull a whole table from `from`, page by page, from its first page.

@@ -589,6 +589,51 @@ test_table_full_is_elimit (void **state)
     s_mesh_destroy (mesh);
 }
 
+//  Partition heals at N = 1000 (bench_swim_sweep -r 6): nodes next to the cut ran their
+//  local health multiplier up on probes that failed across it, then probed (and compared
+//  table digests) up to nine times less often while the mesh healed, over links that the
+//  other side had dropped. A node told that it is held dead now starts its multiplier
+//  again and pings every active neighbour at once.
+static void
+test_node_held_dead_checks_its_views (void **state)
+{
+    s_mesh_t *mesh = s_mesh_of (3);
+    zmesh_id_t active [ZMESH_SWIM_ACTIVE_LIMIT];
+    uint32_t neighbours = zmesh_swim_active (mesh->core [0], active);
+    assert_true (neighbours >= 1);
+    //  Suspicions refuted one after another: each raises the multiplier.
+    for (int i = 0; i < 4; i++) {
+        zmesh_swim_record_t rumour = {.id = s_id (0),
+                                      .generation = mesh->generation [0],
+                                      .incarnation = zmesh_swim_incarnation (mesh->core [0]),
+                                      .state = ZMESH_SWIM_STATE_SUSPECT,
+                                      .accuser = s_id (1)};
+        s_tell (mesh, 1, 0, &rumour);
+    }
+    assert_true (zmesh_swim_lhm (mesh->core [0]) >= 4);
+    mesh->queued = 0;
+    uint32_t inc = zmesh_swim_incarnation (mesh->core [0]);
+    zmesh_swim_record_t death = {.id = s_id (0),
+                                 .generation = mesh->generation [0],
+                                 .incarnation = inc,
+                                 .state = ZMESH_SWIM_STATE_DEAD};
+    s_tell (mesh, 1, 0, &death);
+    assert_int_equal (zmesh_swim_incarnation (mesh->core [0]), inc + 2);
+    assert_true (zmesh_swim_lhm (mesh->core [0]) <= 1);  //  this refutation's own step
+    uint32_t pings = 0;
+    for (uint32_t i = 0; i < mesh->queued; i++) {
+        static zmesh_swim_space_t space;
+        zmesh_swim_msg_t msg;
+        s_packet_t *packet = &mesh->queue [i];
+        assert_int_equal (zmesh_swim_msg_decode (&msg, &space, packet->bytes, packet->size),
+                          ZMESH_OK);
+        if (packet->from == 0 && msg.type == ZMESH_SWIM_PING)
+            pings++;
+    }
+    assert_int_equal (pings, neighbours);
+    s_mesh_destroy (mesh);
+}
+
 int
 main (void)
 {
@@ -606,6 +651,7 @@ main (void)
         cmocka_unit_test (test_stale_suspicion_is_answered_with_its_refutation),
         cmocka_unit_test (test_lost_bootstrap_page_is_asked_again),
         cmocka_unit_test (test_island_is_announced_when_its_contact_joins),
+        cmocka_unit_test (test_node_held_dead_checks_its_views),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
