@@ -45,6 +45,7 @@ struct _zmesh_config_t {
     int verbose;                          //  log/verbose
     int health_interval_ms;               //  health/interval_ms
     int health_bench_budget_ms;           //  health/bench_budget_ms
+    int health_publish_min_ms;            //  health/publish_min_ms
     int state_interval_ms;                //  state/interval_ms
     int state_budget_bytes;               //  state/budget_bytes
     int seed_count;

@@ -1034,6 +1034,18 @@ s_self_new (zsock_t *pipe, zmesh_node_ctx_t *ctx, char *reason, size_t reason_si
 //  ---------------------------------------------------------------------------------------------
 //  The actor
 
+//  The poll timeout: until the next tick while anyone watches, else -1. Without watchers
+//  nothing here is periodic, so an idle node's control actor sleeps until a request comes.
+//  The last lease to run out is noticed at a tick (s_watchers_send), which stops the ticks.
+static int
+s_self_timeout (self_t *self)
+{
+    if (!self->watcher_count)
+        return -1;
+    int64_t wait = self->next_tick_ms - zclock_mono ();
+    return wait <= 0 ? 0 : wait < S_WATCH_TICK_MS ? (int) wait : S_WATCH_TICK_MS;
+}
+
 void
 zmesh_control_actor (zsock_t *pipe, void *args)
 {
@@ -1051,7 +1063,7 @@ zmesh_control_actor (zsock_t *pipe, void *args)
     zmesh_actor_ready (pipe);
 
     while (!self->terminated) {
-        void *which = zpoller_wait (self->poller, S_WATCH_TICK_MS);
+        void *which = zpoller_wait (self->poller, s_self_timeout (self));
         if (which == pipe)
             s_self_handle_pipe (self);
         else if (which == self->router)

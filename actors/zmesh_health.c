@@ -2,14 +2,24 @@
 
     At start it runs the short baseline benchmark (health/bench_budget_ms; 0 skips it), then
     reads the profile (protocol/zmesh_profile.h: cores, load, CPU use, memory, disks, network,
-    GPUs) every health/interval_ms and publishes it in the node context whenever a section
-    changed past its threshold (zmesh_profile_changed), so `zmeshctl status` and the C API
-    show it. Reading /proc and /sys takes a few hundred microseconds; the benchmark the budget.
-    The next step (issue 3) puts the profile's key/value pairs into the gossip state, so that
-    every node sees every other's.
+    GPUs) every health/interval_ms. Most of those reads are refreshes of the figures that move
+    (load, CPU use, available memory, free disk: four files and a statvfs per disk); the full
+    read, which also lists CPUs, cgroup limits, mounts, interfaces and GPUs and costs most of
+    the time, is done at start and then once every S_FULL_READ_MS. A new disk, interface or GPU
+    is therefore seen within a minute.
+
+    Publication follows zmesh_profile_publish_due: a structural change (cores, memory total,
+    disks, interfaces, GPUs) at once, a large move of a dynamic figure at once, and a small one
+    (still past its threshold) at most every health/publish_min_ms, since every publication is
+    stored and flooded by every node of the mesh. Publishing puts the profile in the node
+    context (`zmeshctl status`, the C API) and sends it to gossip as the state key
+    zmesh.profile, which carries it to the other nodes.
 */
 #include "zmesh_actors.h"
 #include "zmesh_node_ctx.h"
+
+//  Time between two full reads of the profile; refreshes of the dynamic figures in between.
+#define S_FULL_READ_MS 60000
 
 typedef struct {
     zmesh_node_ctx_t *ctx;
@@ -18,20 +28,32 @@ typedef struct {
     zmesh_profile_t profile;    //  the last read
     zmesh_profile_t published;  //  the last published
     zmesh_profile_thresholds_t thresholds;
+    int64_t published_ms;  //  zclock_mono time of the last publication
+    int64_t full_read_ms;  //  zclock_mono time of the last full read
     bool terminated;
 } self_t;
 
-//  Read the profile; publish it if it changed enough (or was never published).
+//  Read the profile (in full, or its dynamic figures); publish it if the policy says so (or it
+//  was never published).
 static void
 s_refresh (self_t *self, bool first)
 {
-    zmesh_profile_read (&self->profile, NULL, &self->profile);  //  keeps the bench figures
+    int64_t now = zclock_mono ();
+    if (first || now - self->full_read_ms >= S_FULL_READ_MS) {
+        zmesh_profile_read (&self->profile, NULL, &self->profile);  //  keeps the bench figures
+        self->full_read_ms = now;
+    }
+    else
+        zmesh_profile_refresh (&self->profile, NULL, 0);
     uint32_t changed =
         first ? ZMESH_PROFILE_SECTION_ALL
-              : zmesh_profile_changed (&self->published, &self->profile, &self->thresholds);
+              : zmesh_profile_publish_due (&self->published, &self->profile, &self->thresholds,
+                                           (uint64_t) (now - self->published_ms),
+                                           (uint64_t) self->ctx->config.health_publish_min_ms);
     if (changed) {
         self->published = self->profile;
-        zmesh_ctx_set_profile (self->ctx, &self->profile, (uint64_t) zclock_mono ());
+        self->published_ms = now;
+        zmesh_ctx_set_profile (self->ctx, &self->profile, (uint64_t) now);
         //  And into the gossip state, for the other nodes.
         uint8_t encoded [ZMESH_PROFILE_ENCODED_MAX];
         size_t size;

@@ -9,6 +9,7 @@
     counted. STOP sends LEAVE through gossip, then stops the actors in reverse order.
 */
 #include "zmesh_actors.h"
+#include <limits.h>
 #include <pthread.h>
 #include "zmesh_node_ctx.h"
 
@@ -290,14 +291,19 @@ s_handle_pipe (self_t *self)
     zmsg_destroy (&msg);
 }
 
+//  The poll timeout: until the next pending restart, or -1 (none: sleep until a message).
+//  Nothing else is periodic here, so an idle node's supervisor never wakes on its own.
 static int
 s_next_timeout (self_t *self)
 {
-    int64_t now = zclock_mono (), next = now + 1000;
+    int64_t now = zclock_mono (), next = INT64_MAX;
     for (size_t i = 0; i < S_KINDS; i++)
         if (self->children [i].restart_at && self->children [i].restart_at < next)
             next = self->children [i].restart_at;
-    return next > now ? (int) (next - now) : 0;
+    if (next == INT64_MAX)
+        return -1;
+    //  Restart delays are capped by supervisor/restart_backoff_max_ms (an int): only a guard.
+    return next > now ? (int) (next - now < INT_MAX ? next - now : INT_MAX) : 0;
 }
 
 void

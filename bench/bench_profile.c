@@ -5,7 +5,8 @@
       reads      profile reads timed for the per-read figure (default 200)
 
     Prints the profile as the gossip state map would carry it (key=value), the benchmark
-    figures, then the cost of zmesh_profile_read and of the codecs, measured in this run.
+    figures, then the cost of zmesh_profile_read, zmesh_profile_refresh and of the codecs,
+    measured in this run.
 */
 #include "zmesh_error.h"
 #include "zmesh_profile.h"
@@ -68,6 +69,11 @@ main (int argc, char *argv [])
     for (int i = 0; i < reads; i++)
         zmesh_profile_read (&again, NULL, &again);
     uint64_t read_ns = (s_now_ns () - start) / (uint64_t) reads;
+    //  And of a refresh, what the health actor does between two full reads.
+    start = s_now_ns ();
+    for (int i = 0; i < reads; i++)
+        zmesh_profile_refresh (&again, NULL, 0);
+    uint64_t refresh_ns = (s_now_ns () - start) / (uint64_t) reads;
 
     static uint8_t buf [ZMESH_PROFILE_ENCODED_MAX];
     size_t size = 0;
@@ -84,6 +90,8 @@ main (int argc, char *argv [])
 
     printf ("\ncost (mean of %d):\n", reads);
     printf ("  zmesh_profile_read    %8.1f us\n", (double) read_ns / 1e3);
+    printf ("  zmesh_profile_refresh %8.1f us  (dynamic figures only)\n",
+            (double) refresh_ns / 1e3);
     printf ("  zmesh_profile_encode  %8.1f us  (%zu bytes)\n", (double) encode_ns / 1e3, size);
     printf ("  zmesh_profile_decode  %8.1f us\n", (double) decode_ns / 1e3);
     return rc ? 1 : 0;

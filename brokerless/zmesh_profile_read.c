@@ -864,6 +864,24 @@ s_read_gpus (s_ctx_t *ctx)
 //  --------------------------------------------------------------------------------------------
 //  Read
 
+//  Where the files are: root without trailing '/'s ("" or NULL: the real machine).
+static void
+s_ctx_init (s_ctx_t *ctx, const char *root, uint32_t flags, zmesh_profile_t *out)
+{
+    *ctx = (s_ctx_t){.flags = flags, .out = out};
+    if (root && strcmp (root, "/") != 0) {
+        size_t len = strlen (root);
+        while (len > 0 && root [len - 1] == '/')
+            len--;
+        //  A root too long to use is a machine where nothing can be read.
+        ctx->root_unusable = len >= sizeof ctx->root;
+        if (!ctx->root_unusable) {
+            memcpy (ctx->root, root, len);
+            ctx->root [len] = 0;
+        }
+    }
+}
+
 void
 zmesh_profile_read_flags (zmesh_profile_t *out,
                           const char *root,
@@ -880,18 +898,8 @@ zmesh_profile_read_flags (zmesh_profile_t *out,
     memset (out, 0, sizeof *out);
     out->bench = bench;
 
-    s_ctx_t ctx = {.flags = flags, .out = out};
-    if (root && strcmp (root, "/") != 0) {
-        size_t len = strlen (root);
-        while (len > 0 && root [len - 1] == '/')
-            len--;
-        //  A root too long to use is a machine where nothing can be read.
-        ctx.root_unusable = len >= sizeof ctx.root;
-        if (!ctx.root_unusable) {
-            memcpy (ctx.root, root, len);
-            ctx.root [len] = 0;
-        }
-    }
+    s_ctx_t ctx;
+    s_ctx_init (&ctx, root, flags, out);
     s_read_cores (&ctx);
     s_read_loadavg (&ctx);
     s_read_stat (&ctx, previous_total, previous_idle);
@@ -906,4 +914,46 @@ void
 zmesh_profile_read (zmesh_profile_t *out, const char *root, const zmesh_profile_t *previous)
 {
     zmesh_profile_read_flags (out, root, previous, 0);
+}
+
+//  Free bytes of the disks a full read listed. A mount point that now gives another size is
+//  another filesystem (the disk went away, its parent shows through): left as it was until the
+//  next full read redoes the list, as is one statvfs cannot reach.
+static void
+s_refresh_disks (s_ctx_t *ctx)
+{
+    zmesh_profile_t *out = ctx->out;
+    if (ctx->flags & ZMESH_PROFILE_READ_NO_STATVFS)
+        return;
+    for (uint32_t i = 0; i < out->disk_count && i < ZMESH_PROFILE_DISKS_MAX; i++) {
+        zmesh_profile_disk_t *disk = &out->disks [i];
+        struct statvfs vfs;
+        if (statvfs (disk->mount_path, &vfs) == 0
+            && (uint64_t) vfs.f_blocks * vfs.f_frsize == disk->total_bytes)
+            disk->free_bytes = (uint64_t) vfs.f_bavail * vfs.f_frsize;
+    }
+}
+
+void
+zmesh_profile_refresh (zmesh_profile_t *self, const char *root, uint32_t flags)
+{
+    ZMESH_ASSERT (self);
+    uint64_t previous_total = self->cpu_total_ticks, previous_idle = self->cpu_idle_ticks;
+    //  As a full read would leave them if their files failed: defaults, and only these bits.
+    self->load_avg1_milli = self->load_avg5_milli = self->load_avg15_milli = 0;
+    self->cpu_util_bp = 0;
+    self->cpu_util_valid = false;
+    self->cpu_total_ticks = self->cpu_idle_ticks = 0;
+    self->mem_total_bytes = self->mem_available_bytes = 0;
+    uint32_t dynamic =
+        ZMESH_PROFILE_SRC_LOADAVG | ZMESH_PROFILE_SRC_STAT | ZMESH_PROFILE_SRC_MEMINFO;
+    self->missing &= ~dynamic;
+    self->malformed &= ~dynamic;
+
+    s_ctx_t ctx;
+    s_ctx_init (&ctx, root, flags, self);
+    s_read_loadavg (&ctx);
+    s_read_stat (&ctx, previous_total, previous_idle);
+    s_read_meminfo (&ctx);  //  MemTotal too: the same file, and a VM's balloon may move it
+    s_refresh_disks (&ctx);
 }

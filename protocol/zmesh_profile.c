@@ -681,3 +681,37 @@ zmesh_profile_changed (const zmesh_profile_t *a,
         changed |= ZMESH_PROFILE_SECTION_STATUS;
     return changed;
 }
+
+//  threshold x ZMESH_PROFILE_LARGE_FACTOR, saturated: a huge threshold stays huge.
+static uint32_t
+s_large (uint32_t threshold)
+{
+    return threshold > UINT32_MAX / ZMESH_PROFILE_LARGE_FACTOR
+               ? UINT32_MAX
+               : threshold * ZMESH_PROFILE_LARGE_FACTOR;
+}
+
+uint32_t
+zmesh_profile_publish_due (const zmesh_profile_t *published,
+                           const zmesh_profile_t *current,
+                           const zmesh_profile_thresholds_t *thresholds,
+                           uint64_t since_published_ms,
+                           uint64_t min_interval_ms)
+{
+    ZMESH_ASSERT (published && current);
+    zmesh_profile_thresholds_t t;
+    if (thresholds)
+        t = *thresholds;
+    else
+        zmesh_profile_thresholds_default (&t);
+    uint32_t changed = zmesh_profile_changed (published, current, &t);
+    //  Every node stores and floods each publication: a busy machine's load, which never
+    //  settles, would otherwise go out every few reads. What the machine is goes out at once.
+    if (!changed || (changed & ~ZMESH_PROFILE_SECTIONS_DYNAMIC)
+        || since_published_ms >= min_interval_ms)
+        return changed;
+    zmesh_profile_thresholds_t large = {s_large (t.load_milli), s_large (t.cpu_util_bp),
+                                        s_large (t.mem_available_bp), s_large (t.disk_free_bp)};
+    //  A move past the large thresholds is past the plain ones too: changed covers it.
+    return zmesh_profile_changed (published, current, &large) ? changed : 0;
+}

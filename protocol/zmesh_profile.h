@@ -148,6 +148,15 @@ void zmesh_profile_read_flags (zmesh_profile_t *out,
                                const zmesh_profile_t *previous,
                                uint32_t flags);
 
+//  Refresh in place the figures that move from one read to the next: load averages, CPU
+//  utilisation (against self's counters), memory available (and total, which the same file
+//  gives) and the free bytes of the disks self lists. The rest (cores, model, quota, memory
+//  limit, the lists of disks, interfaces and GPUs, the bench figures) stays as the last
+//  zmesh_profile_read left it: those change rarely and cost most of a read, so the health actor
+//  reads them less often. Flags are ZMESH_PROFILE_READ_* bits. Never fails, like a read: the
+//  sources it reads get defaults and their bits in missing/malformed, the others keep theirs.
+void zmesh_profile_refresh (zmesh_profile_t *self, const char *root, uint32_t flags);
+
 //  Run the baseline benchmark (hash, integer, memory copy), a deterministic workload repeated
 //  until budget_ms (0: ZMESH_PROFILE_BENCH_BUDGET_MS_DEFAULT) is spent, at least once each.
 //  Returns ZMESH_ENOMEM if the copy buffer cannot be had (the other figures are still set).
@@ -192,6 +201,28 @@ void zmesh_profile_thresholds_default (zmesh_profile_thresholds_t *self);
 uint32_t zmesh_profile_changed (const zmesh_profile_t *a,
                                 const zmesh_profile_t *b,
                                 const zmesh_profile_thresholds_t *thresholds);
+
+//  Sections whose figures move by themselves from one read to the next; the others are
+//  structural (what the machine is) and change only when the machine does.
+#define ZMESH_PROFILE_SECTIONS_DYNAMIC                                                         \
+    (ZMESH_PROFILE_SECTION_LOAD | ZMESH_PROFILE_SECTION_UTIL | ZMESH_PROFILE_SECTION_MEM_AVAIL \
+     | ZMESH_PROFILE_SECTION_DISK_FREE)
+//  A dynamic figure that moved this many times its threshold has moved a lot (a load of 1.0,
+//  40 points of CPU use, 20% of memory, 4% of a disk with the default thresholds).
+#define ZMESH_PROFILE_LARGE_FACTOR 4
+
+//  The publication policy: the sections (zmesh_profile_changed's bits) that make `current`
+//  worth publishing now, given the `published` one, the thresholds (NULL: the defaults), the
+//  time since that publication and the least time between two publications of small dynamic
+//  changes (health/publish_min_ms); 0 to wait. A structural change is published at once, so
+//  is a dynamic figure that moved ZMESH_PROFILE_LARGE_FACTOR times its threshold (a threshold
+//  of 0, any change, makes every change large); a smaller dynamic change is published once
+//  min_interval_ms have passed (0: at once, which is zmesh_profile_changed alone).
+uint32_t zmesh_profile_publish_due (const zmesh_profile_t *published,
+                                    const zmesh_profile_t *current,
+                                    const zmesh_profile_thresholds_t *thresholds,
+                                    uint64_t since_published_ms,
+                                    uint64_t min_interval_ms);
 
 //  One pair for the gossip state map: key like "cpu.cores", "disk.0.free_bytes", value as text
 //  (integers in decimal, PCI ids as "0x10de").

@@ -10,18 +10,54 @@
 #include "zmesh.h"
 #include <czmq.h>
 #include <getopt.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
-
-#define S_WAIT_MS 1000  //  the main thread's longest wait; a stop signal ends it at once
+#include <unistd.h>
 
 static volatile sig_atomic_t s_stop;
+//  Self-pipe: the signal handler writes a byte, so that the main thread's wait, which has no
+//  timeout, ends even when the signal lands between its check of s_stop and its poll.
+static int s_wake [2] = {-1, -1};
 
 static void
 s_on_signal (int signum)
 {
     (void) signum;
+    int saved = errno;
     s_stop = 1;
+    if (s_wake [1] >= 0 && write (s_wake [1], "x", 1) < 0) {
+        //  Full (EAGAIN): a byte already waits, which is all the reader needs.
+    }
+    errno = saved;
+}
+
+//  Wait for events and log them until a stop signal, without a timeout: an idle node's main
+//  thread sleeps until something happens. poll(2) watches the self-pipe and the event socket's
+//  ZMQ_FD, which only signals that the socket's state may have changed (edge-triggered): so
+//  the queue is drained, and ZMQ_EVENTS asked, before each sleep. Returns early, with a log
+//  line, if poll fails, so that the daemon never spins on a dead descriptor.
+static void
+s_wait_for_stop (zmesh_node_t *node, bool verbose)
+{
+    void *socket = zmesh_node_event_socket (node);
+    struct pollfd fds [] = {{zsock_fd (socket), POLLIN, 0}, {s_wake [0], POLLIN, 0}};
+    while (!s_stop) {
+        zmesh_event_t event;
+        if (zmesh_node_event_recv (node, &event, 0) == 0) {
+            if (verbose)
+                zsys_debug ("event: %s %.12s %s -> %s", event.name, event.id, event.from, event.to);
+            continue;
+        }
+        if (zsock_events (socket) & ZMQ_POLLIN)
+            continue;  //  arrived since the recv; the descriptor will not say so again
+        if (poll (fds, 2, -1) < 0 && errno != EINTR) {
+            zsys_error ("waiting for events: %s; stopping", strerror (errno));
+            return;
+        }
+    }
 }
 
 static void
@@ -188,8 +224,8 @@ main (int argc, char **argv)
         }
     }
     //  SIGTERM and SIGINT go to this thread alone: blocked here before any thread starts (the
-    //  actors and libzmq's inherit the mask), unblocked below once the node runs, so that a
-    //  signal ends this thread's wait for events at once (EINTR) rather than at its timeout.
+    //  actors and libzmq's inherit the mask), unblocked below once the node runs, so that no
+    //  actor's system call is interrupted; the handler wakes this thread through s_wake.
     sigset_t stop_signals;
     sigemptyset (&stop_signals);
     sigaddset (&stop_signals, SIGTERM);
@@ -200,6 +236,14 @@ main (int argc, char **argv)
     zsys_set_logstream (stderr);
     zsys_set_logident ("zmeshd");
     zsys_init ();
+    if (pipe (s_wake) != 0) {
+        fprintf (stderr, "zmeshd: cannot create a pipe: %s\n", strerror (errno));
+        return 1;
+    }
+    for (int i = 0; i < 2; i++) {
+        fcntl (s_wake [i], F_SETFD, FD_CLOEXEC);
+        fcntl (s_wake [i], F_SETFL, O_NONBLOCK);  //  a handler never blocks on a full pipe
+    }
     struct sigaction action = {.sa_handler = s_on_signal};
     sigemptyset (&action.sa_mask);
     sigaction (SIGTERM, &action, NULL);
@@ -247,11 +291,7 @@ main (int argc, char **argv)
     s_write_contact (data, contact);
     free (contact);
     pthread_sigmask (SIG_UNBLOCK, &stop_signals, NULL);
-    while (!s_stop) {
-        zmesh_event_t event;
-        if (zmesh_node_event_recv (node, &event, S_WAIT_MS) == 0 && verbose)
-            zsys_debug ("event: %s %.12s %s -> %s", event.name, event.id, event.from, event.to);
-    }
+    s_wait_for_stop (node, verbose);
     zsys_info ("stopping: announcing LEAVE");
     zmesh_node_destroy (&node);
     char path [1024];

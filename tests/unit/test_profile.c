@@ -320,6 +320,73 @@ test_missing_files (void **state)
     assert_int_equal (p.missing & ZMESH_PROFILE_SRC_STAT, ZMESH_PROFILE_SRC_STAT);
 }
 
+//  A refresh re-reads the figures that move and keeps what the machine is, as read in full.
+static void
+test_refresh (void **state)
+{
+    const uint32_t flags = ZMESH_PROFILE_READ_NO_STATVFS;
+    zmesh_profile_t p, full;
+    //  Over the same files, a refresh gives what a full read would.
+    s_read_fixture (&p, "two-core", NULL);
+    p.cpu_total_ticks = 5000;
+    p.cpu_idle_ticks = 4500;
+    p.bench = (zmesh_profile_bench_t){1, 2, 3, 4, true};
+    s_read_fixture (&full, "two-core", &p);
+    zmesh_profile_refresh (&p, s_fixture ("two-core"), flags);
+    s_assert_profile_equal (&p, &full);
+    assert_int_equal (p.cpu_util_bp, 2000);
+    assert_int_equal (p.cpu_total_ticks, full.cpu_total_ticks);
+    assert_int_equal (p.cpu_idle_ticks, full.cpu_idle_ticks);
+    //  Over another machine's files: its load, counters and memory; the rest is still ours.
+    s_read_fixture (&p, "two-core", NULL);
+    zmesh_profile_refresh (&p, s_fixture ("big-64"), flags);
+    assert_int_equal (p.load_avg1_milli, 48720);
+    assert_int_equal (p.load_avg15_milli, 35500);
+    assert_int_equal (p.cpu_total_ticks, 27200100);
+    assert_true (p.cpu_util_valid);  //  the counters grew from two-core's
+    assert_int_equal (p.cpu_util_bp,
+                      (27200100 - 10000 - (20100000 - 8500)) * 10000ull / (27200100 - 10000));
+    assert_int_equal (p.mem_total_bytes, 527958528ull * 1024);
+    assert_int_equal (p.mem_available_bytes, 400000000ull * 1024);
+    assert_int_equal (p.cpu_cores, 2);
+    assert_string_equal (p.cpu_model, "AMD EPYC 7B12 64-Core Processor");
+    assert_int_equal (p.mem_limit_bytes, 2 * GIB);
+    assert_int_equal (p.disk_count, 2);
+    assert_int_equal (p.net_count, 2);
+    assert_string_equal (p.nets [0].name, "eth0");
+    //  Counters that went back: no figure.
+    zmesh_profile_refresh (&p, s_fixture ("two-core"), flags);
+    assert_false (p.cpu_util_valid);
+    //  Sources that fail: defaults and their bits; the bits of the others are kept.
+    s_read_fixture (&p, "malformed", NULL);
+    zmesh_profile_refresh (&p, s_fixture ("two-core"), flags);
+    assert_int_equal (p.load_avg1_milli, 200);
+    assert_int_equal (p.malformed, ZMESH_PROFILE_SRC_CPUINFO | ZMESH_PROFILE_SRC_CPU_ONLINE
+                                       | ZMESH_PROFILE_SRC_MOUNTS | ZMESH_PROFILE_SRC_NET
+                                       | ZMESH_PROFILE_SRC_CGROUP | ZMESH_PROFILE_SRC_GPU);
+    s_read_fixture (&p, "two-core", NULL);
+    zmesh_profile_refresh (&p, s_fixture ("missing"), flags);
+    assert_int_equal (p.missing, ZMESH_PROFILE_SRC_STAT | ZMESH_PROFILE_SRC_LOADAVG
+                                     | ZMESH_PROFILE_SRC_MEMINFO);
+    assert_int_equal (p.malformed, 0);
+    assert_int_equal (p.load_avg1_milli, 0);
+    assert_int_equal (p.mem_total_bytes, 0);
+    assert_false (p.cpu_util_valid);
+    assert_int_equal (p.disk_count, 2);
+    zmesh_profile_refresh (&p, s_fixture ("malformed"), flags);
+    assert_int_equal (p.missing, 0);
+    assert_int_equal (p.malformed, ZMESH_PROFILE_SRC_STAT | ZMESH_PROFILE_SRC_LOADAVG
+                                       | ZMESH_PROFILE_SRC_MEMINFO);
+    //  A root too long to be a path: every dynamic source missing, never an abort.
+    char root [2048];
+    memset (root, 'r', sizeof root - 1);
+    root [sizeof root - 1] = 0;
+    zmesh_profile_refresh (&p, root, 0);
+    assert_int_equal (p.missing, ZMESH_PROFILE_SRC_STAT | ZMESH_PROFILE_SRC_LOADAVG
+                                     | ZMESH_PROFILE_SRC_MEMINFO);
+    assert_int_equal (p.cpu_cores, 2);
+}
+
 //  This machine, whatever it is: only sane ranges.
 static void
 test_real_machine (void **state)
@@ -344,6 +411,16 @@ test_real_machine (void **state)
     zmesh_profile_read (&p, "/", &p);
     if (p.cpu_util_valid)
         assert_in_range (p.cpu_util_bp, 0, 10000);
+    //  A refresh (with statvfs) keeps the disks a full read listed, with sane free space.
+    zmesh_profile_t before = p;
+    zmesh_profile_refresh (&p, NULL, 0);
+    assert_int_equal (p.disk_count, before.disk_count);
+    for (uint32_t i = 0; i < p.disk_count; i++) {
+        assert_int_equal (p.disks [i].total_bytes, before.disks [i].total_bytes);
+        assert_true (p.disks [i].free_bytes <= p.disks [i].total_bytes);
+    }
+    assert_int_equal (p.missing & (ZMESH_PROFILE_SRC_STAT | ZMESH_PROFILE_SRC_MEMINFO), 0);
+    assert_true (p.cpu_total_ticks >= before.cpu_total_ticks);
     uint8_t buf [ZMESH_PROFILE_ENCODED_MAX];
     size_t size;
     zmesh_profile_t back;
@@ -782,6 +859,98 @@ test_changed (void **state)
                       ZMESH_PROFILE_SECTION_BENCH | ZMESH_PROFILE_SECTION_STATUS);
 }
 
+//  The publication policy: what the machine is at once, small moves of its figures at most
+//  every min_ms, large ones at once.
+static void
+test_publish_due (void **state)
+{
+    const uint64_t min_ms = 30000;
+    zmesh_profile_t published, now;
+    s_read_fixture (&published, "two-core", NULL);
+    published.cpu_util_valid = true;
+    published.cpu_util_bp = 2000;
+    published.disks [0].total_bytes = 100 * GIB;
+    published.disks [0].free_bytes = 50 * GIB;
+    now = published;
+    //  Nothing moved: nothing to publish, however long ago the last one was.
+    assert_int_equal (zmesh_profile_publish_due (&published, &now, NULL, UINT64_MAX, min_ms), 0);
+    //  A move under its threshold: never.
+    now.load_avg1_milli += 249;
+    assert_int_equal (zmesh_profile_publish_due (&published, &now, NULL, UINT64_MAX, min_ms), 0);
+    //  A small move past it waits for the interval, then goes out.
+    now.load_avg1_milli += 1;
+    assert_int_equal (zmesh_profile_publish_due (&published, &now, NULL, 0, min_ms), 0);
+    assert_int_equal (zmesh_profile_publish_due (&published, &now, NULL, min_ms - 1, min_ms), 0);
+    assert_int_equal (zmesh_profile_publish_due (&published, &now, NULL, min_ms, min_ms),
+                      ZMESH_PROFILE_SECTION_LOAD);
+    //  With no interval, every move past its threshold, as zmesh_profile_changed says.
+    assert_int_equal (zmesh_profile_publish_due (&published, &now, NULL, 0, 0),
+                      ZMESH_PROFILE_SECTION_LOAD);
+    //  A large move (4x the threshold) at once; one just under it waits.
+    now.load_avg1_milli = published.load_avg1_milli + 999;
+    assert_int_equal (zmesh_profile_publish_due (&published, &now, NULL, 0, min_ms), 0);
+    now.load_avg1_milli = published.load_avg1_milli + 1000;
+    assert_int_equal (zmesh_profile_publish_due (&published, &now, NULL, 0, min_ms),
+                      ZMESH_PROFILE_SECTION_LOAD);
+    now.load_avg1_milli = published.load_avg1_milli;
+    now.load_avg15_milli -= 900;  //  down counts as much as up
+    assert_int_equal (zmesh_profile_publish_due (&published, &now, NULL, 0, min_ms), 0);
+    //  The other dynamic figures: CPU use by 40 points, memory by 20% of the total, a disk's
+    //  free space by 4% of its size.
+    now = published;
+    now.cpu_util_bp = 2000 + 3999;
+    assert_int_equal (zmesh_profile_publish_due (&published, &now, NULL, 0, min_ms), 0);
+    now.cpu_util_bp = 2000 + 4000;
+    assert_int_equal (zmesh_profile_publish_due (&published, &now, NULL, 0, min_ms),
+                      ZMESH_PROFILE_SECTION_UTIL);
+    now = published;
+    now.mem_available_bytes -= published.mem_total_bytes / 10;
+    assert_int_equal (zmesh_profile_publish_due (&published, &now, NULL, 0, min_ms), 0);
+    now.mem_available_bytes -= published.mem_total_bytes / 10;
+    assert_int_equal (zmesh_profile_publish_due (&published, &now, NULL, 0, min_ms),
+                      ZMESH_PROFILE_SECTION_MEM_AVAIL);
+    now = published;
+    now.disks [0].free_bytes -= 3 * GIB;
+    assert_int_equal (zmesh_profile_publish_due (&published, &now, NULL, 0, min_ms), 0);
+    now.disks [0].free_bytes -= GIB;
+    assert_int_equal (zmesh_profile_publish_due (&published, &now, NULL, 0, min_ms),
+                      ZMESH_PROFILE_SECTION_DISK_FREE);
+    //  A first CPU figure, however small, at once: the mesh has none yet.
+    zmesh_profile_t first = published;
+    first.cpu_util_valid = false;
+    first.cpu_util_bp = 0;
+    assert_int_equal (zmesh_profile_publish_due (&first, &published, NULL, 0, min_ms),
+                      ZMESH_PROFILE_SECTION_UTIL);
+    //  What the machine is: at once, with the small moves that go along.
+    now = published;
+    now.load_avg1_milli += 300;
+    strcpy (now.nets [1].operstate, "up");
+    assert_int_equal (zmesh_profile_publish_due (&published, &now, NULL, 0, min_ms),
+                      ZMESH_PROFILE_SECTION_LOAD | ZMESH_PROFILE_SECTION_NETS);
+    now = published;
+    now.cpu_cores = 4;
+    assert_int_equal (zmesh_profile_publish_due (&published, &now, NULL, 0, min_ms),
+                      ZMESH_PROFILE_SECTION_CPU);
+    now = published;
+    now.disk_count = 1;
+    assert_int_equal (zmesh_profile_publish_due (&published, &now, NULL, 0, min_ms),
+                      ZMESH_PROFILE_SECTION_DISKS | ZMESH_PROFILE_SECTION_DISK_FREE);
+    //  Zero thresholds (any change) make every change large.
+    zmesh_profile_thresholds_t eager = {0, 0, 0, 0};
+    now = published;
+    now.load_avg5_milli += 1;
+    assert_int_equal (zmesh_profile_publish_due (&published, &now, &eager, 0, min_ms),
+                      ZMESH_PROFILE_SECTION_LOAD);
+    //  A threshold so large that four times it overflows stays large: the move waits.
+    zmesh_profile_thresholds_t huge = {0x40000001u, 1000, 500, 100};
+    published.load_avg1_milli = 0;
+    now = published;
+    now.load_avg1_milli = 0x40000001u;
+    assert_int_equal (zmesh_profile_publish_due (&published, &now, &huge, 0, min_ms), 0);
+    assert_int_equal (zmesh_profile_publish_due (&published, &now, &huge, min_ms, min_ms),
+                      ZMESH_PROFILE_SECTION_LOAD);
+}
+
 //  --------------------------------------------------------------------------------------------
 //  Benchmark: only that it runs, within its budget, and reports figures (speed is bench/'s).
 
@@ -808,6 +977,7 @@ main (void)
         cmocka_unit_test (test_malformed_files),
         cmocka_unit_test (test_truncated_files),
         cmocka_unit_test (test_missing_files),
+        cmocka_unit_test (test_refresh),
         cmocka_unit_test (test_real_machine),
         cmocka_unit_test (test_round_trip),
         cmocka_unit_test (test_encode_refuses_bad_profiles),
@@ -815,6 +985,7 @@ main (void)
         cmocka_unit_test (test_decode_refuses_damage),
         cmocka_unit_test (test_to_kv),
         cmocka_unit_test (test_changed),
+        cmocka_unit_test (test_publish_due),
         cmocka_unit_test (test_bench),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
