@@ -80,8 +80,12 @@ static const s_key_t s_keys [] = {
      "Time between two reads of this node's profile (load, memory, disks...)"},
     {"health/bench_budget_ms", S_INT, S_FIELD (health_bench_budget_ms), 0, 10000, "300", "ms",
      "Time the baseline benchmark may take at start; 0 skips it"},
+    {"health/publish_min_ms", S_INT, S_FIELD (health_publish_min_ms), 0, 3600000, "30000", "ms",
+     "Least time between two publications of the profile when only load, CPU use, free memory "
+     "or free disk moved, and not by much; 0: every move past its threshold"},
     {"state/interval_ms", S_INT, S_FIELD (state_interval_ms), 100, 600000, "1000", "ms",
-     "Time between two node-state exchanges (anti-entropy) this node starts"},
+     "Least time between two node-state exchanges over one link, started when a neighbour's "
+     "state digest (in its probes) differs from this node's"},
     {"state/budget_bytes", S_INT, S_FIELD (state_budget_bytes), 1200, 60000, "1200", "bytes",
      "Largest node-state message this node sends"},
     {"log/verbose", S_BOOL, S_FIELD (verbose), 0, 1, "0", "bool",

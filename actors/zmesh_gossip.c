@@ -50,6 +50,7 @@
 #define S_RECV_BATCH              256    //  messages handled per wake-up before timers get a turn
 #define S_TIMER_SLOT_MS           25     //  timers are coalesced on this grid (s_timeout)
 #define S_HOUSEKEEPING_MS         1000   //  link upkeep, joins, members snapshot (silent_ms)
+#define S_HOUSEKEEPING_SLACK_MS   750    //  ... done up to this early, on another wake-up
 #define S_VERSION_LOG_INTERVAL_MS 10000  //  at most one version-mismatch log line per this
 #define S_TRUST_CACHE_MAX         4096   //  trust answers cached
 
@@ -73,6 +74,7 @@ typedef struct {
     int pending_count;
     int64_t retry_ms;  //  when the pending messages are tried next
     int retry_delay_ms;
+    int64_t state_ms;  //  when a differing node-state digest may start an exchange again
 } s_link_t;
 
 typedef struct {
@@ -345,11 +347,18 @@ s_count_stats (self_t *self)
 static void
 s_apply (self_t *self, const zmesh_swim_update_t *update)
 {
+    uint64_t state_digest = 0;
     for (uint32_t i = 0; i < update->send_count; i++) {
         const zmesh_swim_send_t *send = &update->sends [i];
+        zmesh_swim_msg_t msg = send->msg;
+        if (msg.type == ZMESH_SWIM_PING || msg.type == ZMESH_SWIM_ACK) {
+            if (!state_digest)
+                state_digest = zmesh_gstate_digest (self->state);
+            msg.state = state_digest;  //  node state compared at each probe (s_on_state_digest)
+        }
         size_t size;
         //  The core packs within its byte budget: a message that does not encode is a bug.
-        ZMESH_ASSERT (zmesh_swim_msg_encode (&send->msg, self->body, sizeof self->body, &size)
+        ZMESH_ASSERT (zmesh_swim_msg_encode (&msg, self->body, sizeof self->body, &size)
                       == ZMESH_OK);
         s_link_t *link = s_link_to (self, &send->to, send->contact);
         if (link)
@@ -550,6 +559,24 @@ s_filter_untrusted (self_t *self, zmesh_swim_msg_t *msg)
     return true;
 }
 
+//  A neighbour's node-state digest, from its PING or ACK: if it differs from this node's,
+//  one side of the link starts an exchange (the one with the smaller id: both see the
+//  difference at once, and one push-pull exchange mends both), at most once per
+//  state/interval_ms per link. A quiet mesh so sends no state messages (docs/protocol.md).
+static void
+s_on_state_digest (self_t *self, const zmesh_id_t *from, uint64_t digest)
+{
+    if (digest == 0 || memcmp (self->ctx->identity.pub.id.bytes, from->bytes, ZMESH_ID_SIZE) > 0)
+        return;
+    s_link_t *link = s_link_find (self, from);
+    int64_t now = s_now ();
+    if (!link || !link->active || !link->client || now < link->state_ms
+        || digest == zmesh_gstate_digest (self->state))
+        return;
+    link->state_ms = now + self->config->state_interval_ms;
+    zmesh_gstate_exchange (self->state, (uint64_t) now, from);
+}
+
 static void
 s_on_swim (self_t *self, const zmesh_msg_t *envelope)
 {
@@ -571,6 +598,8 @@ s_on_swim (self_t *self, const zmesh_msg_t *envelope)
                                 .from = envelope->sender,
                                 .msg = &msg};
     s_step (self, &event);
+    if (msg.type == ZMESH_SWIM_PING || msg.type == ZMESH_SWIM_ACK)
+        s_on_state_digest (self, &envelope->sender, msg.state);
 }
 
 static void
@@ -639,8 +668,13 @@ s_maintain (self_t *self, int64_t now, bool trust_changed)
         }
         if (!link->client)
             continue;
+        //  Silent: nothing heard from the peer since the link was made. A neighbour answers
+        //  probes, so its silence is a fault (a connection the peer's ZAP refused stays open
+        //  and silent in libzmq); a short-lived link often carries one-way messages (a
+        //  shuffle reply, a NACK), so it is remade only if its handshake never completed
+        //  (up: a send went through, which ZMQ_IMMEDIATE allows only after the handshake).
         int64_t *heard = (int64_t *) zhashx_lookup (self->heard, link->id_hex);
-        bool silent = !heard || *heard < link->connected_ms;
+        bool silent = (!heard || *heard < link->connected_ms) && (link->active || !link->up);
         if (silent && (trust_changed || now - link->connected_ms >= link->reconnect_delay_ms)) {
             link->reconnect_delay_ms = trust_changed ? S_RECONNECT_FIRST_MS
                                        : link->reconnect_delay_ms * 2 > S_RECONNECT_MAX_MS
@@ -824,7 +858,8 @@ s_timers (self_t *self)
         zmesh_gstate_tick (self->state, (uint64_t) now);
     if (now >= self->next_pending_ms)
         s_flush_pending (self, now);
-    if (now >= self->next_housekeeping_ms) {
+    //  Housekeeping rides on another wake-up when one comes within its slack.
+    if (now + S_HOUSEKEEPING_SLACK_MS >= self->next_housekeeping_ms) {
         uint64_t version = zmesh_trust_version (self->ctx->trust);
         s_maintain (self, now, version != self->trust_version);
         self->trust_version = version;

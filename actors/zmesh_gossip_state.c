@@ -5,8 +5,9 @@
 #include <czmq.h>
 #include <sodium.h>
 
-#define S_BIND_ATTEMPTS 40  //  tries to bind the service endpoint,
-#define S_BIND_PAUSE_MS 50  //  this far apart
+#define S_BIND_ATTEMPTS     40      //  tries to bind the service endpoint,
+#define S_BIND_PAUSE_MS     50      //  this far apart
+#define S_SWEEP_INTERVAL_MS 30000u  //  periodic exchanges (digests in SWIM probes do the rest)
 
 struct zmesh_gstate_t {
     zmesh_node_ctx_t *ctx;
@@ -95,7 +96,12 @@ zmesh_gstate_new (
     self->arg = arg;
     zmesh_state_config_t config;
     zmesh_state_config_defaults (&config);
-    config.interval_ms = (uint32_t) ctx->config.state_interval_ms;
+    //  Neighbours compare zmesh_state_digest in every PING and ACK (the gossip actor, which
+    //  then starts an exchange, at most one per state/interval_ms per link): the core's own
+    //  periodic exchanges are only a safety net.
+    config.interval_ms = S_SWEEP_INTERVAL_MS > (uint32_t) ctx->config.state_interval_ms
+                             ? S_SWEEP_INTERVAL_MS
+                             : (uint32_t) ctx->config.state_interval_ms;
     config.budget_bytes = (uint32_t) ctx->config.state_budget_bytes;
     config.max_owners = (uint32_t) ctx->config.max_peers + 1;
     self->out_capacity = ZMESH_STATE_MSG_SIZE_MAX;
@@ -163,6 +169,19 @@ zmesh_gstate_received (
     }
     zmesh_state_event_t event = {
         .type = ZMESH_STATE_RECEIVED, .now_ms = now, .peer = *from, .msg = &self->in->msg};
+    s_step (self, &event);
+}
+
+uint64_t
+zmesh_gstate_digest (zmesh_gstate_t *self)
+{
+    return zmesh_state_digest (&self->core);
+}
+
+void
+zmesh_gstate_exchange (zmesh_gstate_t *self, uint64_t now, const zmesh_id_t *peer)
+{
+    zmesh_state_event_t event = {.type = ZMESH_STATE_EXCHANGE, .now_ms = now, .peer = *peer};
     s_step (self, &event);
 }
 

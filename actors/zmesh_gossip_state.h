@@ -45,6 +45,11 @@ void zmesh_gstate_destroy (zmesh_gstate_t **self_p);
 void zmesh_gstate_tick (zmesh_gstate_t *self, uint64_t now);
 void zmesh_gstate_received (
     zmesh_gstate_t *self, uint64_t now, const zmesh_id_t *from, const uint8_t *body, size_t size);
+//  The digest of what this node holds (zmesh_state_digest), and an exchange with peer now:
+//  the gossip actor carries the digest in SWIM's PING and ACK, and starts an exchange with a
+//  neighbour whose digest differs.
+uint64_t zmesh_gstate_digest (zmesh_gstate_t *self);
+void zmesh_gstate_exchange (zmesh_gstate_t *self, uint64_t now, const zmesh_id_t *peer);
 void
 zmesh_gstate_peers (zmesh_gstate_t *self, uint64_t now, const zmesh_id_t *peers, uint32_t count);
 void zmesh_gstate_forget (zmesh_gstate_t *self, uint64_t now, const zmesh_id_t *owner);

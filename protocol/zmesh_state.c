@@ -437,3 +437,18 @@ zmesh_state_change_name (zmesh_state_change_kind_t kind)
     }
     return "unknown";
 }
+
+uint64_t
+zmesh_state_digest (zmesh_state_t *self)
+{
+    static const zmesh_id_t first = {{0}};
+    zmesh_state_summary_t all = {.lo = first};
+    memset (&all.hi, 0xff, sizeof all.hi);
+    zmesh_state__range_sum (self, &all, NULL, 0);
+    //  A multiply-xorshift of (count, sum), so that no two small inputs meet; 0 means none.
+    uint64_t z = all.hash ^ (all.count * 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    z ^= z >> 31;
+    return z ? z : 1;
+}

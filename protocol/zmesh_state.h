@@ -4,9 +4,10 @@
     the node's version counter, so (generation, version) orders an owner's writes. Every node
     also holds a replica of other owners' maps with, per owner, the generation, the highest
     version it has applied (`version`) and a `floor` (below). Periodically (interval_ms) the
-    core starts an exchange with a peer: push-pull scuttlebutt, after van Renesse, Dumitriu,
-    Gough and Thomas, "Efficient Reconciliation and Flow Control for Anti-Entropy Protocols"
-    (LADIS 2008), section 3:
+    core starts an exchange with a peer, and at once when the shell asks (EXCHANGE: the gossip
+    actor does when a neighbour's zmesh_state_digest differs): push-pull scuttlebutt, after
+    van Renesse, Dumitriu, Gough and Thomas, "Efficient Reconciliation and Flow Control for
+    Anti-Entropy Protocols" (LADIS 2008), section 3:
 
         A -> B  SUMMARY quiet (no owner changed here in the last hot_ms): one summary of
                         the whole id space: how many owners A holds and the sum of a 64-bit
@@ -374,6 +375,14 @@ void zmesh_state_step (zmesh_state_t *self,
                        zmesh_state_update_t *update);
 //  When the shell must tick next; UINT64_MAX when nothing is pending.
 uint64_t zmesh_state_deadline_ms (const zmesh_state_t *self);
+
+//  A 64-bit digest of everything this node holds: the summary of the whole id space (count
+//  and sum of the owners' tuple hashes) in one word, never 0. Two nodes with equal digests
+//  hold the same replicas (but for a 2^-64 chance), so a shell that carries the digest in
+//  messages it sends anyway (the gossip actor: in SWIM's PING and ACK) starts an exchange
+//  (ZMESH_STATE_EXCHANGE) only with a peer whose digest differs, and can set interval_ms long:
+//  a quiet mesh then sends no state messages at all. O(owners) (their hashes are cached).
+uint64_t zmesh_state_digest (zmesh_state_t *self);
 
 //  Local writes, as steps (the change appears in the update). The error is also update->error:
 //  ZMESH_EINVAL (empty or unprintable key), ZMESH_ETOOBIG (key or value too large),

@@ -137,29 +137,35 @@ s_pack_buckets (msgpack_packer *pk, uint32_t count, const uint32_t *buckets)
 static int
 s_pack_body (const zmesh_swim_msg_t *msg, msgpack_packer *pk)
 {
-    bool digest = msg->digest != 0;
+    bool digest = msg->digest != 0, state = msg->state != 0;
     bool buckets = msg->bucket_count > 0;
     if (!s_buckets_valid (msg->bucket_count, msg->buckets))
         return ZMESH_EINVAL;
     switch (msg->type) {
         case ZMESH_SWIM_PING:
         case ZMESH_SWIM_NACK:
-            digest = digest && msg->type == ZMESH_SWIM_PING;
-            msgpack_pack_array (pk, digest ? 4 : 3);
+            state = state && msg->type == ZMESH_SWIM_PING;
+            digest = (digest || state) && msg->type == ZMESH_SWIM_PING;
+            msgpack_pack_array (pk, state ? 5 : digest ? 4 : 3);
             msgpack_pack_uint64 (pk, msg->seq);
             s_pack_id (pk, &msg->target);
             msgpack_pack_uint8 (pk, msg->flags);
             if (digest)
                 msgpack_pack_uint64 (pk, msg->digest);
+            if (state)
+                msgpack_pack_uint64 (pk, msg->state);
             return ZMESH_OK;
         case ZMESH_SWIM_ACK:
         case ZMESH_SWIM_PING_REQ:
-            digest = digest && msg->type == ZMESH_SWIM_ACK;
-            msgpack_pack_array (pk, digest ? 3 : 2);
+            state = state && msg->type == ZMESH_SWIM_ACK;
+            digest = (digest || state) && msg->type == ZMESH_SWIM_ACK;
+            msgpack_pack_array (pk, state ? 4 : digest ? 3 : 2);
             msgpack_pack_uint64 (pk, msg->seq);
             s_pack_id (pk, &msg->target);
             if (digest)
                 msgpack_pack_uint64 (pk, msg->digest);
+            if (state)
+                msgpack_pack_uint64 (pk, msg->state);
             return ZMESH_OK;
         case ZMESH_SWIM_JOIN:
         case ZMESH_SWIM_FORWARD_JOIN:
@@ -332,8 +338,9 @@ s_read_body (zmesh_swim_msg_t *msg, zmesh_swim_space_t *space, zmesh_mp_reader_t
                 || s_read_u8 (r, &msg->flags))
                 return ZMESH_EPROTO;
             if (msg->type == ZMESH_SWIM_PING && count >= 4) {
-                known = 4;
-                if (zmesh_mp_read_uint (r, &msg->digest))
+                known = count >= 5 ? 5 : 4;
+                if (zmesh_mp_read_uint (r, &msg->digest)
+                    || (known == 5 && zmesh_mp_read_uint (r, &msg->state)))
                     return ZMESH_EPROTO;
             }
             break;
@@ -343,8 +350,9 @@ s_read_body (zmesh_swim_msg_t *msg, zmesh_swim_space_t *space, zmesh_mp_reader_t
             if (count < 2 || zmesh_mp_read_uint (r, &msg->seq) || s_read_id (r, &msg->target))
                 return ZMESH_EPROTO;
             if (msg->type == ZMESH_SWIM_ACK && count >= 3) {
-                known = 3;
-                if (zmesh_mp_read_uint (r, &msg->digest))
+                known = count >= 4 ? 4 : 3;
+                if (zmesh_mp_read_uint (r, &msg->digest)
+                    || (known == 4 && zmesh_mp_read_uint (r, &msg->state)))
                     return ZMESH_EPROTO;
             }
             break;

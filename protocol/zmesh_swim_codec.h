@@ -9,8 +9,8 @@
     about its sender. `updates` is the piggybacked list of membership records (below); `body`
     depends on the type:
 
-        PING          [ seq, target: bin 16, flags, digest ]   target: the node meant to answer
-        ACK           [ seq, target: bin 16, digest ]          target: the node that was probed
+        PING          [ seq, target: bin 16, flags, digest, state ]   target: who is to answer
+        ACK           [ seq, target: bin 16, digest, state ]          target: who was probed
         PING_REQ      [ seq, target: bin 16 ]            probe target for me, please
         NACK          [ seq, target: bin 16, flags ]     no ack from target (or no path)
         JOIN          [ node: record ]                   the joiner, with its contact
@@ -23,6 +23,9 @@
         SYNC          [ cursor, flags, buckets: bin ]    send me a page of your table
         SYNC_REPLY    [ next: uint, entries: array of record, buckets: bin ]   next 0: done
 
+    state (optional, uint, 0 or absent: none): a 64-bit word the shell attaches, not read by
+    the SWIM core; zmesh's gossip actor puts the digest of its node state there
+    (zmesh_state_digest), so that neighbours compare their node state at every probe.
     digest (optional, uint, 0 or absent: none): a hash of the sender's table, the XOR of
     the hashes of its ALIVE and SUSPECT records (zmesh_swim.h says which hash); neighbours
     whose digests stay different compare buckets of their tables. buckets (optional, with
@@ -129,6 +132,7 @@ typedef struct {
     uint8_t ttl;               //  FORWARD_JOIN, SHUFFLE
     uint32_t cursor;           //  SYNC: where to start; SYNC_REPLY: next start, 0 = done
     uint64_t digest;           //  PING, ACK: hash of the sender's table (0: none)
+    uint64_t state;            //  PING, ACK: the shell's word (0: none; the core sets none)
     uint32_t bucket_count;     //  SYNC, SYNC_REPLY: 0, or a power of two <= BUCKETS_MAX
     const uint32_t *buckets;   //  SYNC, SYNC_REPLY: bucket hashes of the sender's table
     zmesh_swim_record_t node;  //  JOIN, FORWARD_JOIN, NEIGHBOR, SHUFFLE: the subject node

@@ -146,8 +146,9 @@ test_every_type_round_trips (void **state)
     s_round_trip (&msg);
 }
 
-//  The digest of PING / ACK and the bucket hashes of SYNC / SYNC_REPLY travel when set, and
-//  are absent (decoded as 0 / none) when not; bucket counts that are not a power of two up to
+//  The digest and the shell's state word of PING / ACK and the bucket hashes of SYNC /
+//  SYNC_REPLY travel when set, each without the other, and are absent (decoded as 0 / none)
+//  when not; bucket counts that are not a power of two up to
 //  ZMESH_SWIM_BUCKETS_MAX are refused.
 static void
 test_digests_round_trip (void **state)
@@ -163,6 +164,7 @@ test_digests_round_trip (void **state)
         zmesh_swim_msg_t msg, out;
         s_msg (&msg, types [t], 3, 2);
         msg.digest = 0xfedcba9876543210ull;
+        msg.state = 0x0123456789abcdefull;
         msg.bucket_count = ZMESH_SWIM_BUCKETS_MAX;
         msg.buckets = buckets;
         bool has_digest = types [t] == ZMESH_SWIM_PING || types [t] == ZMESH_SWIM_ACK;
@@ -173,18 +175,32 @@ test_digests_round_trip (void **state)
         assert_true (size <= 2 * ZMESH_SWIM_MSG_OVERHEAD_MAX + 3 + 4 * ZMESH_SWIM_BUCKETS_MAX
                                  + 3 * 100 + 2 * 100);
         assert_int_equal (zmesh_swim_msg_decode (&out, &space, buf, size), ZMESH_OK);
-        if (has_digest)
-            assert_true (out.digest == msg.digest);
+        if (has_digest) {
+            assert_true (out.digest == msg.digest && out.state == msg.state);
+            //  Either word alone.
+            for (int alone = 0; alone < 2; alone++) {
+                zmesh_swim_msg_t one = msg;
+                if (alone)
+                    one.digest = 0;
+                else
+                    one.state = 0;
+                assert_int_equal (zmesh_swim_msg_encode (&one, buf, sizeof buf, &size), ZMESH_OK);
+                assert_int_equal (zmesh_swim_msg_decode (&out, &space, buf, size), ZMESH_OK);
+                assert_true (out.digest == one.digest && out.state == one.state);
+            }
+        }
         else {
+            assert_true (out.state == 0);
             assert_int_equal (out.bucket_count, ZMESH_SWIM_BUCKETS_MAX);
             assert_memory_equal (out.buckets, buckets, sizeof buckets);
         }
         //  Without them: the older, shorter body.
         msg.digest = 0;
+        msg.state = 0;
         msg.bucket_count = 0;
         assert_int_equal (zmesh_swim_msg_encode (&msg, buf, sizeof buf, &size), ZMESH_OK);
         assert_int_equal (zmesh_swim_msg_decode (&out, &space, buf, size), ZMESH_OK);
-        assert_true (out.digest == 0 && out.bucket_count == 0);
+        assert_true (out.digest == 0 && out.state == 0 && out.bucket_count == 0);
         if (!has_digest) {
             msg.bucket_count = 3;  //  not a power of two
             msg.buckets = buckets;
