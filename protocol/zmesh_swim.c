@@ -396,6 +396,11 @@ s_merge_other (zmesh_swim_t *self, const zmesh_swim_record_t *rec)
         if (m->view == SWIM_VIEW_ACTIVE)
             zmesh_swim__relink (self, m);
     }
+    //  A neighbour another node suspects is probed next: a confirmation shortens every
+    //  node's timer (s_suspicion_timeout), and only neighbours can give one.
+    if (was != ZMESH_SWIM_STATE_SUSPECT && m->rec.state == ZMESH_SWIM_STATE_SUSPECT
+        && m->view == SWIM_VIEW_ACTIVE && !zmesh_id_equal (&rec->accuser, &self->config.id))
+        m->checked_ms = 0;
     if (fresh) {
         //  Urgent: a suspicion, death or leave, or the news that ends one here (a refutation).
         bool urgent = m->rec.state != ZMESH_SWIM_STATE_ALIVE || was == ZMESH_SWIM_STATE_SUSPECT

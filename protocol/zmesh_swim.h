@@ -6,8 +6,10 @@
     active one from. Papers: SWIM (Das, Gupta, Motivala 2002), Lifeguard (Dadgar et al. 2018),
     HyParView (Leitao, Pereira, Rodrigues 2007), Plumtree's eager push (Leitao et al. 2007).
 
-    - Failure detection (SWIM): once per probe interval the node PINGs the next active
-      neighbour of a shuffled round-robin list; without an ACK within the probe timeout it
+    - Failure detection (SWIM): once per probe interval the node PINGs the active neighbour
+      it checked least recently (probed, or heard answering for the link: its PING to this
+      node, its ACK), so that each link, probed from both ends, is checked about twice per
+      round of one end's probes; a neighbour someone else suspects goes first; without an ACK within the probe timeout it
       PINGs it once more and sends PING_REQ to up to k other active neighbours; without an ACK
       by the end of the interval it SUSPECTs it. Partial view: an intermediary relays the probe
       only over a link it already has (the target is in its own active view); otherwise it
@@ -104,7 +106,7 @@
 #define ZMESH_SWIM_INDIRECT_PROBES_DEFAULT       3
 #define ZMESH_SWIM_SUSPICION_MIN_MS_DEFAULT      4200
 #define ZMESH_SWIM_SUSPICION_MAX_MS_DEFAULT      6000
-#define ZMESH_SWIM_CONFIRMATIONS_DEFAULT         3  //  Lifeguard K
+#define ZMESH_SWIM_CONFIRMATIONS_DEFAULT         2  //  Lifeguard K
 #define ZMESH_SWIM_LHM_MAX_DEFAULT               8
 #define ZMESH_SWIM_RETRANSMIT_MULT_DEFAULT       4  //  lambda
 #define ZMESH_SWIM_MAX_MESSAGE_BYTES_DEFAULT     1400

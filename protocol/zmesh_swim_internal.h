@@ -71,6 +71,8 @@ struct zmesh_swim_member_s {
     uint32_t tracked_pos;  //  index in tracked[] (not ALIVE), or SWIM_NO_SLOT
     uint32_t order_pos;    //  index in order[]
     uint64_t mismatch_ms;  //  active neighbour: its digest differs from ours since (0: agrees)
+    uint64_t checked_ms;   //  active neighbour: last probed, or last heard answering (its
+                           //  PING to this node, its ACK): the stalest is probed next
     uint32_t digest_pull;  //  the digest comparison whose answer named it last
 };
 
@@ -123,8 +125,6 @@ struct zmesh_swim_s {
     uint32_t *passive;
     uint32_t passive_count;
     //  Probing.
-    uint32_t probe_list [ZMESH_SWIM_ACTIVE_LIMIT];
-    uint32_t probe_list_count, probe_list_pos;
     uint32_t probe_first;  //  slot to probe next (LINK_DOWN), or SWIM_NO_SLOT
     swim_probe_t probe;
     uint64_t next_probe_ms;

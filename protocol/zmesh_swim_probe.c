@@ -31,6 +31,8 @@ zmesh_swim__on_ping (zmesh_swim_t *self, const zmesh_id_t *from, const zmesh_swi
     if (!zmesh_id_equal (&msg->target, &self->config.id))
         return;  //  meant for someone else (an older address of it)
     zmesh_swim_member_t *sender = zmesh_swim__find (self, from);
+    if (sender && sender->view == SWIM_VIEW_ACTIVE)
+        sender->checked_ms = self->now_ms;  //  it answers: no need to probe it soon
     zmesh_swim_msg_t *ack = sender ? zmesh_swim__send (self, sender, ZMESH_SWIM_ACK)
                                    : zmesh_swim__send_to (self, from, NULL, ZMESH_SWIM_ACK);
     if (!ack)
@@ -56,6 +58,9 @@ void
 zmesh_swim__on_ack (zmesh_swim_t *self, const zmesh_id_t *from, const zmesh_swim_msg_t *msg)
 {
     swim_probe_t *probe = &self->probe;
+    zmesh_swim_member_t *sender = zmesh_swim__find (self, from);
+    if (sender && sender->view == SWIM_VIEW_ACTIVE && zmesh_id_equal (from, &msg->target))
+        sender->checked_ms = self->now_ms;
     if (probe->running && msg->seq == probe->seq && zmesh_id_equal (&msg->target, &probe->id)) {
         if (!zmesh_id_equal (from, &probe->id))
             probe->answers++;
@@ -193,8 +198,12 @@ s_scaled (const zmesh_swim_t *self, uint32_t ms)
     return (uint64_t) ms * (self->lhm + 1);
 }
 
-//  The member to probe first (zmesh_swim__probe_first), else the next active neighbour of a
-//  shuffled round-robin list, or NULL.
+//  The member to probe first (zmesh_swim__probe_first), else the active neighbour checked
+//  least recently, or NULL. Both ends of a link probe it, and a PING received answers for
+//  the link as well as an ACK does (the sender is alive, and hears this node): each link is
+//  checked about twice as often as a round robin of one's own probes would, for the same
+//  messages, so a crashed neighbour is first probed sooner. A probed member goes to the end
+//  of the line whatever came of it: a suspect is not probed again at every interval.
 static zmesh_swim_member_t *
 s_next_target (zmesh_swim_t *self)
 {
@@ -207,21 +216,17 @@ s_next_target (zmesh_swim_t *self)
                     || m->rec.state == ZMESH_SWIM_STATE_SUSPECT)))
             return m;
     }
-    for (int round = 0; round < 2; round++) {
-        while (self->probe_list_pos < self->probe_list_count) {
-            zmesh_swim_member_t *m = &self->members [self->probe_list [self->probe_list_pos++]];
-            if (m->view == SWIM_VIEW_ACTIVE)
-                return m;
-        }
-        self->probe_list_count = self->active_count;
-        self->probe_list_pos = 0;
-        for (uint32_t i = 0; i < self->active_count; i++) {
-            uint32_t j = zmesh_swim__below (self, i + 1);
-            self->probe_list [i] = self->probe_list [j];
-            self->probe_list [j] = self->active [i];
-        }
+    if (self->active_count == 0)
+        return NULL;
+    //  From a random place, so that ties (new links) are broken at random.
+    uint32_t start = zmesh_swim__below (self, self->active_count);
+    zmesh_swim_member_t *stalest = NULL;
+    for (uint32_t i = 0; i < self->active_count; i++) {
+        zmesh_swim_member_t *m = &self->members [self->active [(start + i) % self->active_count]];
+        if (!stalest || m->checked_ms < stalest->checked_ms)
+            stalest = m;
     }
-    return NULL;
+    return stalest;
 }
 
 static void
@@ -309,6 +314,7 @@ zmesh_swim__probe_tick (zmesh_swim_t *self)
                                     self->now_ms + s_scaled (self, self->config.probe_timeout_ms),
                                 .end_ms = self->next_probe_ms};
         self->stats.probes++;
+        target->checked_ms = self->now_ms;
         s_ping (self, target, probe->seq, 0);
     }
 }
