@@ -99,9 +99,13 @@ zmesh_swim__record_hash (const zmesh_swim_record_t *rec)
 {
     if (rec->state != ZMESH_SWIM_STATE_ALIVE && rec->state != ZMESH_SWIM_STATE_SUSPECT)
         return 0;
-    uint64_t a, b;
-    memcpy (&a, rec->id.bytes, sizeof a);
-    memcpy (&b, rec->id.bytes + 8, sizeof b);
+    //  The id's two halves as little-endian words (protocol.md 7.6.5), whatever this host's
+    //  byte order: nodes of both kinds must agree on every digest.
+    uint64_t a = 0, b = 0;
+    for (int i = 7; i >= 0; i--) {
+        a = a << 8 | rec->id.bytes [i];
+        b = b << 8 | rec->id.bytes [8 + i];
+    }
     uint64_t h = s_mix (a ^ 0x9e3779b97f4a7c15ull);
     h = s_mix (h ^ b);
     h = s_mix (h ^ rec->generation);

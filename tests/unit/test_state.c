@@ -746,6 +746,15 @@ test_state_summary_in_sync (void **state)
     }
     assert_true (msg->summaries [0].hash == hash);
     assert_true (zmesh_state_msg_size (msg) <= 60);
+    //  The digest a shell compares (in SWIM probes) is this summary in one word: the same on
+    //  every node that holds the same, by protocol.md 7.5's formula, never 0.
+    uint64_t z = hash ^ (NODES * 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    z ^= z >> 31;
+    for (uint32_t n = 0; n < NODES; n++)
+        assert_true (zmesh_state_digest (&self->core [n]) == (z ? z : 1));
+
     //  The peer agrees, and says nothing: the exchange is this one message.
     self->messages = 0;
     self->changes [ZMESH_STATE_CHANGE_SET] = 0;
@@ -772,6 +781,12 @@ test_state_summary_in_sync (void **state)
     assert_int_equal (self->update.msg_count, 1);
     assert_int_equal (self->update.msgs [0].msg.type, ZMESH_STATE_MSG_DELTAS);
     assert_int_equal (self->update.msgs [0].msg.digest_count, 1);
+    //  A write anywhere makes that node's digest differ, until an exchange carries it.
+    s_set (self, 2, "load", "2.6");
+    assert_true (zmesh_state_digest (&self->core [2]) != zmesh_state_digest (&self->core [0]));
+    s_exchange (self, 0, 2);
+    assert_true (zmesh_state_digest (&self->core [2]) == zmesh_state_digest (&self->core [0]));
+    assert_true (zmesh_state_digest (&self->core [1]) != zmesh_state_digest (&self->core [0]));
 }
 
 //  Out of sync on an owner no longer hot: the summaries differ, the peer lists its owners,
