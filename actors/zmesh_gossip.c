@@ -104,6 +104,7 @@ typedef struct {
     int64_t next_pending_ms;       //  INT64_MAX when no link has pending messages
     int64_t next_version_log_ms;   //  when a version mismatch may be logged again
     uint64_t trust_version;        //  of the trust store when links were last retried
+    uint64_t state_version;        //  this node's node-state version last pushed
     bool members_dirty;            //  publish the snapshot at the next chance
     bool terminated;
     zmesh_msg_t in;                     //  scratch for decoding envelopes (large: off the stack)
@@ -869,6 +870,22 @@ s_timers (self_t *self)
     }
     if (self->members_dirty)
         s_publish_members (self);
+    //  A local write (API, CLI, profile, links) goes to every neighbour at once: the digests
+    //  in probes spread it further, about one hop per half second.
+    uint64_t version = zmesh_gstate_version (self->state);
+    if (version != self->state_version) {
+        self->state_version = version;
+        zmesh_id_t active [ZMESH_SWIM_ACTIVE_LIMIT];
+        uint32_t count = zmesh_swim_active (self->swim, active);
+        //  (Not while walking self->links: a send looks links up, which moves its cursor.)
+        for (uint32_t i = 0; i < count; i++) {
+            s_link_t *link = s_link_find (self, &active [i]);
+            if (link && link->active && link->client) {
+                link->state_ms = now + self->config->state_interval_ms;
+                zmesh_gstate_exchange (self->state, (uint64_t) now, &active [i]);
+            }
+        }
+    }
 }
 
 static int

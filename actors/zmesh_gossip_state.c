@@ -178,6 +178,12 @@ zmesh_gstate_digest (zmesh_gstate_t *self)
     return zmesh_state_digest (&self->core);
 }
 
+uint64_t
+zmesh_gstate_version (const zmesh_gstate_t *self)
+{
+    return zmesh_state_version (&self->core);
+}
+
 void
 zmesh_gstate_exchange (zmesh_gstate_t *self, uint64_t now, const zmesh_id_t *peer)
 {

@@ -49,6 +49,8 @@ void zmesh_gstate_received (
 //  the gossip actor carries the digest in SWIM's PING and ACK, and starts an exchange with a
 //  neighbour whose digest differs.
 uint64_t zmesh_gstate_digest (zmesh_gstate_t *self);
+//  This node's own version (it grows with each local write).
+uint64_t zmesh_gstate_version (const zmesh_gstate_t *self);
 void zmesh_gstate_exchange (zmesh_gstate_t *self, uint64_t now, const zmesh_id_t *peer);
 void
 zmesh_gstate_peers (zmesh_gstate_t *self, uint64_t now, const zmesh_id_t *peers, uint32_t count);

@@ -10,7 +10,9 @@
 #   - every 30 s checks that every node still lists N alive (a check that fails is reported);
 #   - adds up the CPU time (user + system, from /proc/PID/stat) of all N processes.
 # At the end it prints CPU as a share of one core for the whole set, and the sums of every
-# node's suspect, dead and alive_again events (any of them is false: no node failed).
+# node's suspect, dead and alive_again events (any of them is false: no node failed). Then,
+# the idle part over, it sets a node-state key on n1 and measures how long until every node
+# returns it (state_ms; each node is polled in turn, every 10 ms, for at most 60 s).
 # Binaries: ZMESHD / ZMESHCTL, else build/.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -83,3 +85,14 @@ for i in $(seq 1 "$n"); do
 done
 echo "idle_s $(( (w1 - w0) / 1000 )) cpu_ticks $((c1 - c0)) cpu_percent_of_one_core $cpu"
 echo "checks $checks failed $failed suspect_events $suspect dead_events $dead alive_again_events $again"
+owner=$("$ZMESHCTL" --data "$dir/n1" --json status | jq -r .id)
+value="soak-$RANDOM"
+s0=$(now_ms)
+"$ZMESHCTL" --data "$dir/n1" state set soak.key "$value" >/dev/null
+for i in $(seq 1 "$n"); do
+    until [ "$("$ZMESHCTL" --data "$dir/n$i" state get soak.key "$owner" 2>/dev/null)" = "$value" ]; do
+        [ $(( $(now_ms) - s0 )) -lt 60000 ] || { echo "mesh_soak: n$i lacks the key after 60 s" >&2; exit 1; }
+        sleep 0.01
+    done
+done
+echo "state_ms $(( $(now_ms) - s0 )) (a key set on n1, returned by all $n nodes)"
