@@ -50,11 +50,13 @@ s_refresh (self_t *self, bool first)
               : zmesh_profile_publish_due (&self->published, &self->profile, &self->thresholds,
                                            (uint64_t) (now - self->published_ms),
                                            (uint64_t) self->ctx->config.health_publish_min_ms);
+    //  This node's own view (status, the self row of members) is every read: it costs a copy.
+    //  What the mesh stores and floods follows the policy.
+    zmesh_ctx_set_profile (self->ctx, &self->profile, (uint64_t) now);
     if (changed) {
         self->published = self->profile;
         self->published_ms = now;
-        zmesh_ctx_set_profile (self->ctx, &self->profile, (uint64_t) now);
-        //  And into the gossip state, for the other nodes.
+        //  Into the gossip state, for the other nodes.
         uint8_t encoded [ZMESH_PROFILE_ENCODED_MAX];
         size_t size;
         if (zmesh_profile_encode (&self->profile, encoded, sizeof encoded, &size) == ZMESH_OK)
