@@ -25,21 +25,10 @@ struct zmesh_breaker_entry_s {
     uint8_t window_failures;   //  set bits among the window_count in the ring
 };
 
-//  Ids are BLAKE2b hashes, but tests and tools make up ids with few bits set: mix anyway.
 static uint32_t
 s_home (const zmesh_breaker_t *self, const zmesh_id_t *id)
 {
-    uint64_t a, b;
-    memcpy (&a, id->bytes, 8);
-    memcpy (&b, id->bytes + 8, 8);
-    //  MurmurHash3's 64-bit finalizer: every input bit moves every output bit.
-    uint64_t h = a ^ (b * 0x9E3779B97F4A7C15ull);
-    h ^= h >> 33;
-    h *= 0xFF51AFD7ED558CCDull;
-    h ^= h >> 33;
-    h *= 0xC4CEB9FE1A85EC53ull;
-    h ^= h >> 33;
-    return (uint32_t) h & self->index_mask;
+    return (uint32_t) zmesh_id_hash (id) & self->index_mask;
 }
 
 //  The index slot that holds this id, or the empty slot where it would go.

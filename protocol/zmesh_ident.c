@@ -27,6 +27,15 @@ zmesh_id_equal (const zmesh_id_t *a, const zmesh_id_t *b)
     return memcmp (a->bytes, b->bytes, ZMESH_ID_SIZE) == 0;
 }
 
+uint64_t
+zmesh_id_hash (const zmesh_id_t *id)
+{
+    uint64_t a, b;
+    memcpy (&a, id->bytes, sizeof a);
+    memcpy (&b, id->bytes + 8, sizeof b);
+    return zmesh_mix64 (a ^ (b * 0x9e3779b97f4a7c15ull));
+}
+
 void
 zmesh_hex_encode (char *dest, const uint8_t *src, size_t size)
 {

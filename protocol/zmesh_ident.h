@@ -42,6 +42,20 @@ int zmesh_public_from_sign_key (zmesh_public_t *self, const uint8_t sign_public 
 //  The id of a CURVE public key.
 void zmesh_id_from_curve_key (zmesh_id_t *id, const uint8_t curve_public [ZMESH_KEY_SIZE]);
 bool zmesh_id_equal (const zmesh_id_t *a, const zmesh_id_t *b);
+//  A well-mixed 64-bit hash of an id, for in-memory tables (not on the wire: its value may
+//  change between versions). Ids are BLAKE2b hashes, but tests and tools make up ids with few
+//  bits set, or sequential ones: both halves are mixed, so that any of them spreads well.
+uint64_t zmesh_id_hash (const zmesh_id_t *id);
+
+//  splitmix64's finalizer (Steele, Lea, Flood 2014): every input bit moves every output bit.
+//  The SWIM record hash and the node-state digest are defined on it (docs/protocol.md).
+static inline uint64_t
+zmesh_mix64 (uint64_t z)
+{
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
 
 //  Lowercase hex of size bytes into dest (capacity >= 2 * size + 1).
 void zmesh_hex_encode (char *dest, const uint8_t *src, size_t size);

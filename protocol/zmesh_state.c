@@ -445,10 +445,7 @@ zmesh_state_digest (zmesh_state_t *self)
     zmesh_state_summary_t all = {.lo = first};
     memset (&all.hi, 0xff, sizeof all.hi);
     zmesh_state__range_sum (self, &all, NULL, 0);
-    //  A multiply-xorshift of (count, sum), so that no two small inputs meet; 0 means none.
-    uint64_t z = all.hash ^ (all.count * 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    z ^= z >> 31;
+    //  Mixed, so that no two small (count, sum) pairs meet; 0 means none.
+    uint64_t z = zmesh_mix64 (all.hash ^ (all.count * 0x9e3779b97f4a7c15ull));
     return z ? z : 1;
 }

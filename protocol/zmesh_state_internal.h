@@ -17,10 +17,7 @@
 static inline uint64_t
 zmesh_state__rand (zmesh_state_t *self)
 {
-    uint64_t z = (self->rng += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
+    return zmesh_mix64 (self->rng += 0x9e3779b97f4a7c15ull);
 }
 
 static inline int

@@ -14,10 +14,7 @@
 uint64_t
 zmesh_swim__rand (zmesh_swim_t *self)
 {
-    uint64_t z = (self->rng += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
+    return zmesh_mix64 (self->rng += 0x9e3779b97f4a7c15ull);
 }
 
 uint32_t
@@ -82,13 +79,6 @@ s_hash_remove (zmesh_swim_t *self, const zmesh_id_t *id)
 //  ---------------------------------------------------------------------------------------------
 //  Table digest: what PING and ACK carry (anti-entropy by digest, zmesh_swim_view.c)
 
-static uint64_t
-s_mix (uint64_t z)
-{
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
 
 //  The hash of a live record (ALIVE or SUSPECT: the same, as a suspicion floods by itself)
 //  over its id, generation and incarnation; 0 for tombstones, which are left out of the
@@ -106,10 +96,10 @@ zmesh_swim__record_hash (const zmesh_swim_record_t *rec)
         a = a << 8 | rec->id.bytes [i];
         b = b << 8 | rec->id.bytes [8 + i];
     }
-    uint64_t h = s_mix (a ^ 0x9e3779b97f4a7c15ull);
-    h = s_mix (h ^ b);
-    h = s_mix (h ^ rec->generation);
-    h = s_mix (h ^ ((uint64_t) rec->incarnation << 1));
+    uint64_t h = zmesh_mix64 (a ^ 0x9e3779b97f4a7c15ull);
+    h = zmesh_mix64 (h ^ b);
+    h = zmesh_mix64 (h ^ rec->generation);
+    h = zmesh_mix64 (h ^ ((uint64_t) rec->incarnation << 1));
     return h ? h : 1;
 }
 

@@ -179,6 +179,15 @@ struct zmesh_swim_s {
     zmesh_swim_stats_t stats;
 };
 
+//  Half the active view or less: this node asks for neighbours at once and at high priority
+//  (the receiver must accept), not only with none as in HyParView. A member with few
+//  neighbours has few probers, so its crash is found late, and its news travels by few paths.
+static inline bool
+zmesh_swim__view_thin (const zmesh_swim_t *self)
+{
+    return self->active_count * 2 <= self->config.active_max;
+}
+
 uint64_t zmesh_swim__rand (zmesh_swim_t *self);
 uint32_t zmesh_swim__below (zmesh_swim_t *self, uint32_t bound);
 zmesh_swim_member_t *zmesh_swim__find (const zmesh_swim_t *self, const zmesh_id_t *id);

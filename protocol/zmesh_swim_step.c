@@ -515,8 +515,7 @@ s_update_deadline (zmesh_swim_t *self)
     if (self->neighbor_pending == SWIM_NO_SLOT && self->passive_count > 0
         && self->active_count < self->config.active_max) {
         //  The view wants repair: at once (the next tick), or when the back-off ends.
-        uint64_t when = self->active_count * 2 <= self->config.active_max ? self->now_ms
-                                                                          : self->next_neighbor_ms;
+        uint64_t when = zmesh_swim__view_thin (self) ? self->now_ms : self->next_neighbor_ms;
         if (when < at)
             at = when;
     }

@@ -807,21 +807,17 @@ zmesh_swim__view_tick (zmesh_swim_t *self)
         if (m->rec.state == ZMESH_SWIM_STATE_ALIVE && self->probe_first == SWIM_NO_SLOT)
             self->probe_first = zmesh_swim__slot (self, m);
     }
+    bool thin = zmesh_swim__view_thin (self);
     if (self->neighbor_pending == SWIM_NO_SLOT && self->active_count < self->config.active_max
-        && self->passive_count > 0
-        && (self->active_count * 2 <= self->config.active_max
-            || self->now_ms >= self->next_neighbor_ms)) {
+        && self->passive_count > 0 && (thin || self->now_ms >= self->next_neighbor_ms)) {
         zmesh_swim_member_t *m =
             &self->members [self->passive [zmesh_swim__below (self, self->passive_count)]];
         self->neighbor_pending = zmesh_swim__slot (self, m);
         self->neighbor_until_ms = self->now_ms + self->config.neighbor_timeout_ms;
-        //  High priority (the receiver must accept, and drops another neighbour if full) not
-        //  only with no neighbour, as in HyParView, but with half the view or less: a member
-        //  with few neighbours has few probers, so its crash is found late (and its news
-        //  travels by few paths). The one dropped still has more than half.
-        bool high = self->active_count * 2 <= self->config.active_max;
+        //  High priority when thin: the receiver drops another neighbour if full, and the one
+        //  dropped still has more than half its view.
         zmesh_swim__send_neighbor (
-            self, m, ZMESH_SWIM_NEIGHBOR_REQUEST | (high ? ZMESH_SWIM_NEIGHBOR_HIGH : 0));
+            self, m, ZMESH_SWIM_NEIGHBOR_REQUEST | (thin ? ZMESH_SWIM_NEIGHBOR_HIGH : 0));
     }
     //  Cut off: no neighbour and no candidate to heal from (the members this node knew left
     //  or died, and the mesh forgot it). Join again through the contact the shell gave.

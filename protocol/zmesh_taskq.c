@@ -88,36 +88,14 @@ zmesh_taskq_config_check (const zmesh_taskq_config_t *config)
 //  --------------------------------------------------------------------------------------------
 //  Index: task id -> pool slot
 
-//  Task ids may be random or sequential: mix both halves so that either spreads well.
-static uint32_t
-s_hash (const zmesh_id_t *id)
-{
-    uint64_t a, b;
-    memcpy (&a, id->bytes, 8);
-    memcpy (&b, id->bytes + 8, 8);
-    uint64_t h = a ^ (b * 0x9e3779b97f4a7c15ull);
-    h ^= h >> 30;
-    h *= 0xbf58476d1ce4e5b9ull;
-    h ^= h >> 27;
-    h *= 0x94d049bb133111ebull;
-    h ^= h >> 31;
-    return (uint32_t) h;
-}
-
-static bool
-s_id_equal (const zmesh_id_t *a, const zmesh_id_t *b)
-{
-    return memcmp (a->bytes, b->bytes, ZMESH_ID_SIZE) == 0;
-}
-
 //  The index cell holding id, or the empty cell where it would go.
 static uint32_t
 s_index_find (const zmesh_taskq_t *self, const zmesh_id_t *id)
 {
-    uint32_t cell = s_hash (id) & self->index_mask;
+    uint32_t cell = (uint32_t) zmesh_id_hash (id) & self->index_mask;
     //  At most half full, so an empty cell always ends the probe.
     while (self->index [cell] != 0) {
-        if (s_id_equal (&self->nodes [self->index [cell] - 1].entry.id, id))
+        if (zmesh_id_equal (&self->nodes [self->index [cell] - 1].entry.id, id))
             break;
         cell = (cell + 1) & self->index_mask;
     }
@@ -133,7 +111,8 @@ s_index_delete (zmesh_taskq_t *self, uint32_t hole)
         cell = (cell + 1) & self->index_mask;
         if (self->index [cell] == 0)
             break;
-        uint32_t home = s_hash (&self->nodes [self->index [cell] - 1].entry.id) & self->index_mask;
+        uint32_t home = (uint32_t) zmesh_id_hash (&self->nodes [self->index [cell] - 1].entry.id)
+                        & self->index_mask;
         //  The entry may move to the hole only if its home is not cyclically in (hole, cell].
         bool stays = hole <= cell ? (hole < home && home <= cell) : (hole < home || home <= cell);
         if (stays)
