@@ -13,6 +13,7 @@
         "PEER" key(32 bytes) endpoint a node found by the beacon
         "TRUST"                       the trust store changed: retry peers waiting for it
         "PROFILE" bytes               this node's encoded profile, for the gossip state (health)
+        "WORK" bytes                  this node's zmesh.work value, for the gossip state (worker)
         "LEAVE"                       tell every peer we are leaving; answers "LEFT"
     Actor -> supervisor:
         "ROUTE" actor command args... forward [command args...] to that actor's pipe
@@ -31,6 +32,8 @@ void zmesh_gossip_actor (zsock_t *pipe, void *args);
 void zmesh_beacon_actor (zsock_t *pipe, void *args);
 void zmesh_control_actor (zsock_t *pipe, void *args);
 void zmesh_health_actor (zsock_t *pipe, void *args);
+void zmesh_worker_actor (zsock_t *pipe, void *args);
+void zmesh_balancer_actor (zsock_t *pipe, void *args);
 //  The supervisor: args is the zmesh_node_ctx_t *. Its own API pipe protocol:
 //      "START"  -> "READY" | "FAILED" reason   start the configured actors in order
 //      "STOP"   -> "STOPPED"                   LEAVE, then stop actors in reverse order

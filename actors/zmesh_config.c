@@ -6,6 +6,7 @@
     finds the key's line by scanning the file for it (s_line_of).
 */
 #include "zmesh_config.h"
+#include "zmesh_place.h"
 #include <czmq.h>
 #include <stddef.h>
 
@@ -34,8 +35,9 @@ static const s_key_t s_keys [] = {
     {"node/advertise", S_ENDPOINT, S_FIELD (advertise), 0, 0, "", "endpoint",
      "Endpoint peers use to reach this node; default: bind, with a wildcard host replaced"
      " by this host's first non-loopback IPv4 address"},
-    {"node/actors", S_ACTORS, S_FIELD (actors), 0, 0, "gossip health beacon control", "list",
-     "Actors to run, space separated: gossip, health, beacon, control"},
+    {"node/actors", S_ACTORS, S_FIELD (actors), 0, 0,
+     "gossip health worker balancer beacon control", "list",
+     "Actors to run, space separated: gossip, health, worker, balancer, beacon, control"},
     {"trust/mode", S_MODE, S_FIELD (trust_mode), 0, 0, "trusted", "",
      "trusted: only keys in DATA/trusted/ or trust/keys may connect; open: any key"},
     {"beacon/enabled", S_BOOL, S_FIELD (beacon_enabled), 0, 1, "1", "bool",
@@ -88,12 +90,72 @@ static const s_key_t s_keys [] = {
      "state digest (in its probes) differs from this node's"},
     {"state/budget_bytes", S_INT, S_FIELD (state_budget_bytes), 1200, 60000, "1200", "bytes",
      "Largest node-state message this node sends"},
+    {"worker/bind", S_BIND, S_FIELD (worker_bind), 0, 0, "", "endpoint",
+     "CURVE endpoint the worker takes tasks on; default: node/bind's host, any free port"},
+    {"worker/advertise", S_ENDPOINT, S_FIELD (worker_advertise), 0, 0, "", "endpoint",
+     "Endpoint owners use to reach the worker; default: derived as for node/advertise"},
+    {"worker/slots", S_INT, S_FIELD (worker_slots), 0, 4096, "0", "threads",
+     "Executor threads: tasks this node runs at once; 0 = its CPU cores"},
+    {"worker/queue", S_INT, S_FIELD (worker_queue), 1, 1048576, "4096", "tasks",
+     "Tasks waiting at most; more are refused (their owners place them elsewhere)"},
+    {"worker/aging_ms", S_INT, S_FIELD (worker_aging_ms), 1, 86400000, "5000", "ms",
+     "Wait that raises a queued task one priority level, so LOW never starves"},
+    {"worker/critical_reserve", S_INT, S_FIELD (worker_critical_reserve), 0, 4095, "1", "slots",
+     "Executor slots only CRITICAL tasks may take; at most worker/slots - 1 are"},
+    {"worker/tags", S_STR, S_FIELD (worker_tags), 0, 0, "", "list",
+     "Capabilities this node offers, space separated (tasks --require them); gpu is added "
+     "when the profile shows a GPU"},
+    {"worker/exec_allow", S_STR, S_FIELD (worker_exec_allow), 0, 0, "", "list",
+     "Commands the exec handler may run, as NAME=/absolute/path words; empty: exec is off"},
+    {"worker/lease_interval_ms", S_INT, S_FIELD (worker_lease_interval_ms), 50, 60000, "500", "ms",
+     "Time between two lease renewals the worker sends each owner whose tasks it holds"},
+    {"worker/steal", S_BOOL, S_FIELD (worker_steal), 0, 1, "1", "bool",
+     "Steal queued tasks from busier nodes when this one is idle"},
+    {"worker/steal_threshold", S_INT, S_FIELD (worker_steal_threshold), 1, 100000, "800",
+     "permille", "A node is worth stealing from at this load: 1000 x (busy + queued) / slots"},
+    {"worker/steal_interval_ms", S_INT, S_FIELD (worker_steal_interval_ms), 1, 60000, "20", "ms",
+     "Least time between two steal requests of an idle worker"},
+    {"balancer/lease_timeout_ms", S_INT, S_FIELD (balancer_lease_timeout_ms), 100, 3600000, "2000",
+     "ms",
+     "A worker silent this long loses the tasks it holds: they are re-dispatched; more than "
+     "worker/lease_interval_ms"},
+    {"balancer/window", S_INT, S_FIELD (balancer_window), 1, 1048576, "256", "tasks",
+     "Tasks of this owner open on one worker at most; the rest wait here, by priority"},
+    {"balancer/max_tasks", S_INT, S_FIELD (balancer_max_tasks), 1, 1048576, "65536", "tasks",
+     "Tasks this node owns at once at most; submitters wait beyond"},
+    {"balancer/max_retries", S_INT, S_FIELD (balancer_max_retries), 0, 100, "3", "retries",
+     "Default re-dispatches of a task after system failures (a task may set its own)"},
+    {"balancer/retry_base_ms", S_INT, S_FIELD (balancer_retry_base_ms), 1, 600000, "100", "ms",
+     "First retry back-off; doubles per retry, with jitter"},
+    {"balancer/retry_max_ms", S_INT, S_FIELD (balancer_retry_max_ms), 1, 3600000, "5000", "ms",
+     "Largest retry back-off"},
+    {"balancer/place_timeout_ms", S_INT, S_FIELD (balancer_place_timeout_ms), 1, 86400000, "30000",
+     "ms", "A task no node can take (handler, tags, resources) fails after this long"},
+    {"balancer/strategy", S_STR, S_FIELD (balancer_strategy), 0, 0, "score", "",
+     "Default placement: score, auction, hash or local"},
+    {"balancer/sample", S_INT, S_FIELD (balancer_sample), 1, 1024, "3", "nodes",
+     "Candidates scored per placement (power of d choices), the local node besides"},
+    {"balancer/match_threshold", S_INT, S_FIELD (balancer_match_threshold), 0, 1000, "700",
+     "permille", "Least capability and resource match score of a candidate"},
+    {"balancer/local_threshold", S_INT, S_FIELD (balancer_local_threshold), 0, 100000, "500",
+     "permille", "The local node takes the task without scoring while its load is below this"},
+    {"balancer/breaker_failures", S_INT, S_FIELD (balancer_breaker_failures), 1, 1000, "5",
+     "failures", "System failures in a row that open a peer's circuit breaker"},
+    {"balancer/breaker_open_ms", S_INT, S_FIELD (balancer_breaker_open_ms), 1, 3600000, "30000",
+     "ms", "First time a breaker stays open (doubles up to 5 min) before trial tasks"},
+    {"scale/interval_ms", S_INT, S_FIELD (scale_interval_ms), 100, 3600000, "5000", "ms",
+     "Time between two scaling decisions"},
+    {"scale/sla_ms", S_INT, S_FIELD (scale_sla_ms), 1, 3600000, "1000", "ms",
+     "Task latency the mesh aims at: D = 0.6 x queue/50 + 0.4 x latency/sla"},
+    {"scale/exec", S_STR, S_FIELD (scale_exec), 0, 0, "", "command",
+     "Command run with the decision (scale_up, scale_down) as its argument when it changes"},
     {"log/verbose", S_BOOL, S_FIELD (verbose), 0, 1, "0", "bool",
      "Also log each link as it is made (peer state changes are always logged)"},
 };
 #define S_KEY_COUNT (sizeof s_keys / sizeof s_keys [0])
 
-static const char *s_actor_names [] = {"gossip", "health", "beacon", "control"};
+static const char *s_actor_names [] = {"gossip",   "health", "worker",
+                                       "balancer", "beacon", "control"};
 
 static const s_key_t *
 s_lookup (const char *key)
@@ -157,9 +219,10 @@ s_set (zmesh_config_t *self, const s_key_t *k, const char *value, char *err, siz
             break;
         case S_ACTORS:
             if (!s_actors_ok (value, bad, sizeof bad)) {
-                snprintf (err, err_size,
-                          "%s: unknown actor '%s' (known: gossip health beacon control)", k->key,
-                          bad);
+                snprintf (
+                    err, err_size,
+                    "%s: unknown actor '%s' (known: gossip health worker balancer beacon control)",
+                    k->key, bad);
                 return ZMESH_ECONFIG;
             }
             break;
@@ -395,6 +458,24 @@ zmesh_config_validate (const zmesh_config_t *self, char *err, size_t err_size)
     if (!zmesh_config_has_actor (self, "gossip")) {
         snprintf (err, err_size, "node/actors: '%s' lacks gossip, which every node needs",
                   self->actors);
+        return ZMESH_ECONFIG;
+    }
+    zmesh_place_strategy_t strategy;
+    if (zmesh_place_strategy_parse (self->balancer_strategy, &strategy)) {
+        snprintf (err, err_size, "balancer/strategy: '%.40s' is not score, auction, hash or local",
+                  self->balancer_strategy);
+        return ZMESH_ECONFIG;
+    }
+    if (self->balancer_lease_timeout_ms <= self->worker_lease_interval_ms) {
+        snprintf (err, err_size,
+                  "balancer/lease_timeout_ms (%d) must exceed worker/lease_interval_ms (%d)",
+                  self->balancer_lease_timeout_ms, self->worker_lease_interval_ms);
+        return ZMESH_ECONFIG;
+    }
+    if (self->balancer_retry_base_ms > self->balancer_retry_max_ms) {
+        snprintf (err, err_size,
+                  "balancer/retry_base_ms (%d) must not exceed balancer/retry_max_ms (%d)",
+                  self->balancer_retry_base_ms, self->balancer_retry_max_ms);
         return ZMESH_ECONFIG;
     }
     //  A unix socket path holds at most 107 bytes: DATA/control.sock must fit.

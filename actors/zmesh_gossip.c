@@ -824,11 +824,12 @@ s_handle_pipe (self_t *self)
         zframe_destroy (&key);
         zstr_free (&endpoint);
     }
-    else if (streq (command, "PROFILE")) {
+    else if (streq (command, "PROFILE") || streq (command, "WORK")) {
         zframe_t *value = zmsg_pop (msg);
         if (value)
-            s_state_publish (self, ZMESH_STATE_PROFILE_KEY, zframe_data (value),
-                             zframe_size (value));
+            s_state_publish (
+                self, streq (command, "WORK") ? ZMESH_WORK_STATE_KEY : ZMESH_STATE_PROFILE_KEY,
+                zframe_data (value), zframe_size (value));
         zframe_destroy (&value);
     }
     else if (streq (command, "TRUST")) {
@@ -1041,6 +1042,11 @@ s_self_new (zsock_t *pipe, zmesh_node_ctx_t *ctx, char *err, size_t err_size)
     if (zmesh_ctx_profile (ctx, &profile, &at_ms)
         && zmesh_profile_encode (&profile, encoded, sizeof encoded, &encoded_size) == ZMESH_OK)
         s_state_publish (self, ZMESH_STATE_PROFILE_KEY, encoded, encoded_size);
+    //  and what the worker offers.
+    zchunk_t *work = zmesh_ctx_work (ctx);
+    if (work)
+        s_state_publish (self, ZMESH_WORK_STATE_KEY, zchunk_data (work), zchunk_size (work));
+    zchunk_destroy (&work);
     if (zmesh_zap_register (ctx->identity.id_hex, ctx->trust, &ctx->metrics)) {
         snprintf (err, err_size, "gossip: cannot start the ZAP handler");
         s_self_destroy (&self);

@@ -1,5 +1,7 @@
 /*  zmesh_node.c: the public node API (include/zmesh.h) over the supervisor actor. */
 #include "zmesh_actors.h"
+#include "zmesh_balancer.h"
+#include "zmesh_work.h"
 #include "zmesh_gossip_state.h"
 #include "zmesh_mpack.h"
 #include "zmesh_node_ctx.h"
@@ -14,7 +16,9 @@ struct _zmesh_node_t {
     zsock_t *events;       //  PULL: membership events from the supervisor
     char contact [ZMESH_CONTACT_MAX];
     char endpoint [ZMESH_ENDPOINT_MAX];  //  what zmesh_node_endpoint last returned
-    int lock_fd;  //  DATA/lock, held (flock) while the node exists; -1 if none
+    int lock_fd;      //  DATA/lock, held (flock) while the node exists; -1 if none
+    zsock_t *work;    //  DEALER to the balancer, made at the first submit
+    zlistx_t *early;  //  results zmesh_node_submit received while waiting for its own
 };
 
 //  One node per data directory: two would share an identity and a control socket. An flock
@@ -83,6 +87,7 @@ zmesh_node_new (const zmesh_config_t *config, char *err, size_t err_size)
     }
     if (created)
         zsys_info ("node: created identity %s in %s/identity", ctx->identity.id_hex, config->data);
+    zmesh_worker_builtins (ctx);
     return self;
 }
 
@@ -102,6 +107,8 @@ zmesh_node_start (zmesh_node_t *self, char *err, size_t err_size)
     snprintf (ctx->events_endpoint, sizeof ctx->events_endpoint, "inproc://zmesh-events-%p",
               (void *) self);
     snprintf (ctx->state_endpoint, sizeof ctx->state_endpoint, "inproc://zmesh-state-%p",
+              (void *) self);
+    snprintf (ctx->balancer_endpoint, sizeof ctx->balancer_endpoint, "inproc://zmesh-balancer-%p",
               (void *) self);
     if (!zmesh_trust_is_open (ctx->trust) && zmesh_trust_count (ctx->trust) == 0)
         zsys_info ("node: trusted mode and no peer keys yet: add some with `zmeshctl trust add`");
@@ -139,6 +146,22 @@ zmesh_node_stop (zmesh_node_t *self)
     zstr_free (&reply);
     zactor_destroy (&self->supervisor);
     zsock_destroy (&self->events);
+    //  Results still queued to us: take and free them (pointers travel on that socket).
+    if (self->work) {
+        zmesh_work_reply_t left;
+        while (zmq_recv (zsock_resolve (self->work), &left, sizeof left, ZMQ_DONTWAIT)
+               == sizeof left) {
+            zmesh_task_result_destroy (&left.result);
+            free (left.list);
+        }
+        zsock_destroy (&self->work);
+    }
+    if (self->early) {
+        zmesh_task_result_t *result;
+        while ((result = (zmesh_task_result_t *) zlistx_detach (self->early, NULL)))
+            zmesh_task_result_destroy (&result);
+        zlistx_destroy (&self->early);
+    }
 }
 
 void
@@ -376,4 +399,168 @@ zmesh_node_state_get (zmesh_node_t *self,
         }
     zframe_destroy (&payload);
     return rc;
+}
+
+//  ---------------------------------------------------------------------------------------------
+//  Work
+
+int
+zmesh_node_handler (zmesh_node_t *self, const char *name, zmesh_handler_fn *fn, void *arg)
+{
+    if (!self || !name || !fn || !*name || strlen (name) >= ZMESH_TASK_HANDLER_MAX)
+        return ZMESH_EINVAL;
+    for (const char *p = name; *p; p++)
+        if (*p < 0x21 || *p > 0x7e)
+            return ZMESH_EINVAL;
+    if (self->supervisor)
+        return ZMESH_ESTATE;
+    zmesh_node_ctx_t *ctx = &self->ctx;
+    for (size_t i = 0; i < ctx->handler_count; i++)
+        if (streq (ctx->handlers [i].name, name)) {
+            //  A registered handler replaces a built-in of the same name, once.
+            ctx->handlers [i].fn = fn;
+            ctx->handlers [i].arg = arg;
+            return ZMESH_OK;
+        }
+    if (ctx->handler_count == ZMESH_HANDLERS_MAX)
+        return ZMESH_ELIMIT;
+    zmesh_handler_entry_t *entry = &ctx->handlers [ctx->handler_count++];
+    snprintf (entry->name, sizeof entry->name, "%s", name);
+    entry->fn = fn;
+    entry->arg = arg;
+    return ZMESH_OK;
+}
+
+void
+zmesh_task_spec_init (zmesh_task_spec_t *spec)
+{
+    memset (spec, 0, sizeof *spec);
+    spec->priority = ZMESH_NORMAL;
+    spec->max_retries = -1;
+    spec->redundancy = 1;
+    spec->idempotent = true;
+}
+
+void
+zmesh_task_result_destroy (zmesh_task_result_t **self_p)
+{
+    if (self_p && *self_p) {
+        free ((*self_p)->output);
+        free (*self_p);
+        *self_p = NULL;
+    }
+}
+
+static int
+s_work_socket (zmesh_node_t *self)
+{
+    if (!self->supervisor || !zmesh_config_has_actor (&self->ctx.config, "balancer"))
+        return ZMESH_ESTATE;
+    if (!self->work) {
+        self->work = zsock_new (ZMQ_DEALER);
+        if (!self->work)
+            return ZMESH_EIO;
+        zsock_set_sndhwm (self->work, 10000);
+        zsock_set_rcvhwm (self->work, 0);
+        if (zsock_connect (self->work, "%s", self->ctx.balancer_endpoint) != 0) {
+            zsock_destroy (&self->work);
+            return ZMESH_EIO;
+        }
+        self->early = zlistx_new ();
+    }
+    return ZMESH_OK;
+}
+
+int
+zmesh_node_submit_async (zmesh_node_t *self,
+                         const zmesh_task_spec_t *spec,
+                         char *task_id,
+                         int timeout_ms)
+{
+    if (!self || !spec)
+        return ZMESH_EINVAL;
+    int rc = s_work_socket (self);
+    if (rc)
+        return rc;
+    char err [256];
+    zmesh_work_submit_t *submit = zmesh_work_submit_new (spec, task_id, err, sizeof err);
+    if (!submit)
+        return ZMESH_EINVAL;
+    zmesh_work_request_t request = {.kind = 'S', .submit = submit};
+    zsock_set_sndtimeo (self->work, timeout_ms);
+    if (zmq_send (zsock_resolve (self->work), &request, sizeof request, 0) != sizeof request) {
+        zmesh_work_submit_destroy (&submit);
+        return ZMESH_ETIMEOUT;
+    }
+    return ZMESH_OK;
+}
+
+//  One reply from the balancer within timeout_ms.
+static int
+s_work_recv (zmesh_node_t *self, zmesh_work_reply_t *reply, int timeout_ms)
+{
+    zsock_set_rcvtimeo (self->work, timeout_ms);
+    if (zmq_recv (zsock_resolve (self->work), reply, sizeof *reply, 0) != sizeof *reply)
+        return ZMESH_ETIMEOUT;
+    return ZMESH_OK;
+}
+
+int
+zmesh_node_result_recv (zmesh_node_t *self, zmesh_task_result_t **result, int timeout_ms)
+{
+    if (!self || !result)
+        return ZMESH_EINVAL;
+    int rc = s_work_socket (self);
+    if (rc)
+        return rc;
+    *result = (zmesh_task_result_t *) zlistx_detach (self->early, NULL);
+    if (*result)
+        return ZMESH_OK;
+    int64_t deadline = timeout_ms < 0 ? -1 : zclock_mono () + timeout_ms;
+    while (true) {
+        int wait = deadline < 0 ? -1 : (int) (deadline - zclock_mono ());
+        if (deadline >= 0 && wait < 0)
+            wait = 0;
+        zmesh_work_reply_t reply;
+        if (s_work_recv (self, &reply, wait))
+            return ZMESH_ETIMEOUT;
+        if (reply.kind == 'R') {
+            *result = reply.result;
+            return ZMESH_OK;
+        }
+        free (reply.list);
+    }
+}
+
+int
+zmesh_node_submit (zmesh_node_t *self,
+                   const zmesh_task_spec_t *spec,
+                   zmesh_task_result_t **result,
+                   int timeout_ms)
+{
+    if (!result)
+        return ZMESH_EINVAL;
+    *result = NULL;
+    char id [ZMESH_ID_HEX_SIZE];
+    int64_t deadline = timeout_ms < 0 ? -1 : zclock_mono () + timeout_ms;
+    int rc = zmesh_node_submit_async (self, spec, id, timeout_ms);
+    if (rc)
+        return rc;
+    while (true) {
+        int wait = deadline < 0 ? -1 : (int) (deadline - zclock_mono ());
+        if (deadline >= 0 && wait < 0)
+            wait = 0;
+        zmesh_work_reply_t reply;
+        if (s_work_recv (self, &reply, wait))
+            return ZMESH_ETIMEOUT;
+        if (reply.kind != 'R') {
+            free (reply.list);
+            continue;
+        }
+        if (streq (reply.result->task_id, id)) {
+            *result = reply.result;
+            return ZMESH_OK;
+        }
+        zlistx_add_end (self->early, reply.result);
+    }
 }

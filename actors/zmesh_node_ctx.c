@@ -36,6 +36,7 @@ zmesh_ctx_publish_members (zmesh_node_ctx_t *self, const zmesh_member_t *members
     self->member_count = count;
     pthread_mutex_unlock (&self->mutex);
     free (old);
+    zmesh_ctx_view_changed (self);
     return ZMESH_OK;
 }
 
@@ -117,12 +118,17 @@ zmesh_ctx_init (zmesh_node_ctx_t *self)
     self->member_profiles = zhashx_new ();
     ZMESH_ASSERT (self->member_profiles);
     zhashx_set_destructor (self->member_profiles, s_chunk_destroy);
+    self->member_work = zhashx_new ();
+    ZMESH_ASSERT (self->member_work);
+    zhashx_set_destructor (self->member_work, s_chunk_destroy);
 }
 
 void
 zmesh_ctx_fini (zmesh_node_ctx_t *self)
 {
     zhashx_destroy (&self->member_profiles);
+    zhashx_destroy (&self->member_work);
+    zchunk_destroy (&self->work);
     free (self->members);
     self->members = NULL;
     pthread_mutex_destroy (&self->mutex);
@@ -141,6 +147,7 @@ zmesh_ctx_set_member_profile (zmesh_node_ctx_t *self,
     else
         zhashx_delete (self->member_profiles, id_hex);
     pthread_mutex_unlock (&self->mutex);
+    zmesh_ctx_view_changed (self);
 }
 
 bool
@@ -156,4 +163,75 @@ zmesh_ctx_member_profile (zmesh_node_ctx_t *self, const char *id_hex, zmesh_prof
     }
     pthread_mutex_unlock (&self->mutex);
     return size && zmesh_profile_decode (out, buffer, size) == ZMESH_OK;
+}
+
+void
+zmesh_ctx_set_member_work (zmesh_node_ctx_t *self,
+                           const char *id_hex,
+                           const uint8_t *data,
+                           size_t size)
+{
+    zchunk_t *chunk = data ? zchunk_new (data, size) : NULL;
+    pthread_mutex_lock (&self->mutex);
+    if (chunk)
+        zhashx_update (self->member_work, id_hex, chunk);
+    else
+        zhashx_delete (self->member_work, id_hex);
+    pthread_mutex_unlock (&self->mutex);
+    zmesh_ctx_view_changed (self);
+}
+
+bool
+zmesh_ctx_member_work (zmesh_node_ctx_t *self, const char *id_hex, zmesh_work_info_t *out)
+{
+    uint8_t buffer [4096];
+    size_t size = 0;
+    pthread_mutex_lock (&self->mutex);
+    zchunk_t *chunk = (zchunk_t *) zhashx_lookup (self->member_work, id_hex);
+    if (chunk && zchunk_size (chunk) <= sizeof buffer) {
+        size = zchunk_size (chunk);
+        memcpy (buffer, zchunk_data (chunk), size);
+    }
+    pthread_mutex_unlock (&self->mutex);
+    return size && zmesh_work_info_decode (out, buffer, size) == ZMESH_OK;
+}
+
+void
+zmesh_ctx_set_work (zmesh_node_ctx_t *self, const uint8_t *data, size_t size)
+{
+    zchunk_t *chunk = zchunk_new (data, size);
+    pthread_mutex_lock (&self->mutex);
+    zchunk_destroy (&self->work);
+    self->work = chunk;
+    pthread_mutex_unlock (&self->mutex);
+}
+
+zchunk_t *
+zmesh_ctx_work (zmesh_node_ctx_t *self)
+{
+    pthread_mutex_lock (&self->mutex);
+    zchunk_t *copy = self->work ? zchunk_dup (self->work) : NULL;
+    pthread_mutex_unlock (&self->mutex);
+    return copy;
+}
+
+void
+zmesh_ctx_view_changed (zmesh_node_ctx_t *self)
+{
+    __atomic_add_fetch (&self->view_version, 1, __ATOMIC_RELEASE);
+}
+
+uint64_t
+zmesh_ctx_view_version (zmesh_node_ctx_t *self)
+{
+    return __atomic_load_n (&self->view_version, __ATOMIC_ACQUIRE);
+}
+
+const zmesh_handler_entry_t *
+zmesh_ctx_handler (const zmesh_node_ctx_t *self, const char *name)
+{
+    for (size_t i = 0; i < self->handler_count; i++)
+        if (strcmp (self->handlers [i].name, name) == 0)
+            return &self->handlers [i];
+    return NULL;
 }

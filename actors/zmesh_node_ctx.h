@@ -15,11 +15,20 @@
 #include "zmesh_identity.h"
 #include "zmesh_metrics.h"
 #include "zmesh_profile.h"
+#include "zmesh_task.h"
 #include "zmesh_trust.h"
 #include <czmq.h>
 #include <pthread.h>
 
-#define ZMESH_ACTORS_MAX 8  //  actor kinds a node can run
+#define ZMESH_ACTORS_MAX   8   //  actor kinds a node can run
+#define ZMESH_HANDLERS_MAX 64  //  task handlers one node can register (built-ins included)
+
+//  A task handler: a C callback (zmesh.h) or a built-in (echo, sleep, exec).
+typedef struct {
+    char name [64];
+    zmesh_handler_fn *fn;
+    void *arg;
+} zmesh_handler_entry_t;
 
 typedef struct {
     char name [16];     //  "gossip", "beacon", "control"
@@ -28,14 +37,20 @@ typedef struct {
 } zmesh_actor_status_t;
 
 typedef struct {
-    zmesh_config_t config;               //  the node's own copy
-    zmesh_identity_t identity;           //  keys and id
-    zmesh_trust_t *trust;                //  owned
-    zmesh_metrics_t metrics;             //  counters
-    uint64_t generation;                 //  this run's generation: wall-clock ms at start
-    int64_t started_mono_ms;             //  zclock_mono at start
-    char events_endpoint [96];           //  inproc PULL of the API thread, for membership events
-    char state_endpoint [96];            //  inproc ROUTER of the node-state service (gossip)
+    zmesh_config_t config;        //  the node's own copy
+    zmesh_identity_t identity;    //  keys and id
+    zmesh_trust_t *trust;         //  owned
+    zmesh_metrics_t metrics;      //  counters
+    uint64_t generation;          //  this run's generation: wall-clock ms at start
+    int64_t started_mono_ms;      //  zclock_mono at start
+    char events_endpoint [96];    //  inproc PULL of the API thread, for membership events
+    char state_endpoint [96];     //  inproc ROUTER of the node-state service (gossip)
+    char balancer_endpoint [96];  //  inproc ROUTER of the balancer (submissions)
+    char worker_bound [ZMESH_ENDPOINT_MAX];  //  what the worker bound first; a restart reuses it
+    //  Handlers: registered before start, read-only while the node runs.
+    zmesh_handler_entry_t handlers [ZMESH_HANDLERS_MAX];
+    size_t handler_count;
+    uint64_t view_version;  //  grows (atomically) when members, profiles or work infos change
     char bound [ZMESH_ENDPOINT_MAX];     //  what gossip bound first; a restart binds it again
     pthread_mutex_t mutex;               //  guards the fields below
     char endpoint [ZMESH_ENDPOINT_MAX];  //  advertised tcp endpoint ("" until bound)
@@ -48,6 +63,8 @@ typedef struct {
     zmesh_profile_t profile;    //  this node's profile, published by the health actor
     bool profile_valid;         //  false until the first one
     uint64_t profile_at_ms;     //  zclock_mono time of that read
+    zhashx_t *member_work;      //  id hex -> zchunk_t: each member's zmesh.work value
+    zchunk_t *work;             //  this node's own zmesh.work value (the worker's), or NULL
 } zmesh_node_ctx_t;
 
 void zmesh_ctx_set_endpoint (zmesh_node_ctx_t *self, const char *endpoint);
@@ -74,6 +91,21 @@ void zmesh_ctx_set_member_profile (zmesh_node_ctx_t *self,
                                    const uint8_t *data,
                                    size_t size);
 bool zmesh_ctx_member_profile (zmesh_node_ctx_t *self, const char *id_hex, zmesh_profile_t *out);
+//  A member's zmesh.work value (data NULL: remove); a copy of it into out (false if none or
+//  it does not decode).
+void zmesh_ctx_set_member_work (zmesh_node_ctx_t *self,
+                                const char *id_hex,
+                                const uint8_t *data,
+                                size_t size);
+bool zmesh_ctx_member_work (zmesh_node_ctx_t *self, const char *id_hex, zmesh_work_info_t *out);
+//  This node's own zmesh.work value (the worker sets it; a restarted gossip republishes it).
+void zmesh_ctx_set_work (zmesh_node_ctx_t *self, const uint8_t *data, size_t size);
+zchunk_t *zmesh_ctx_work (zmesh_node_ctx_t *self);  //  a copy, or NULL; caller destroys
+//  The view version: bump after a change the balancer should see; read it cheaply.
+void zmesh_ctx_view_changed (zmesh_node_ctx_t *self);
+uint64_t zmesh_ctx_view_version (zmesh_node_ctx_t *self);
+//  The handler of that name, or NULL.
+const zmesh_handler_entry_t *zmesh_ctx_handler (const zmesh_node_ctx_t *self, const char *name);
 //  Create / free what the context allocates (lock, member profiles table, snapshot).
 void zmesh_ctx_init (zmesh_node_ctx_t *self);
 void zmesh_ctx_fini (zmesh_node_ctx_t *self);

@@ -27,6 +27,8 @@ typedef struct {
 static const s_kind_t s_kinds [] = {
     {"gossip", zmesh_gossip_actor, ZMESH_M_RESTARTS_GOSSIP},
     {"health", zmesh_health_actor, ZMESH_M_RESTARTS_HEALTH},
+    {"worker", zmesh_worker_actor, ZMESH_M_RESTARTS_WORKER},
+    {"balancer", zmesh_balancer_actor, ZMESH_M_RESTARTS_BALANCER},
     {"beacon", zmesh_beacon_actor, ZMESH_M_RESTARTS_BEACON},
     {"control", zmesh_control_actor, ZMESH_M_RESTARTS_CONTROL},
 };

@@ -61,7 +61,7 @@ zmesh_link_client_new (const zmesh_identity_t *identity,
     zsock_set_curve_serverkey_bin (client, server_curve_public);
     zsock_set_ipv6 (client, strchr (endpoint, '[') != NULL);
     //  Queue nothing for a peer that is not connected: liveness, not a backlog, tells.
-    zsock_set_immediate (client, 1);
+    zsock_set_immediate (client, config->queue_early ? 0 : 1);
     zsock_set_reconnect_ivl (client, ZMESH_LINK_RECONNECT_MS);
     zsock_set_reconnect_ivl_max (client, ZMESH_LINK_RECONNECT_MAX_MS);
     if (zsock_connect (client, "%s", endpoint) != 0) {

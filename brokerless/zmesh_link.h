@@ -27,6 +27,8 @@
 typedef struct {
     size_t max_message_bytes;  //  larger envelopes are dropped and counted
     int linger_ms;             //  how long close waits to flush (LEAVE at shutdown)
+    bool queue_early;          //  clients: queue messages until the link is up (work plane);
+                               //  default false: refuse them (ZMQ_IMMEDIATE, membership)
 } zmesh_link_config_t;
 
 //  The CURVE server socket, bound to endpoint ("tcp://HOST:PORT", port '*' = any). The actual

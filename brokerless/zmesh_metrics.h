@@ -69,6 +69,37 @@
     X (RESTARTS_HEALTH, "zmesh_actor_restarts_total", "actor=\"health\"", "Actor restarts")        \
     X (RESTARTS_BEACON, "zmesh_actor_restarts_total", "actor=\"beacon\"", "Actor restarts")        \
     X (RESTARTS_CONTROL, "zmesh_actor_restarts_total", "actor=\"control\"", "Actor restarts")      \
+    X (RESTARTS_WORKER, "zmesh_actor_restarts_total", "actor=\"worker\"", "Actor restarts")        \
+    X (RESTARTS_BALANCER, "zmesh_actor_restarts_total", "actor=\"balancer\"", "Actor restarts")    \
+    X (TASKS_SUBMITTED, "zmesh_tasks_submitted_total", "", "Tasks this node took ownership of")    \
+    X (TASKS_SUCCEEDED, "zmesh_tasks_done_total", "result=\"success\"",                            \
+       "Tasks of this node that ended (one result each)")                                          \
+    X (TASKS_FAILED, "zmesh_tasks_done_total", "result=\"failure\"",                               \
+       "Tasks of this node that ended (one result each)")                                          \
+    X (TASKS_DISPATCHED, "zmesh_task_attempts_total", "", "Attempts this node's tasks were sent")  \
+    X (TASKS_RETRIED, "zmesh_tasks_retried_total", "", "Re-dispatches after a system failure")     \
+    X (TASKS_LOST, "zmesh_tasks_lost_total", "",                                                   \
+       "Attempts lost with their worker (dead, lease expired, missing)")                           \
+    X (TASKS_DUPLICATE, "zmesh_task_results_duplicate_total", "",                                  \
+       "Results dropped because their task already had one (exactly-once at the owner)")           \
+    X (TASKS_DISAGREE, "zmesh_task_disagreements_total", "",                                       \
+       "Redundant replicas whose result differed from the quorum's")                               \
+    X (TASKS_RUN_OK, "zmesh_tasks_run_total", "result=\"ok\"", "Tasks this worker ran")            \
+    X (TASKS_RUN_ERROR, "zmesh_tasks_run_total", "result=\"handler_error\"",                       \
+       "Tasks this worker ran")                                                                    \
+    X (TASKS_RUN_TIMEOUT, "zmesh_tasks_run_total", "result=\"timeout\"", "Tasks this worker ran")  \
+    X (TASKS_NO_HANDLER, "zmesh_tasks_refused_total", "reason=\"no_handler\"",                     \
+       "Tasks this worker did not run")                                                            \
+    X (TASKS_REFUSED_FULL, "zmesh_tasks_refused_total", "reason=\"queue_full\"",                   \
+       "Tasks this worker did not run")                                                            \
+    X (TASKS_CANCELLED, "zmesh_tasks_refused_total", "reason=\"cancelled\"",                       \
+       "Tasks this worker did not run")                                                            \
+    X (TASKS_STOLEN_IN, "zmesh_tasks_stolen_total", "direction=\"in\"",                            \
+       "Queued tasks moved by work stealing")                                                      \
+    X (TASKS_STOLEN_OUT, "zmesh_tasks_stolen_total", "direction=\"out\"",                          \
+       "Queued tasks moved by work stealing")                                                      \
+    X (STEAL_REQUESTS, "zmesh_steal_requests_total", "", "Steal requests this worker sent")        \
+    X (CHECKPOINTS, "zmesh_task_checkpoints_total", "", "Checkpoints this worker sent owners")     \
     X (CONTROL_REQUESTS, "zmesh_control_requests_total", "", "zmeshctl requests served")           \
     X (CONTROL_ERRORS, "zmesh_control_errors_total", "", "zmeshctl requests refused")              \
     X (STATE_CHANGES, "zmesh_state_changes_total", "",                                             \

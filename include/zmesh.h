@@ -157,6 +157,113 @@ int zmesh_node_state_get (zmesh_node_t *self,
                           size_t capacity,
                           size_t *size);
 
+//  ---------------------------------------------------------------------------------------------
+//  Work: tasks placed on the best node, run by a handler, and their one result returned to
+//  the node that submitted them (its owner). docs/work.md tells the whole story.
+
+//  Task handlers run on the worker's executor threads (worker/slots of them), one task each
+//  at a time: a handler must be thread-safe. It reads its input with zmesh_task_payload,
+//  sets its output (zmesh_task_output) and returns 0, or returns non-zero after
+//  zmesh_task_error (a handler error: the task fails, and is not retried unless asked).
+typedef struct _zmesh_task_t zmesh_task_t;
+typedef int (zmesh_handler_fn) (zmesh_task_t *task, void *arg);
+
+//  Register a handler under a name (1..63 printable ASCII bytes) before zmesh_node_start; it
+//  is offered to the mesh in the node's work information. Built-ins: "echo" (output =
+//  payload), "sleep" (payload: milliseconds as text; checkpoints its progress) and, only when
+//  worker/exec_allow lists commands, "exec". ZMESH_ESTATE once started, ZMESH_ELIMIT if
+//  the table is full, ZMESH_EINVAL for a bad name or one already registered.
+int zmesh_node_handler (zmesh_node_t *self, const char *name, zmesh_handler_fn *fn, void *arg);
+
+//  In a handler: the task's input, and where it resumes from (the latest checkpoint the
+//  owner holds, NULL on a first run). Valid during the call.
+const void *zmesh_task_payload (zmesh_task_t *task, size_t *size);
+const void *zmesh_task_resume (zmesh_task_t *task, size_t *size);
+//  The task id (32 hex), its attempt (1 on the first run), its time limit in ms (0: none).
+const char *zmesh_task_id (zmesh_task_t *task);
+uint32_t zmesh_task_attempt (zmesh_task_t *task);
+uint32_t zmesh_task_timeout_ms (zmesh_task_t *task);
+//  Set the output (copied; up to 1 MiB; the last call wins).
+int zmesh_task_output (zmesh_task_t *task, const void *data, size_t size);
+//  Describe the handler's error (printf-style; up to 255 bytes kept).
+int zmesh_task_error (zmesh_task_t *task, const char *format, ...)
+    __attribute__ ((format (printf, 2, 3)));
+//  Save progress (copied; up to 1 MiB): it goes to the owner, and an attempt that replaces
+//  this one (the node died) starts from it. Cheap to call often: the latest one is sent.
+int zmesh_task_checkpoint (zmesh_task_t *task, const void *data, size_t size);
+//  True once the owner no longer needs the result (it came from elsewhere): stop early.
+bool zmesh_task_cancelled (zmesh_task_t *task);
+
+typedef enum {
+    ZMESH_LOW = 0,
+    ZMESH_NORMAL = 1,
+    ZMESH_HIGH = 2,
+    ZMESH_CRITICAL = 3
+} zmesh_task_priority_t;
+
+//  What to run. zmesh_task_spec_init sets the defaults; set handler and payload at least.
+typedef struct {
+    const char *handler;  //  the handler's name
+    const void *payload;  //  input bytes (copied at submit), up to 1 MiB
+    size_t payload_size;
+    int priority;             //  zmesh_task_priority_t; default NORMAL
+    uint32_t cpu_millicores;  //  CPU it needs, 1000 = one core; default 0
+    uint64_t memory_bytes;    //  memory it needs; default 0
+    uint32_t gpus;            //  GPUs it needs; default 0
+    const char *const *tags;  //  capabilities a node must offer (worker/tags)
+    size_t tag_count;         //  up to 16
+    uint32_t timeout_ms;      //  handler time limit; default 0 (none)
+    int max_retries;          //  re-dispatches after system failures; -1: balancer/max_retries
+    uint32_t redundancy;      //  run on this many nodes, a quorum of equal results wins; 1
+    bool idempotent;          //  safe to run again if lost while running; default true
+    bool retry_on_error;      //  retry after a handler error too; default false
+    const char *strategy;     //  "score" (default), "auction", "hash", "local"; NULL default
+    const void *affinity;     //  key for "hash" (same key, same nodes); NULL: the task id
+    size_t affinity_size;     //  up to 64
+    uint64_t user;            //  yours: comes back in the result
+} zmesh_task_spec_t;
+
+void zmesh_task_spec_init (zmesh_task_spec_t *spec);
+
+//  The one result of a task.
+typedef struct {
+    char task_id [33];
+    char task_type [64];          //  the handler
+    char selected_node [33];      //  the node placement chose first
+    char cost_optimal_node [33];  //  the node a full scan of the mesh would have chosen
+    char dispatched_to [33];      //  the node whose result this is ("" if none)
+    char circuit_state [12];      //  that node's breaker: "CLOSED", "OPEN", "HALF_OPEN"
+    bool success;
+    char status [16];  //  "ok", "handler_error", "timeout", "refused", ...
+    char error [256];  //  "" on success
+    uint8_t *output;   //  the handler's output (owned by the result)
+    size_t output_size;
+    uint64_t latency_ms;     //  submit to result
+    uint32_t attempts;       //  dispatches, redundant replicas included
+    uint32_t disagreements;  //  replicas outvoted by the quorum
+    uint64_t user;           //  as submitted
+} zmesh_task_result_t;
+
+void zmesh_task_result_destroy (zmesh_task_result_t **self_p);
+
+//  Submit without waiting: the id (32 hex + NUL) is written to task_id if not NULL. Blocks
+//  at most timeout_ms (-1: forever) while the node already owns balancer/max_tasks tasks
+//  (ZMESH_ETIMEOUT then). ZMESH_EINVAL for a bad spec, ZMESH_ESTATE if the node runs no
+//  balancer.
+int zmesh_node_submit_async (zmesh_node_t *self,
+                             const zmesh_task_spec_t *spec,
+                             char *task_id,
+                             int timeout_ms);
+//  The next result of a task this caller submitted, in completion order. ZMESH_ETIMEOUT if
+//  none came within timeout_ms (-1: forever).
+int zmesh_node_result_recv (zmesh_node_t *self, zmesh_task_result_t **result, int timeout_ms);
+//  Submit and wait for that task's result (other results that arrive meanwhile are kept for
+//  zmesh_node_result_recv).
+int zmesh_node_submit (zmesh_node_t *self,
+                       const zmesh_task_spec_t *spec,
+                       zmesh_task_result_t **result,
+                       int timeout_ms);
+
 //  For tests of supervision: make one actor ("gossip", "health", "beacon", "control") return as if it
 //  had crashed; the supervisor restarts it with back-off.
 int zmesh_node_fault (zmesh_node_t *self, const char *actor);

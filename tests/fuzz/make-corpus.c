@@ -14,6 +14,7 @@
 #include "zmesh_error.h"
 #include "zmesh_ident.h"
 #include "zmesh_mpack.h"
+#include "zmesh_task.h"
 #include "zmesh_wire.h"
 #include <errno.h>
 #include <sodium.h>
@@ -336,6 +337,224 @@ s_mpack (void)
     s_write ("mpack", "fixext16-truncated", fixext, sizeof fixext);
 }
 
+//  ---------------------------------------------------------------------------------------------
+//  task: the work plane's envelope and the zmesh.work value (fuzz_task tries both decoders on
+//  every seed). Each seed is checked to decode as its name says.
+
+static void
+s_task_seed (const char *name, const uint8_t *data, size_t size, int envelope_rc, int info_rc)
+{
+    static zmesh_task_msg_t msg;
+    static zmesh_work_info_t info;
+    ZMESH_ASSERT (zmesh_task_envelope_decode (&msg, NULL, data, size) == envelope_rc);
+    ZMESH_ASSERT (zmesh_work_info_decode (&info, data, size) == info_rc);
+    s_write ("task", name, data, size);
+}
+
+static void
+s_task_item (zmesh_task_item_t *task, uint8_t n, uint8_t owner)
+{
+    static const uint8_t payload [] = "{\"w\":640,\"h\":480}";
+    static const uint8_t checkpoint [] = {1, 2, 3, 4, 5, 6, 7, 8};
+    memset (task, 0, sizeof *task);
+    memset (task->id.bytes, 0x60 + n, ZMESH_ID_SIZE);
+    memset (task->owner.bytes, owner, ZMESH_ID_SIZE);
+    task->attempt = 1u + n;
+    task->priority = n % 4;
+    task->flags = n % 2 ? ZMESH_TASK_FLAG_IDEMPOTENT : 0;
+    task->timeout_ms = 30000;
+    task->cpu_millicores = 500u * (n + 1u);
+    task->memory_bytes = (uint64_t) (n + 1) << 28;
+    task->gpus = n == 2;
+    strcpy (task->handler, n == 1 ? "hash.sha256" : "image.resize");
+    task->payload = payload;
+    task->payload_size = n == 2 ? 0 : sizeof payload - 1;
+    if (n == 1) {
+        task->checkpoint = checkpoint;
+        task->checkpoint_size = sizeof checkpoint;
+    }
+}
+
+//  Offset of the body's kind in an envelope packed by the writer: fixarray, version, type,
+//  bin 8 of 16 bytes, the body's fixarray.
+#define S_KIND_AT 22
+
+static void
+s_task (void)
+{
+    static uint8_t buf [65536];
+    const zmesh_task_load_t load = {4, 3, 10, 6};
+    zmesh_id_t sender, thief;
+    memset (sender.bytes, 0x44, ZMESH_ID_SIZE);
+    memset (thief.bytes, 0x45, ZMESH_ID_SIZE);
+    zmesh_task_writer_t w;
+    zmesh_task_item_t task;
+    size_t size;
+
+    ZMESH_ASSERT (
+        zmesh_task_writer_begin (&w, buf, sizeof buf, &sender, ZMESH_TASK_KIND_SUBMIT, &load)
+        == ZMESH_OK);
+    ZMESH_ASSERT (zmesh_task_writer_finish (&w, &size) == ZMESH_OK);
+    s_task_seed ("submit-empty", buf, size, ZMESH_OK, ZMESH_EPROTO);
+    s_task_item (&task, 0, 0x44);
+    ZMESH_ASSERT (zmesh_task_writer_add_task (&w, &task) == ZMESH_OK);
+    ZMESH_ASSERT (zmesh_task_writer_finish (&w, &size) == ZMESH_OK);
+    s_task_seed ("submit-one", buf, size, ZMESH_OK, ZMESH_EPROTO);
+    for (uint8_t n = 1; n < 3; n++) {
+        s_task_item (&task, n, 0x44);
+        ZMESH_ASSERT (zmesh_task_writer_add_task (&w, &task) == ZMESH_OK);
+    }
+    ZMESH_ASSERT (zmesh_task_writer_finish (&w, &size) == ZMESH_OK);
+    s_task_seed ("submit-three", buf, size, ZMESH_OK, ZMESH_EPROTO);
+    s_task_seed ("submit-truncated", buf, size / 2, ZMESH_EPROTO, ZMESH_EPROTO);
+    buf [size] = 0xc0;
+    s_task_seed ("submit-trailing-byte", buf, size + 1, ZMESH_EPROTO, ZMESH_EPROTO);
+    uint8_t *handler = memmem (buf, size, "hash.sha256", 11);
+    ZMESH_ASSERT (handler);
+    handler [4] = 0x1b;
+    s_task_seed ("submit-handler-escape", buf, size, ZMESH_EPROTO, ZMESH_EPROTO);
+    handler [4] = '.';
+    buf [1] = 2;
+    s_task_seed ("version-2", buf, size, ZMESH_EVERSION, ZMESH_EPROTO);
+    buf [1] = 1;
+    buf [2] = ZMESH_MSG_TASK - 1;
+    s_task_seed ("type-swim", buf, size, ZMESH_ETYPE, ZMESH_EPROTO);
+    buf [2] = ZMESH_MSG_TASK;
+    buf [S_KIND_AT] = ZMESH_TASK_KIND_MAX + 1;
+    s_task_seed ("kind-unknown", buf, size, ZMESH_ETYPE, ZMESH_EPROTO);
+
+    ZMESH_ASSERT (
+        zmesh_task_writer_begin (&w, buf, sizeof buf, &sender, ZMESH_TASK_KIND_STOLEN, &load)
+        == ZMESH_OK);
+    for (uint8_t n = 0; n < 3; n++) {
+        s_task_item (&task, n, (uint8_t) (0x50 + n));
+        ZMESH_ASSERT (zmesh_task_writer_add_task (&w, &task) == ZMESH_OK);
+    }
+    ZMESH_ASSERT (zmesh_task_writer_finish (&w, &size) == ZMESH_OK);
+    s_task_seed ("stolen", buf, size, ZMESH_OK, ZMESH_EPROTO);
+    buf [S_KIND_AT] = ZMESH_TASK_KIND_SUBMIT;  //  a SUBMIT of tasks the sender does not own
+    s_task_seed ("submit-other-owner", buf, size, ZMESH_EPROTO, ZMESH_EPROTO);
+
+    ZMESH_ASSERT (
+        zmesh_task_writer_begin (&w, buf, sizeof buf, &sender, ZMESH_TASK_KIND_RESULT, &load)
+        == ZMESH_OK);
+    for (uint8_t status = 0; status <= ZMESH_TASK_STATUS_MAX; status++) {
+        zmesh_task_result_item_t result = {.attempt = 1u + status, .status = status};
+        memset (result.id.bytes, 0x70 + status, ZMESH_ID_SIZE);
+        if (status == ZMESH_TASK_OK) {
+            result.output = (const uint8_t *) "resized";
+            result.output_size = 7;
+        }
+        else if (status == ZMESH_TASK_HANDLER_ERROR) {
+            result.error = "out of memory";
+            result.error_size = 13;
+        }
+        result.queued_us = 1500u * status;
+        result.run_us = status == ZMESH_TASK_OK ? 250000 : 0;
+        ZMESH_ASSERT (zmesh_task_writer_add_result (&w, &result) == ZMESH_OK);
+        if (status == ZMESH_TASK_OK) {
+            ZMESH_ASSERT (zmesh_task_writer_finish (&w, &size) == ZMESH_OK);
+            s_task_seed ("result-ok", buf, size, ZMESH_OK, ZMESH_EPROTO);
+        }
+    }
+    ZMESH_ASSERT (zmesh_task_writer_finish (&w, &size) == ZMESH_OK);
+    s_task_seed ("result-every-status", buf, size, ZMESH_OK, ZMESH_EPROTO);
+
+    const uint8_t ref_kinds [] = {ZMESH_TASK_KIND_LEASE, ZMESH_TASK_KIND_CANCEL,
+                                  ZMESH_TASK_KIND_MOVED};
+    const char *ref_names [] = {"lease", "cancel", "moved"};
+    for (int k = 0; k < 3; k++) {
+        if (ref_kinds [k] == ZMESH_TASK_KIND_MOVED)
+            ZMESH_ASSERT (
+                zmesh_task_writer_begin_moved (&w, buf, sizeof buf, &sender, &load, &thief)
+                == ZMESH_OK);
+        else
+            ZMESH_ASSERT (
+                zmesh_task_writer_begin (&w, buf, sizeof buf, &sender, ref_kinds [k], &load)
+                == ZMESH_OK);
+        for (uint32_t n = 0; n < 4; n++) {
+            zmesh_task_ref_t ref = {.attempt = 1 + n, .running = k == 0 && n % 2};
+            memset (ref.id.bytes, (int) (0x60 + n), ZMESH_ID_SIZE);
+            ZMESH_ASSERT (zmesh_task_writer_add_ref (&w, &ref) == ZMESH_OK);
+        }
+        ZMESH_ASSERT (zmesh_task_writer_finish (&w, &size) == ZMESH_OK);
+        s_task_seed (ref_names [k], buf, size, ZMESH_OK, ZMESH_EPROTO);
+    }
+    buf [size - 2] = 0;  //  the last ref's attempt (a fixint before its `running`)
+    s_task_seed ("moved-attempt-zero", buf, size, ZMESH_EPROTO, ZMESH_EPROTO);
+
+    ZMESH_ASSERT (zmesh_task_encode_steal (buf, sizeof buf, &sender, &load, 3, &size) == ZMESH_OK);
+    s_task_seed ("steal", buf, size, ZMESH_OK, ZMESH_EPROTO);
+    buf [size - 1] = 0;
+    s_task_seed ("steal-max-zero", buf, size, ZMESH_EPROTO, ZMESH_EPROTO);
+
+    zmesh_task_ref_t ref = {.attempt = 2, .running = true};
+    memset (ref.id.bytes, 0x61, ZMESH_ID_SIZE);
+    static const uint8_t state [] = "rows 0..4095 done";
+    ZMESH_ASSERT (zmesh_task_encode_checkpoint (buf, sizeof buf, &sender, &load, &ref, state,
+                                                sizeof state - 1, &size)
+                  == ZMESH_OK);
+    s_task_seed ("checkpoint", buf, size, ZMESH_OK, ZMESH_EPROTO);
+
+    //  Packed by hand: a LEASE with extra elements in every array (skipped), wide forms.
+    zmesh_mp_writer_t mw;
+    zmesh_mp_writer_init (&mw, buf, sizeof buf);
+    s_header (&mw, 5, 1, ZMESH_MSG_TASK);
+    msgpack_pack_array (&mw.pk, 4);
+    msgpack_pack_uint64 (&mw.pk, ZMESH_TASK_KIND_LEASE);
+    msgpack_pack_array (&mw.pk, 5);
+    for (int i = 0; i < 4; i++)
+        msgpack_pack_uint64 (&mw.pk, (uint64_t) i);
+    msgpack_pack_nil (&mw.pk);
+    static const uint8_t wide_count [] = {0xdc, 0, 1};  //  array 16 of one ref
+    zmesh_mp_write_raw (&mw, wide_count, sizeof wide_count);
+    msgpack_pack_array (&mw.pk, 4);
+    msgpack_pack_bin_with_body (&mw.pk, ref.id.bytes, ZMESH_ID_SIZE);
+    static const uint8_t wide_attempt [] = {0xcf, 0, 0, 0, 0, 0, 0, 0, 9};
+    zmesh_mp_write_raw (&mw, wide_attempt, sizeof wide_attempt);
+    msgpack_pack_true (&mw.pk);
+    msgpack_pack_str_with_body (&mw.pk, "later", 5);
+    msgpack_pack_map (&mw.pk, 1);
+    msgpack_pack_int64 (&mw.pk, -1);
+    msgpack_pack_double (&mw.pk, 0.5);
+    msgpack_pack_ext_with_body (&mw.pk, "ab", 2, 3);
+    ZMESH_ASSERT (zmesh_mp_writer_status (&mw) == ZMESH_OK);
+    s_task_seed ("lease-extra-fields", buf, mw.size, ZMESH_OK, ZMESH_EPROTO);
+
+    //  The zmesh.work value.
+    static zmesh_work_info_t info;
+    memset (&info, 0, sizeof info);
+    strcpy (info.worker_endpoint, "tcp://10.0.0.7:7710");
+    strcpy (info.owner_endpoint, "tcp://[fe80::7]:7711");
+    info.tag_count = 2;
+    strcpy (info.tags [0], "gpu");
+    strcpy (info.tags [1], "zone:eu-1");
+    info.handler_count = 2;
+    strcpy (info.handlers [0], "image.resize");
+    strcpy (info.handlers [1], "hash.sha256");
+    info.load = load;
+    ZMESH_ASSERT (zmesh_work_info_encode (&info, buf, sizeof buf, &size) == ZMESH_OK);
+    s_task_seed ("work-info", buf, size, ZMESH_EPROTO, ZMESH_OK);
+    uint8_t *tag = memmem (buf, size, "zone:eu-1", 9);
+    ZMESH_ASSERT (tag);
+    tag [4] = '/';
+    s_task_seed ("work-info-bad-tag", buf, size, ZMESH_EPROTO, ZMESH_EPROTO);
+    tag [4] = ':';
+    uint8_t *host = memmem (buf, size, "10.0.0.7", 8);
+    ZMESH_ASSERT (host);
+    host [0] = '*';
+    host [1] = 0;  //  a NUL inside the string
+    s_task_seed ("work-info-bad-endpoint", buf, size, ZMESH_EPROTO, ZMESH_EPROTO);
+    info.tag_count = info.handler_count = ZMESH_TASK_TAGS_MAX;
+    for (int i = 0; i < ZMESH_TASK_TAGS_MAX; i++) {
+        memset (info.tags [i], 'a' + i, ZMESH_TASK_TAG_MAX - 1);
+        memset (info.handlers [i], 'A' + i, ZMESH_TASK_HANDLER_MAX - 1);
+    }
+    ZMESH_ASSERT (zmesh_work_info_encode (&info, buf, sizeof buf, &size) == ZMESH_OK);
+    s_task_seed ("work-info-full", buf, size, ZMESH_EPROTO, ZMESH_OK);
+    s_task_seed ("empty", buf, 0, ZMESH_EPROTO, ZMESH_EPROTO);
+}
+
 int
 main (int argc, char *argv [])
 {
@@ -351,5 +570,6 @@ main (int argc, char *argv [])
     s_beacon ();
     s_contact ();
     s_mpack ();
+    s_task ();
     return 0;
 }

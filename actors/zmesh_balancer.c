@@ -1,0 +1,911 @@
+/*  zmesh_balancer.c: the balancer actor: owns the tasks this node submits (Ray-style).
+
+    It drives the owner core (protocol/zmesh_owner.h): tasks come in from the node's API and
+    from zmeshctl on an inproc ROUTER (ctx->balancer_endpoint), are placed by the placement
+    core (protocol/zmesh_place.h) over this node's view of the mesh, sent in batches to the
+    chosen workers, tracked to their one result, and re-dispatched when a worker is lost.
+
+    Sockets. One DEALER per worker it sends to, a CURVE client of that worker's ROUTER (the
+    endpoint and the key come from the worker's `zmesh.work` gossip value and its membership
+    record): SUBMIT and CANCEL go out, RESULT, LEASE, CHECKPOINT and MOVED come back on it.
+
+    The view. Candidates are the members alive with a `zmesh.work` value (this node
+    included, if it runs a worker), with their profile (cores, CPU use, memory, GPUs) and the
+    load their worker last reported: in its gossip value, and fresher in every message it
+    sends back. It is rebuilt when the node context's view version moves (at most every
+    S_VIEW_MS); members that membership declares dead or left are lost workers for the owner.
+
+    In-process requests (pointers travel, as in CZMQ's zactor; the receiver owns them):
+        client -> balancer  "SUBMIT" ptr(zmesh_work_submit_t)   -> later "RESULT" ptr(result)
+                            "LIST"                               -> "LIST" ptr(zmesh_work_list_t)
+*/
+#include "zmesh_actors.h"
+#include "zmesh_balancer.h"
+#include "zmesh_link.h"
+#include "zmesh_node_ctx.h"
+#include "zmesh_owner.h"
+#include "zmesh_place.h"
+#include "zmesh_scale.h"
+#include "zmesh_work.h"
+#include <sodium.h>
+#include <spawn.h>
+#include <sys/wait.h>
+
+extern char **environ;
+
+#define S_VIEW_MS       100   //  least time between two rebuilds of the view
+#define S_PERF_HANDLERS 16    //  handlers whose latency one node keeps
+#define S_RECV_BATCH    256   //  messages read from one socket per wake-up
+#define S_CLIENTS_MAX   1024  //  API and control connections at once
+#define S_LATENCY_ALPHA 0.05  //  weight of a new task latency in the average
+
+typedef struct {
+    char handler [ZMESH_TASK_HANDLER_MAX];
+    double perf_ms;
+    uint32_t samples;
+} s_perf_t;
+
+//  A worker this balancer talks to.
+typedef struct {
+    zmesh_id_t id;
+    char endpoint [ZMESH_ENDPOINT_MAX];
+    zsock_t *dealer;
+    void *handle;
+    zmesh_task_writer_t writer;  //  SUBMIT batch being filled
+    uint8_t *buf;
+    zmesh_task_writer_t cancel;  //  CANCEL batch being filled
+    uint8_t *cancel_buf;
+    double rtt_us;  //  moving average of (round trip - queue - run)
+    s_perf_t perf [S_PERF_HANDLERS];
+    uint32_t perf_count;
+    bool dirty;
+} s_link_t;
+
+typedef struct {
+    zmesh_place_node_t place;
+    uint8_t curve_public [ZMESH_KEY_SIZE];
+    char endpoint [ZMESH_ENDPOINT_MAX];
+    bool alive;
+    bool has_work;
+    s_link_t *link;  //  once we sent it something
+} s_view_node_t;
+
+typedef struct {
+    uint8_t routing [256];
+    size_t routing_size;
+    bool used;
+} s_client_t;
+
+typedef struct {
+    zmesh_node_ctx_t *ctx;
+    const zmesh_config_t *config;
+    zsock_t *pipe;
+    zsock_t *api;  //  inproc ROUTER
+    void *api_handle;
+    zmesh_owner_t *owner;
+    zmesh_place_config_t place;
+    uint64_t rng;
+    //  the view
+    s_view_node_t *view;
+    uint32_t view_count;
+    zmesh_place_node_t *candidates;  //  scratch for choose: view's place records
+    zmesh_place_ring_t ring;
+    bool ring_built;
+    uint64_t view_version;
+    int64_t view_at;
+    zhashx_t *links;  //  id (hex) -> s_link_t
+    zmesh_task_msg_t *msg;
+    //  clients by index (the owner core's `client`)
+    s_client_t clients [S_CLIENTS_MAX];
+    //  submissions waiting because the owner is full
+    zlistx_t *backlog;
+    //  figures
+    zmesh_owner_stats_t reported;
+    double latency_ms;  //  moving average of task latency
+    zmesh_scale_t scale;
+    zmesh_scale_result_t scaled;  //  the last decision
+    int64_t scale_at;
+    pid_t scale_pid;  //  the scale/exec command running, 0 if none
+    bool terminated;
+} self_t;
+
+static uint64_t
+s_now (void)
+{
+    return (uint64_t) zclock_mono ();
+}
+
+//  ---------------------------------------------------------------------------------------------
+//  Links
+
+static void
+s_link_destroy (void **item)
+{
+    s_link_t *link = (s_link_t *) *item;
+    if (link) {
+        zsock_destroy (&link->dealer);
+        free (link->buf);
+        free (link->cancel_buf);
+        free (link);
+        *item = NULL;
+    }
+}
+
+static s_view_node_t *
+s_view_find (self_t *self, const zmesh_id_t *id)
+{
+    for (uint32_t i = 0; i < self->view_count; i++)
+        if (zmesh_id_equal (&self->view [i].place.id, id))
+            return &self->view [i];
+    return NULL;
+}
+
+static s_link_t *
+s_link_find (self_t *self, const zmesh_id_t *id)
+{
+    char hex [ZMESH_ID_HEX_SIZE];
+    zmesh_id_to_hex (id, hex);
+    return (s_link_t *) zhashx_lookup (self->links, hex);
+}
+
+static zmesh_task_load_t s_zero_load;
+
+//  The link to a worker, made on first use; NULL if we do not know how to reach it.
+static s_link_t *
+s_link (self_t *self, const zmesh_id_t *id)
+{
+    s_link_t *link = s_link_find (self, id);
+    s_view_node_t *node = s_view_find (self, id);
+    if (link && node && strcmp (link->endpoint, node->endpoint) != 0) {
+        //  The worker moved (a restart on another port): connect anew.
+        char hex [ZMESH_ID_HEX_SIZE];
+        zmesh_id_to_hex (id, hex);
+        zhashx_delete (self->links, hex);
+        link = NULL;
+    }
+    if (link)
+        return link;
+    if (!node || !node->has_work)
+        return NULL;
+    link = (s_link_t *) calloc (1, sizeof *link);
+    ZMESH_ASSERT (link);
+    link->id = *id;
+    snprintf (link->endpoint, sizeof link->endpoint, "%s", node->endpoint);
+    zmesh_link_config_t config = {
+        .max_message_bytes = ZMESH_TASK_MSG_MAX, .linger_ms = 0, .queue_early = true};
+    link->dealer =
+        zmesh_link_client_new (&self->ctx->identity, node->curve_public, node->endpoint, &config);
+    link->buf = (uint8_t *) malloc (ZMESH_TASK_MSG_MAX);
+    link->cancel_buf = (uint8_t *) malloc (64 * 1024);
+    if (!link->dealer || !link->buf || !link->cancel_buf) {
+        void *item = link;
+        s_link_destroy (&item);
+        return NULL;
+    }
+    //  Tasks wait for the handshake (queue_early; the owner's window bounds how many): a new
+    //  link must not drop its first batch.
+    zsock_set_sndhwm (link->dealer, 100000);
+    zsock_set_rcvhwm (link->dealer, 100000);
+    link->handle = zsock_resolve (link->dealer);
+    char hex [ZMESH_ID_HEX_SIZE];
+    zmesh_id_to_hex (id, hex);
+    zhashx_insert (self->links, hex, link);
+    node->link = link;
+    return link;
+}
+
+static void
+s_link_flush (self_t *self, s_link_t *link)
+{
+    size_t size;
+    if (link->writer.buf && link->writer.count
+        && zmesh_task_writer_finish (&link->writer, &size) == ZMESH_OK) {
+        if (zmq_send (link->handle, link->buf, size, ZMQ_DONTWAIT) < 0)
+            zmesh_metrics_add (&self->ctx->metrics, ZMESH_M_SEND_DROPPED, 1);
+        else {
+            zmesh_metrics_add (&self->ctx->metrics, ZMESH_M_MSG_SENT, 1);
+            zmesh_metrics_add (&self->ctx->metrics, ZMESH_M_BYTES_SENT, size);
+        }
+    }
+    link->writer.buf = NULL;
+    if (link->cancel.buf && link->cancel.count
+        && zmesh_task_writer_finish (&link->cancel, &size) == ZMESH_OK
+        && zmq_send (link->handle, link->cancel_buf, size, ZMQ_DONTWAIT) >= 0)
+        zmesh_metrics_add (&self->ctx->metrics, ZMESH_M_MSG_SENT, 1);
+    link->cancel.buf = NULL;
+    link->dirty = false;
+}
+
+static void
+s_flush_all (self_t *self)
+{
+    for (s_link_t *link = (s_link_t *) zhashx_first (self->links); link;
+         link = (s_link_t *) zhashx_next (self->links))
+        if (link->dirty)
+            s_link_flush (self, link);
+}
+
+//  ---------------------------------------------------------------------------------------------
+//  The owner core's callbacks
+
+static s_perf_t *
+s_perf (s_link_t *link, const char *handler, bool add)
+{
+    for (uint32_t i = 0; i < link->perf_count; i++)
+        if (streq (link->perf [i].handler, handler))
+            return &link->perf [i];
+    if (!add)
+        return NULL;
+    uint32_t slot = link->perf_count < S_PERF_HANDLERS ? link->perf_count++ : S_PERF_HANDLERS - 1;
+    memset (&link->perf [slot], 0, sizeof link->perf [slot]);
+    snprintf (link->perf [slot].handler, sizeof link->perf [slot].handler, "%s", handler);
+    return &link->perf [slot];
+}
+
+static int
+s_choose (void *arg,
+          zmesh_owner_t *owner,
+          const zmesh_owner_choice_t *choice,
+          zmesh_id_t *chosen,
+          zmesh_id_t *optimal)
+{
+    self_t *self = (self_t *) arg;
+    const zmesh_owner_task_t *task = choice->task;
+    if (!self->view_count)
+        return ZMESH_ENOTFOUND;
+    zmesh_place_request_t request;
+    zmesh_place_request_init (&request);
+    memcpy (request.handler, task->handler, sizeof request.handler);
+    request.tag_count = task->tag_count;
+    memcpy (request.tags, task->tags, sizeof request.tags);
+    request.cpu_millicores = task->cpu_millicores;
+    request.memory_bytes = task->memory_bytes;
+    request.gpus = task->gpus;
+    request.strategy = (zmesh_place_strategy_t) task->strategy;
+    request.replicas = choice->want;
+    request.task_id = task->id;
+    request.affinity_key = task->affinity_size ? task->affinity : NULL;
+    request.affinity_key_size = task->affinity_size;
+    //  Eligible now: alive, offers work, not avoided, window and breaker room.
+    uint64_t now = s_now ();
+    uint32_t possible = 0;
+    for (uint32_t i = 0; i < self->view_count; i++) {
+        s_view_node_t *node = &self->view [i];
+        zmesh_place_node_t *candidate = &self->candidates [i];
+        *candidate = node->place;
+        candidate->eligible = node->alive && node->has_work;
+        if (!candidate->eligible)
+            continue;
+        possible++;
+        for (uint32_t j = 0; j < choice->avoid_count; j++)
+            if (zmesh_id_equal (&choice->avoid [j], &candidate->id))
+                candidate->eligible = false;
+        if (candidate->eligible && !zmesh_owner_node_available (owner, &candidate->id, now))
+            candidate->eligible = false;
+        //  What this owner has in flight there counts as queued, on top of what it reported.
+        candidate->queued += zmesh_owner_node_in_flight (owner, &candidate->id);
+        if (node->link) {
+            candidate->rtt_us = (uint32_t) node->link->rtt_us;
+            s_perf_t *perf = s_perf (node->link, task->handler, false);
+            if (perf) {
+                candidate->perf_ms = perf->perf_ms;
+                candidate->perf_samples = perf->samples;
+            }
+        }
+    }
+    if (!possible)
+        return ZMESH_ENOTFOUND;
+    zmesh_place_result_t result;
+    int rc = zmesh_place_choose (&self->place, &request, self->candidates, self->view_count,
+                                 self->ring_built ? &self->ring : NULL, &self->rng, &result);
+    if (rc == ZMESH_ENOTFOUND) {
+        //  Nothing eligible now: is that for lack of room (wait), or for good (park)?
+        for (uint32_t i = 0; i < self->view_count; i++)
+            self->candidates [i].eligible = self->view [i].alive && self->view [i].has_work;
+        zmesh_place_result_t any;
+        if (zmesh_place_scan (&self->place, &request, self->candidates, self->view_count, &any)
+            == ZMESH_OK)
+            return 0;
+        return ZMESH_ENOTFOUND;
+    }
+    if (rc)
+        return ZMESH_ENOTFOUND;
+    for (uint32_t i = 0; i < result.count; i++)
+        chosen [i] = self->candidates [result.nodes [i]].id;
+    //  The cost-optimal node: a full scan (skipped when the sample was the whole list).
+    zmesh_place_result_t best;
+    request.replicas = 1;
+    if (!result.sampled && request.strategy == ZMESH_PLACE_SCORE && !result.local_preferred)
+        *optimal = chosen [0];
+    else if (zmesh_place_scan (&self->place, &request, self->candidates, self->view_count, &best)
+             == ZMESH_OK)
+        *optimal = self->candidates [best.nodes [0]].id;
+    return (int) result.count;
+}
+
+static void
+s_send (void *arg, const zmesh_owner_send_t *send)
+{
+    self_t *self = (self_t *) arg;
+    s_link_t *link = s_link (self, &send->node);
+    if (!link)
+        return;  //  no way to reach it: the lease will expire and the task go elsewhere
+    zmesh_task_item_t item = send->item;
+    item.owner = self->ctx->identity.pub.id;
+    if (!link->writer.buf)
+        zmesh_task_writer_begin (&link->writer, link->buf, ZMESH_TASK_MSG_MAX,
+                                 &self->ctx->identity.pub.id, ZMESH_TASK_KIND_SUBMIT, &s_zero_load);
+    int rc = zmesh_task_writer_add_task (&link->writer, &item);
+    if (rc == ZMESH_ETOOBIG || rc == ZMESH_ELIMIT) {
+        s_link_flush (self, link);
+        zmesh_task_writer_begin (&link->writer, link->buf, ZMESH_TASK_MSG_MAX,
+                                 &self->ctx->identity.pub.id, ZMESH_TASK_KIND_SUBMIT, &s_zero_load);
+        rc = zmesh_task_writer_add_task (&link->writer, &item);
+    }
+    if (rc)
+        zsys_warning ("balancer: a task does not encode: %s", zmesh_strerror (rc));
+    link->dirty = true;
+}
+
+static void
+s_cancel (void *arg, const zmesh_id_t *node, const zmesh_task_ref_t *ref)
+{
+    self_t *self = (self_t *) arg;
+    s_link_t *link = s_link_find (self, node);
+    if (!link)
+        return;
+    if (!link->cancel.buf)
+        zmesh_task_writer_begin (&link->cancel, link->cancel_buf, 64 * 1024,
+                                 &self->ctx->identity.pub.id, ZMESH_TASK_KIND_CANCEL, &s_zero_load);
+    if (zmesh_task_writer_add_ref (&link->cancel, ref) != ZMESH_OK) {
+        s_link_flush (self, link);
+        zmesh_task_writer_begin (&link->cancel, link->cancel_buf, 64 * 1024,
+                                 &self->ctx->identity.pub.id, ZMESH_TASK_KIND_CANCEL, &s_zero_load);
+        zmesh_task_writer_add_ref (&link->cancel, ref);
+    }
+    link->dirty = true;
+}
+
+static void
+s_done (void *arg, const zmesh_owner_result_t *result)
+{
+    self_t *self = (self_t *) arg;
+    zmesh_task_result_t *out = (zmesh_task_result_t *) calloc (1, sizeof *out);
+    ZMESH_ASSERT (out);
+    zmesh_id_to_hex (&result->task_id, out->task_id);
+    snprintf (out->task_type, sizeof out->task_type, "%s", result->task_type);
+    zmesh_id_to_hex (&result->selected_node, out->selected_node);
+    zmesh_id_to_hex (&result->cost_optimal_node, out->cost_optimal_node);
+    static const zmesh_id_t zero;
+    if (!zmesh_id_equal (&result->dispatched_to, &zero))
+        zmesh_id_to_hex (&result->dispatched_to, out->dispatched_to);
+    snprintf (out->circuit_state, sizeof out->circuit_state, "%s",
+              zmesh_breaker_state_name (result->circuit_state));
+    out->success = result->success;
+    snprintf (out->status, sizeof out->status, "%s", zmesh_task_status_name (result->status));
+    snprintf (out->error, sizeof out->error, "%s", result->error);
+    if (result->output_size) {
+        out->output = (uint8_t *) malloc (result->output_size);
+        ZMESH_ASSERT (out->output);
+        memcpy (out->output, result->output, result->output_size);
+        out->output_size = result->output_size;
+    }
+    out->latency_ms = result->latency_ms;
+    out->attempts = result->attempts;
+    out->disagreements = result->disagreements;
+    s_link_t *link = s_link_find (self, &result->dispatched_to);
+    if (link && result->success) {
+        s_perf_t *perf = s_perf (link, result->task_type, true);
+        zmesh_place_perf_update (&perf->perf_ms, &perf->samples,
+                                 (double) (result->queued_us + result->run_us) / 1000.0);
+    }
+    self->latency_ms = self->latency_ms == 0 ? (double) result->latency_ms
+                                             : self->latency_ms * (1 - S_LATENCY_ALPHA)
+                                                   + (double) result->latency_ms * S_LATENCY_ALPHA;
+    //  The user token travels in the client's slot: high 16 bits the client, the rest theirs.
+    uint64_t client = result->client >> 48;
+    out->user = result->client & 0xffffffffffffull;
+    s_client_t *c = client < S_CLIENTS_MAX ? &self->clients [client] : NULL;
+    zmesh_work_reply_t reply = {.kind = 'R', .result = out};
+    if (!c || !c->used
+        || zmq_send (self->api_handle, c->routing, c->routing_size, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0
+        || zmq_send (self->api_handle, &reply, sizeof reply, ZMQ_DONTWAIT) < 0)
+        zmesh_task_result_destroy (&out);  //  the client is gone
+}
+
+//  ---------------------------------------------------------------------------------------------
+//  The view
+
+static void
+s_view_rebuild (self_t *self)
+{
+    uint64_t version = zmesh_ctx_view_version (self->ctx);
+    if (version == self->view_version)
+        return;
+    self->view_version = version;
+    size_t count;
+    zmesh_member_t *members = zmesh_ctx_members (self->ctx, &count);
+    s_view_node_t *view = (s_view_node_t *) calloc (count ? count : 1, sizeof *view);
+    zmesh_place_node_t *candidates =
+        (zmesh_place_node_t *) calloc (count ? count : 1, sizeof *candidates);
+    ZMESH_ASSERT (view && candidates);
+    uint32_t n = 0;
+    uint64_t now = s_now ();
+    for (size_t i = 0; i < count; i++) {
+        const zmesh_member_t *member = &members [i];
+        s_view_node_t *node = &view [n];
+        zmesh_id_t id;
+        uint8_t sign_public [ZMESH_KEY_SIZE];
+        zmesh_public_t pub;
+        if (zmesh_hex_decode (id.bytes, ZMESH_ID_SIZE, member->id)
+            || zmesh_hex_decode (sign_public, ZMESH_KEY_SIZE, member->public_key)
+            || zmesh_public_from_sign_key (&pub, sign_public))
+            continue;
+        bool gone = streq (member->state, "dead") || streq (member->state, "left");
+        if (gone) {
+            //  A worker membership lost: what it held is lost.
+            s_view_node_t *old = s_view_find (self, &id);
+            if (old && old->alive)
+                zmesh_owner_node_down (self->owner, now, &id);
+            continue;
+        }
+        node->place.id = id;
+        node->place.is_self = member->self;
+        node->alive = true;
+        memcpy (node->curve_public, pub.curve_public, ZMESH_KEY_SIZE);
+        zmesh_work_info_t work;
+        bool has_work = false;
+        if (member->self) {
+            zchunk_t *chunk = zmesh_ctx_work (self->ctx);
+            has_work = chunk
+                       && zmesh_work_info_decode (&work, zchunk_data (chunk), zchunk_size (chunk))
+                              == ZMESH_OK;
+            zchunk_destroy (&chunk);
+        }
+        else
+            has_work = zmesh_ctx_member_work (self->ctx, member->id, &work);
+        if (has_work) {
+            node->has_work = true;
+            snprintf (node->endpoint, sizeof node->endpoint, "%s", work.worker_endpoint);
+            node->place.tag_count = work.tag_count;
+            memcpy (node->place.tags, work.tags, sizeof node->place.tags);
+            node->place.handler_count = work.handler_count;
+            memcpy (node->place.handlers, work.handlers, sizeof node->place.handlers);
+            node->place.all_handlers = work.handler_count == 0;
+            node->place.slots = work.load.slots;
+            node->place.busy = work.load.busy;
+            node->place.queued = work.load.queued;
+        }
+        zmesh_profile_t profile;
+        uint64_t at;
+        bool has_profile = member->self
+                               ? zmesh_ctx_profile (self->ctx, &profile, &at)
+                               : zmesh_ctx_member_profile (self->ctx, member->id, &profile);
+        if (has_profile) {
+            node->place.cpu_cores = profile.cpu_cores;
+            node->place.cpu_util_bp = profile.cpu_util_valid ? profile.cpu_util_bp : 0;
+            node->place.mem_available_bytes = profile.mem_available_bytes;
+            node->place.gpu_count = profile.gpu_count;
+        }
+        else {
+            //  Not profiled yet: assume what a task asks is there (the filter needs figures).
+            node->place.cpu_cores = 1;
+            node->place.mem_available_bytes = UINT64_MAX / 2;
+        }
+        //  Keep what we learned of it: its fresher load, its link.
+        s_view_node_t *old = s_view_find (self, &id);
+        if (old && old->has_work && has_work) {
+            node->place.busy = old->place.busy;
+            node->place.queued = old->place.queued;
+            node->place.slots = old->place.slots ? old->place.slots : node->place.slots;
+        }
+        node->link = s_link_find (self, &id);
+        n++;
+    }
+    //  Members that vanished from the table (forgotten) while we thought them alive.
+    for (uint32_t i = 0; i < self->view_count; i++) {
+        bool found = false;
+        for (uint32_t j = 0; j < n && !found; j++)
+            found = zmesh_id_equal (&view [j].place.id, &self->view [i].place.id);
+        if (!found && self->view [i].alive) {
+            bool listed = false;
+            for (size_t k = 0; k < count && !listed; k++) {
+                char hex [ZMESH_ID_HEX_SIZE];
+                zmesh_id_to_hex (&self->view [i].place.id, hex);
+                listed = streq (members [k].id, hex);
+            }
+            if (!listed)
+                zmesh_owner_node_down (self->owner, now, &self->view [i].place.id);
+        }
+    }
+    free (members);
+    free (self->view);
+    free (self->candidates);
+    self->view = view;
+    self->candidates = candidates;
+    self->view_count = n;
+    if (self->ring_built)
+        zmesh_place_ring_fini (&self->ring);
+    self->ring_built = false;
+    for (uint32_t i = 0; i < n; i++)
+        candidates [i] = view [i].place;
+    if (n && zmesh_place_ring_build (&self->ring, &self->place, candidates, n) == ZMESH_OK)
+        self->ring_built = true;
+    zmesh_owner_kick (self->owner, now);
+}
+
+//  ---------------------------------------------------------------------------------------------
+//  Receiving
+
+static void
+s_learn_load (self_t *self, const zmesh_id_t *id, const zmesh_task_load_t *load)
+{
+    s_view_node_t *node = s_view_find (self, id);
+    if (node && load->slots) {
+        node->place.slots = load->slots;
+        node->place.busy = load->busy;
+        node->place.queued = load->queued;
+    }
+}
+
+static void
+s_handle_link (self_t *self, s_link_t *link)
+{
+    uint64_t now = s_now ();
+    for (int n = 0; n < S_RECV_BATCH; n++) {
+        zmq_msg_t payload;
+        zmq_msg_init (&payload);
+        if (zmq_msg_recv (&payload, link->handle, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close (&payload);
+            break;
+        }
+        zmesh_task_msg_t *msg = self->msg;
+        if (zmesh_work_recv_from (&self->ctx->metrics, &payload, &link->id, msg) == ZMESH_OK) {
+            s_learn_load (self, &link->id, &msg->load);
+            zmesh_owner_heard (self->owner, now, &link->id);
+            switch (msg->kind) {
+                case ZMESH_TASK_KIND_RESULT:
+                    for (uint32_t i = 0; i < msg->count; i++) {
+                        zmesh_owner_result (self->owner, now, &link->id, &msg->u.results [i]);
+                    }
+                    break;
+                case ZMESH_TASK_KIND_LEASE:
+                    zmesh_owner_lease (self->owner, now, &link->id, msg->u.refs, msg->count);
+                    break;
+                case ZMESH_TASK_KIND_MOVED:
+                    zmesh_owner_moved (self->owner, now, &link->id, &msg->thief, msg->u.refs,
+                                       msg->count);
+                    break;
+                case ZMESH_TASK_KIND_CHECKPOINT:
+                    zmesh_owner_checkpoint (self->owner, now, &link->id, &msg->checkpoint_of,
+                                            msg->checkpoint, msg->checkpoint_size);
+                    break;
+                default:
+                    zmesh_metrics_add (&self->ctx->metrics, ZMESH_M_DROP_UNKNOWN_TYPE, 1);
+            }
+        }
+        zmq_msg_close (&payload);
+    }
+}
+
+//  A submission from a client: into the owner, or the backlog if the owner is full.
+static bool
+s_submit (self_t *self, zmesh_work_submit_t *submit, uint32_t client)
+{
+    submit->task.client = ((uint64_t) client << 48) | (submit->task.client & 0xffffffffffffull);
+    if (submit->task.strategy == UINT8_MAX) {
+        zmesh_place_strategy_t strategy = ZMESH_PLACE_SCORE;
+        zmesh_place_strategy_parse (self->config->balancer_strategy, &strategy);
+        submit->task.strategy = (uint8_t) strategy;
+    }
+    if (submit->task.max_retries == UINT32_MAX)
+        submit->task.max_retries = (uint32_t) self->config->balancer_max_retries;
+    int rc = zmesh_owner_submit (self->owner, s_now (), &submit->task);
+    if (rc == ZMESH_ELIMIT)
+        return false;
+    if (rc) {
+        //  Refused: answer at once with a failed result.
+        zmesh_owner_result_t result;
+        memset (&result, 0, sizeof result);
+        result.task_id = submit->task.id;
+        result.task_type = submit->task.handler;
+        result.client = submit->task.client;
+        result.status = ZMESH_TASK_REFUSED;
+        result.error = rc == ZMESH_ESTATE ? "a task with this id is owned already"
+                                          : "invalid task (handler, payload or fields)";
+        s_done (self, &result);
+    }
+    zmesh_work_submit_destroy (&submit);
+    return true;
+}
+
+static uint32_t
+s_client (self_t *self, const uint8_t *routing, size_t size)
+{
+    uint32_t free_slot = S_CLIENTS_MAX;
+    for (uint32_t i = 0; i < S_CLIENTS_MAX; i++) {
+        if (self->clients [i].used && self->clients [i].routing_size == size
+            && memcmp (self->clients [i].routing, routing, size) == 0)
+            return i;
+        if (!self->clients [i].used && free_slot == S_CLIENTS_MAX)
+            free_slot = i;
+    }
+    if (free_slot == S_CLIENTS_MAX)
+        free_slot = 0;  //  full: reuse (a client this old is gone)
+    s_client_t *c = &self->clients [free_slot];
+    c->used = true;
+    c->routing_size = size;
+    memcpy (c->routing, routing, size);
+    return free_slot;
+}
+
+static void
+s_handle_api (self_t *self)
+{
+    for (int n = 0; n < S_RECV_BATCH && zlistx_size (self->backlog) == 0; n++) {
+        uint8_t routing [256];
+        zmesh_work_request_t request;
+        int size = zmq_recv (self->api_handle, routing, sizeof routing, ZMQ_DONTWAIT);
+        if (size < 0)
+            break;
+        int more = 0;
+        size_t more_size = sizeof more;
+        zmq_getsockopt (self->api_handle, ZMQ_RCVMORE, &more, &more_size);
+        if (!more || zmq_recv (self->api_handle, &request, sizeof request, 0) != sizeof request)
+            continue;  //  in-process callers send what zmesh_node.c builds: cannot happen
+        uint32_t client = s_client (self, routing, (size_t) size);
+        if (request.kind == 'S') {
+            if (!s_submit (self, request.submit, client))
+                zlistx_add_end (self->backlog, request.submit);
+        }
+        else if (request.kind == 'L') {
+            zmesh_work_list_t *list = (zmesh_work_list_t *) calloc (1, sizeof *list);
+            ZMESH_ASSERT (list);
+            uint64_t now = s_now ();
+            list->count = zmesh_owner_list (self->owner, now, list->tasks, ZMESH_WORK_LIST_MAX);
+            zmesh_owner_stats (self->owner, now, &list->stats);
+            list->breakers_open = 0;
+            zmesh_breaker_counts_t counts;
+            zmesh_breaker_counts (zmesh_owner_breaker (self->owner), now, &counts);
+            list->breakers_open = counts.open + counts.half_open;
+            list->latency_ms = self->latency_ms;
+            list->nodes_active = 0;
+            for (uint32_t i = 0; i < self->view_count; i++)
+                if (self->view [i].alive && self->view [i].has_work)
+                    list->nodes_active++;
+            list->scale = self->scaled;
+            zmesh_work_reply_t reply = {.kind = 'L', .list = list};
+            if (zmq_send (self->api_handle, routing, (size_t) size, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0
+                || zmq_send (self->api_handle, &reply, sizeof reply, ZMQ_DONTWAIT) < 0)
+                free (list);
+        }
+    }
+}
+
+//  Feed the backlog to the owner as it frees room.
+static void
+s_backlog (self_t *self)
+{
+    zmesh_work_submit_t *submit;
+    while ((submit = (zmesh_work_submit_t *) zlistx_first (self->backlog))) {
+        uint32_t client = (uint32_t) (submit->task.client >> 48);
+        if (!s_submit (self, submit, client))
+            break;
+        zlistx_detach (self->backlog, NULL);
+    }
+}
+
+//  Counters: the owner's figures since the last report, into the node's metrics.
+static void
+s_report (self_t *self)
+{
+    zmesh_owner_stats_t stats;
+    zmesh_owner_stats (self->owner, s_now (), &stats);
+    zmesh_metrics_t *m = &self->ctx->metrics;
+    zmesh_metrics_add (m, ZMESH_M_TASKS_SUBMITTED, stats.submitted - self->reported.submitted);
+    zmesh_metrics_add (m, ZMESH_M_TASKS_SUCCEEDED, stats.succeeded - self->reported.succeeded);
+    zmesh_metrics_add (m, ZMESH_M_TASKS_FAILED, stats.failed - self->reported.failed);
+    zmesh_metrics_add (m, ZMESH_M_TASKS_DISPATCHED, stats.dispatched - self->reported.dispatched);
+    zmesh_metrics_add (m, ZMESH_M_TASKS_RETRIED, stats.retried - self->reported.retried);
+    zmesh_metrics_add (m, ZMESH_M_TASKS_LOST, stats.lost - self->reported.lost);
+    zmesh_metrics_add (m, ZMESH_M_TASKS_DUPLICATE, stats.duplicates - self->reported.duplicates);
+    zmesh_metrics_add (m, ZMESH_M_TASKS_DISAGREE,
+                       stats.disagreements - self->reported.disagreements);
+    self->reported = stats;
+}
+
+//  The scaling decision of this cycle (issue 4 point 8): D from the tasks waiting here and
+//  the latency of this node's tasks; a decision to act on runs scale/exec with it.
+static void
+s_scale (self_t *self, uint64_t now)
+{
+    if (self->scale_pid > 0 && waitpid (self->scale_pid, NULL, WNOHANG) != 0)
+        self->scale_pid = 0;
+    zmesh_owner_stats_t stats;
+    zmesh_owner_stats (self->owner, now, &stats);
+    zmesh_scale_input_t input = {.queue_depth = (double) stats.pending,
+                                 .avg_latency_ms = self->latency_ms};
+    zmesh_scale_result_t result;
+    if (zmesh_scale_step (&self->scale, &input, now, &result))
+        return;
+    self->scaled = result;
+    if (result.decision == ZMESH_SCALE_HOLD)
+        return;
+    const char *word = zmesh_scale_decision_name (result.decision);
+    zsys_info ("balancer: scaling decision %s (D = %.2f)", word, result.d);
+    if (!self->config->scale_exec [0] || self->scale_pid > 0)
+        return;
+    char *argv [] = {(char *) self->config->scale_exec, (char *) word, NULL};
+    pid_t pid;
+    if (posix_spawn (&pid, self->config->scale_exec, NULL, NULL, argv, environ) == 0)
+        self->scale_pid = pid;
+    else
+        zsys_warning ("balancer: cannot run scale/exec %s", self->config->scale_exec);
+}
+
+//  ---------------------------------------------------------------------------------------------
+//  Life
+
+static void
+s_self_destroy (self_t **self_p)
+{
+    self_t *self = *self_p;
+    if (!self)
+        return;
+    zmesh_owner_destroy (&self->owner);
+    zhashx_destroy (&self->links);
+    if (self->backlog) {
+        zmesh_work_submit_t *submit;
+        while ((submit = (zmesh_work_submit_t *) zlistx_detach (self->backlog, NULL)))
+            zmesh_work_submit_destroy (&submit);
+        zlistx_destroy (&self->backlog);
+    }
+    if (self->ring_built)
+        zmesh_place_ring_fini (&self->ring);
+    zsock_destroy (&self->api);
+    free (self->view);
+    free (self->candidates);
+    free (self->msg);
+    free (self);
+    *self_p = NULL;
+}
+
+static self_t *
+s_self_new (zsock_t *pipe, zmesh_node_ctx_t *ctx, char *err, size_t err_size)
+{
+    self_t *self = (self_t *) calloc (1, sizeof *self);
+    ZMESH_ASSERT (self);
+    self->ctx = ctx;
+    self->config = &ctx->config;
+    self->pipe = pipe;
+    self->links = zhashx_new ();
+    zhashx_set_destructor (self->links, s_link_destroy);
+    self->backlog = zlistx_new ();
+    self->msg = (zmesh_task_msg_t *) malloc (sizeof *self->msg);
+    randombytes_buf (&self->rng, sizeof self->rng);
+    zmesh_place_config_defaults (&self->place);
+    self->place.sample = (uint32_t) self->config->balancer_sample;
+    self->place.match_threshold_permille = (uint32_t) self->config->balancer_match_threshold;
+    self->place.local_threshold_permille =
+        (uint32_t) (self->config->balancer_local_threshold > 1000
+                        ? 1000
+                        : self->config->balancer_local_threshold);
+    zmesh_owner_config_t config;
+    zmesh_owner_config_defaults (&config);
+    config.lease_timeout_ms = (uint32_t) self->config->balancer_lease_timeout_ms;
+    config.retry_base_ms = (uint32_t) self->config->balancer_retry_base_ms;
+    config.retry_max_ms = (uint32_t) self->config->balancer_retry_max_ms;
+    config.window = (uint32_t) self->config->balancer_window;
+    config.max_tasks = (uint32_t) self->config->balancer_max_tasks;
+    config.place_timeout_ms = (uint32_t) self->config->balancer_place_timeout_ms;
+    config.breaker.failures_in_row = (uint32_t) self->config->balancer_breaker_failures;
+    config.breaker.open_base_ms = (uint32_t) self->config->balancer_breaker_open_ms;
+    if (config.breaker.open_max_ms < config.breaker.open_base_ms)
+        config.breaker.open_max_ms = config.breaker.open_base_ms;
+    zmesh_owner_callbacks_t callbacks = {
+        .arg = self, .choose = s_choose, .send = s_send, .cancel = s_cancel, .done = s_done};
+    uint64_t seed;
+    randombytes_buf (&seed, sizeof seed);
+    self->owner = zmesh_owner_new (&config, &callbacks, seed, s_now ());
+    zmesh_scale_config_t scale;
+    zmesh_scale_config_defaults (&scale);
+    scale.sla_ms = (uint32_t) self->config->scale_sla_ms;
+    if (!self->owner || !self->msg || zmesh_scale_init (&self->scale, &scale)) {
+        snprintf (err, err_size, "balancer: bad configuration or out of memory");
+        s_self_destroy (&self);
+        return NULL;
+    }
+    self->api = zsock_new (ZMQ_ROUTER);
+    if (!self->api || zsock_bind (self->api, "%s", ctx->balancer_endpoint) != 0) {
+        snprintf (err, err_size, "balancer: cannot bind %s", ctx->balancer_endpoint);
+        s_self_destroy (&self);
+        return NULL;
+    }
+    zsock_set_sndhwm (self->api, 0);
+    self->api_handle = zsock_resolve (self->api);
+    return self;
+}
+
+void
+zmesh_balancer_actor (zsock_t *pipe, void *args)
+{
+    zsock_signal (pipe, 0);
+    zmesh_actor_name ("balancer");
+    char err [512] = "";
+    self_t *self = s_self_new (pipe, (zmesh_node_ctx_t *) args, err, sizeof err);
+    if (!self) {
+        zmesh_actor_failed (pipe, err);
+        return;
+    }
+    zmesh_actor_ready (pipe);
+    zmq_pollitem_t *items = NULL;
+    s_link_t **item_links = NULL;
+    size_t item_capacity = 0;
+    while (!self->terminated) {
+        //  Poll the pipe, the API and every link.
+        size_t link_count = zhashx_size (self->links);
+        if (item_capacity < link_count + 2) {
+            item_capacity = (link_count + 2) * 2;
+            items = (zmq_pollitem_t *) realloc (items, item_capacity * sizeof *items);
+            item_links = (s_link_t **) realloc (item_links, item_capacity * sizeof *item_links);
+            ZMESH_ASSERT (items && item_links);
+        }
+        size_t n = 0;
+        items [n++] = (zmq_pollitem_t){zsock_resolve (pipe), 0, ZMQ_POLLIN, 0};
+        items [n++] =
+            (zmq_pollitem_t){self->api_handle, 0, zlistx_size (self->backlog) ? 0 : ZMQ_POLLIN, 0};
+        for (s_link_t *link = (s_link_t *) zhashx_first (self->links); link;
+             link = (s_link_t *) zhashx_next (self->links)) {
+            item_links [n] = link;
+            items [n++] = (zmq_pollitem_t){link->handle, 0, ZMQ_POLLIN, 0};
+        }
+        uint64_t now = s_now ();
+        uint64_t deadline = zmesh_owner_deadline_ms (self->owner);
+        uint64_t view_due = (uint64_t) self->view_at + S_VIEW_MS;
+        if (zmesh_ctx_view_version (self->ctx) != self->view_version && view_due < deadline)
+            deadline = view_due;
+        uint64_t scale_due = (uint64_t) self->scale_at + (uint64_t) self->config->scale_interval_ms;
+        if (scale_due < deadline)
+            deadline = scale_due;
+        long timeout = deadline <= now ? 0 : (long) (deadline - now);
+        if (timeout > 1000)
+            timeout = 1000;  //  the view version is polled, not signalled
+        if (zmq_poll (items, (int) n, timeout) < 0 && zmq_errno () != EINTR)
+            break;
+        if (items [0].revents & ZMQ_POLLIN) {
+            char *command = zstr_recv (pipe);
+            if (!command || streq (command, "$TERM"))
+                self->terminated = true;
+            else if (streq (command, "FAULT")) {
+                zstr_free (&command);
+                break;
+            }
+            zstr_free (&command);
+            if (self->terminated)
+                break;
+        }
+        now = s_now ();
+        if (now >= (uint64_t) self->view_at + S_VIEW_MS) {
+            self->view_at = (int64_t) now;
+            s_view_rebuild (self);
+        }
+        for (size_t i = 2; i < n; i++)
+            if (items [i].revents & ZMQ_POLLIN)
+                s_handle_link (self, item_links [i]);
+        if (items [1].revents & ZMQ_POLLIN)
+            s_handle_api (self);
+        now = s_now ();
+        if (now >= zmesh_owner_deadline_ms (self->owner))
+            zmesh_owner_tick (self->owner, now);
+        s_backlog (self);
+        s_flush_all (self);
+        if (now >= scale_due) {
+            self->scale_at = (int64_t) now;
+            s_scale (self, now);
+        }
+        s_report (self);
+    }
+    free (items);
+    free (item_links);
+    s_self_destroy (&self);
+}

@@ -1,0 +1,195 @@
+/*  zmesh_work.c: helpers of the worker and balancer actors. See zmesh_work.h. */
+#include "zmesh_work.h"
+#include "zmesh_error.h"
+
+static void
+s_count_drop (zmesh_metrics_t *metrics, int rc)
+{
+    zmesh_metrics_add (metrics,
+                       rc == ZMESH_EVERSION  ? ZMESH_M_DROP_VERSION
+                       : rc == ZMESH_ETYPE   ? ZMESH_M_DROP_UNKNOWN_TYPE
+                       : rc == ZMESH_ETOOBIG ? ZMESH_M_DROP_OVERSIZED
+                                             : ZMESH_M_DROP_MALFORMED,
+                       1);
+}
+
+int
+zmesh_work_recv_check (zmesh_metrics_t *metrics,
+                       zmq_msg_t *payload,
+                       zmesh_task_msg_t *msg,
+                       zmesh_id_t *sender)
+{
+    size_t size = zmq_msg_size (payload);
+    zmesh_metrics_add (metrics, ZMESH_M_BYTES_RECEIVED, size);
+    const char *user_id = zmq_msg_gets (payload, "User-Id");
+    uint8_t curve_public [ZMESH_KEY_SIZE];
+    if (!user_id || zmesh_hex_decode (curve_public, ZMESH_KEY_SIZE, user_id) != 0) {
+        zmesh_metrics_add (metrics, ZMESH_M_DROP_UNAUTHENTICATED, 1);
+        return ZMESH_ECRYPTO;
+    }
+    int rc =
+        zmesh_task_envelope_decode (msg, sender, (const uint8_t *) zmq_msg_data (payload), size);
+    if (rc) {
+        s_count_drop (metrics, rc);
+        return rc;
+    }
+    zmesh_id_t authenticated;
+    zmesh_id_from_curve_key (&authenticated, curve_public);
+    if (!zmesh_id_equal (&authenticated, sender)) {
+        zmesh_metrics_add (metrics, ZMESH_M_DROP_SENDER_MISMATCH, 1);
+        return ZMESH_ECRYPTO;
+    }
+    zmesh_metrics_add (metrics, ZMESH_M_MSG_RECEIVED, 1);
+    return ZMESH_OK;
+}
+
+int
+zmesh_work_recv_from (zmesh_metrics_t *metrics,
+                      zmq_msg_t *payload,
+                      const zmesh_id_t *expect,
+                      zmesh_task_msg_t *msg)
+{
+    size_t size = zmq_msg_size (payload);
+    zmesh_metrics_add (metrics, ZMESH_M_BYTES_RECEIVED, size);
+    zmesh_id_t sender;
+    int rc =
+        zmesh_task_envelope_decode (msg, &sender, (const uint8_t *) zmq_msg_data (payload), size);
+    if (rc) {
+        s_count_drop (metrics, rc);
+        return rc;
+    }
+    //  A CURVE client authenticated the server's key when it connected: the only node that
+    //  can speak on this socket is the one it connected to.
+    if (!zmesh_id_equal (expect, &sender)) {
+        zmesh_metrics_add (metrics, ZMESH_M_DROP_SENDER_MISMATCH, 1);
+        return ZMESH_ECRYPTO;
+    }
+    zmesh_metrics_add (metrics, ZMESH_M_MSG_RECEIVED, 1);
+    return ZMESH_OK;
+}
+
+uint32_t
+zmesh_work_load_band (const zmesh_task_load_t *load, uint32_t threshold_permille)
+{
+    if (load->busy < load->slots && load->queued == 0)
+        return 0;
+    uint64_t permille =
+        load->slots ? 1000ull * ((uint64_t) load->busy + load->queued) / load->slots : 0;
+    if (permille >= threshold_permille && load->stealable)
+        return 2;
+    return 1;
+}
+
+void
+zmesh_work_endpoint_with_port (char *out, const char *endpoint, const char *port)
+{
+    const char *colon = strrchr (endpoint, ':');
+    size_t host = colon ? (size_t) (colon - endpoint) : strlen (endpoint);
+    snprintf (out, ZMESH_ENDPOINT_MAX, "%.*s:%s", (int) host, endpoint, port);
+}
+
+//  ---------------------------------------------------------------------------------------------
+//  Submissions (zmesh_balancer.h)
+
+#include "zmesh_balancer.h"
+#include "zmesh_place.h"
+#include <sodium.h>
+
+zmesh_work_submit_t *
+zmesh_work_submit_new (const zmesh_task_spec_t *spec, char *id_hex, char *err, size_t err_size)
+{
+    if (!spec || !spec->handler || !*spec->handler
+        || strlen (spec->handler) >= ZMESH_TASK_HANDLER_MAX) {
+        snprintf (err, err_size, "a task needs a handler name of 1..%d bytes",
+                  ZMESH_TASK_HANDLER_MAX - 1);
+        return NULL;
+    }
+    if (spec->payload_size > ZMESH_TASK_PAYLOAD_MAX || (spec->payload_size && !spec->payload)) {
+        snprintf (err, err_size, "payload larger than %u bytes", ZMESH_TASK_PAYLOAD_MAX);
+        return NULL;
+    }
+    if (spec->priority < ZMESH_LOW || spec->priority > ZMESH_CRITICAL) {
+        snprintf (err, err_size, "priority %d out of range (0 low .. 3 critical)", spec->priority);
+        return NULL;
+    }
+    if (spec->tag_count > ZMESH_TASK_TAGS_MAX || (spec->tag_count && !spec->tags)) {
+        snprintf (err, err_size, "more than %d required tags", ZMESH_TASK_TAGS_MAX);
+        return NULL;
+    }
+    if (spec->redundancy < 1 || spec->redundancy > ZMESH_OWNER_REDUNDANCY_MAX) {
+        snprintf (err, err_size, "redundancy %u out of range (1..%d)", spec->redundancy,
+                  ZMESH_OWNER_REDUNDANCY_MAX);
+        return NULL;
+    }
+    if (spec->affinity_size > ZMESH_OWNER_AFFINITY_MAX) {
+        snprintf (err, err_size, "affinity key longer than %d bytes", ZMESH_OWNER_AFFINITY_MAX);
+        return NULL;
+    }
+    if (spec->max_retries > 100) {
+        snprintf (err, err_size, "max_retries %d out of range (-1..100)", spec->max_retries);
+        return NULL;
+    }
+    zmesh_place_strategy_t strategy = ZMESH_PLACE_SCORE;
+    if (spec->strategy && zmesh_place_strategy_parse (spec->strategy, &strategy)) {
+        snprintf (err, err_size, "strategy '%.32s' is not score, auction, hash or local",
+                  spec->strategy);
+        return NULL;
+    }
+    zmesh_work_submit_t *self = (zmesh_work_submit_t *) calloc (1, sizeof *self);
+    if (!self) {
+        snprintf (err, err_size, "out of memory");
+        return NULL;
+    }
+    zmesh_owner_task_t *task = &self->task;
+    for (size_t i = 0; i < spec->tag_count; i++) {
+        const char *tag = spec->tags [i];
+        if (!tag || !*tag || strlen (tag) >= ZMESH_TASK_TAG_MAX) {
+            snprintf (err, err_size, "tag %zu is empty or longer than %d bytes", i,
+                      ZMESH_TASK_TAG_MAX - 1);
+            free (self);
+            return NULL;
+        }
+        snprintf (task->tags [i], ZMESH_TASK_TAG_MAX, "%s", tag);
+    }
+    task->tag_count = (uint32_t) spec->tag_count;
+    if (spec->payload_size) {
+        self->payload = (uint8_t *) malloc (spec->payload_size);
+        if (!self->payload) {
+            snprintf (err, err_size, "out of memory");
+            free (self);
+            return NULL;
+        }
+        memcpy (self->payload, spec->payload, spec->payload_size);
+    }
+    randombytes_buf (task->id.bytes, ZMESH_ID_SIZE);
+    if (id_hex)
+        zmesh_id_to_hex (&task->id, id_hex);
+    snprintf (task->handler, sizeof task->handler, "%s", spec->handler);
+    task->payload = self->payload;
+    task->payload_size = (uint32_t) spec->payload_size;
+    task->priority = (uint8_t) spec->priority;
+    task->flags = spec->idempotent ? ZMESH_TASK_FLAG_IDEMPOTENT : 0;
+    task->timeout_ms = spec->timeout_ms;
+    task->cpu_millicores = spec->cpu_millicores;
+    task->memory_bytes = spec->memory_bytes;
+    task->gpus = spec->gpus;
+    task->max_retries = spec->max_retries < 0 ? UINT32_MAX : (uint32_t) spec->max_retries;
+    task->redundancy = spec->redundancy;
+    task->retry_on_error = spec->retry_on_error;
+    task->strategy = spec->strategy ? (uint8_t) strategy : UINT8_MAX;
+    if (spec->affinity_size && spec->affinity)
+        memcpy (task->affinity, spec->affinity, spec->affinity_size);
+    task->affinity_size = spec->affinity ? (uint32_t) spec->affinity_size : 0;
+    task->client = spec->user & 0xffffffffffffull;
+    return self;
+}
+
+void
+zmesh_work_submit_destroy (zmesh_work_submit_t **self_p)
+{
+    if (self_p && *self_p) {
+        free ((*self_p)->payload);
+        free (*self_p);
+        *self_p = NULL;
+    }
+}

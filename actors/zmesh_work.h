@@ -1,0 +1,30 @@
+/*  zmesh_work.h: what the worker and balancer actors share (internal). */
+#ifndef ZMESH_WORK_H_INCLUDED
+#define ZMESH_WORK_H_INCLUDED
+
+#include "zmesh_metrics.h"
+#include "zmesh_node_ctx.h"
+#include "zmesh_task.h"
+#include <zmq.h>
+
+//  Check and decode one work-plane message received on a CURVE socket: its size, its
+//  envelope, and that its sender is the node whose key CURVE authenticated (the ZAP User-Id;
+//  on a DEALER, expect names the server's node instead, as User-Id is not set there).
+//  ZMESH_OK with msg and *sender filled; otherwise the drop is counted and the error returned.
+int zmesh_work_recv_check (zmesh_metrics_t *metrics,
+                           zmq_msg_t *payload,
+                           zmesh_task_msg_t *msg,
+                           zmesh_id_t *sender);
+int zmesh_work_recv_from (zmesh_metrics_t *metrics,
+                          zmq_msg_t *payload,
+                          const zmesh_id_t *expect,
+                          zmesh_task_msg_t *msg);
+//  A coarse figure of load for publication: 0 idle (a slot free, nothing queued), 1 busy,
+//  2 worth stealing from (load >= threshold permille and something stealable).
+uint32_t zmesh_work_load_band (const zmesh_task_load_t *load, uint32_t threshold_permille);
+//  "tcp://HOST:PORT" of endpoint with its port replaced by port (into out, ZMESH_ENDPOINT_MAX).
+void zmesh_work_endpoint_with_port (char *out, const char *endpoint, const char *port);
+//  Register the built-in handlers (echo, sleep, exec) in the context.
+void zmesh_worker_builtins (zmesh_node_ctx_t *ctx);
+
+#endif

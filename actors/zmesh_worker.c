@@ -1,0 +1,1236 @@
+/*  zmesh_worker.c: the worker actor: runs tasks owners send it, on a pool of executor threads.
+
+    Sockets. One ROUTER, a CURVE server bound at worker/bind (default: node/bind's host, any
+    port), advertised in the node's gossip state as `zmesh.work` with the node's tags, its
+    handlers and its load. Owners (balancer actors, this node's included) connect DEALERs to
+    it and send SUBMIT and CANCEL; the worker answers on the same connection: RESULT, LEASE,
+    CHECKPOINT. A peer's identity is the key CURVE authenticated (the ZAP User-Id); an
+    envelope whose sender is not that key's id is dropped and counted, as is anything that
+    does not decode (protocol/zmesh_task.h).
+
+    Queue and executors. Tasks wait in a zmesh_taskq (priorities with aging, a CRITICAL
+    reserve) guarded by one mutex, which worker/slots executor threads share: an executor
+    takes the next task itself (one condition-variable wake-up, no message hop), runs its
+    handler, and appends the result to a done list; the first result on an empty list wakes
+    the actor through an eventfd, and the actor sends every result of the list, batched by
+    owner. Checkpoints take the same path.
+
+    Leases. Every worker/lease_interval_ms the worker tells each owner which of its attempts
+    it holds (queued or running): silence means the owner re-dispatches them elsewhere.
+*/
+#include "zmesh_actors.h"
+#include "zmesh_link.h"
+#include "zmesh_node_ctx.h"
+#include "zmesh_taskq.h"
+#include "zmesh_work.h"
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <sys/eventfd.h>
+#include <sys/wait.h>
+
+#define S_REBIND_ATTEMPTS     40
+#define S_REBIND_PAUSE_MS     50
+#define S_PUBLISH_MIN_MS      1000  //  least time between two load publications
+#define S_RECV_BATCH          256   //  messages read per wake-up before flushing
+#define S_SLEEP_CHECKPOINT_MS 500   //  the sleep handler saves its progress this often
+
+typedef struct self_s self_t;
+
+//  One task at this worker (the public zmesh_task_t).
+struct _zmesh_task_t {
+    self_t *worker;
+    zmesh_task_item_t item;  //  payload and checkpoint point at the copies below
+    uint8_t *payload;
+    uint8_t *resume;
+    char id_hex [ZMESH_ID_HEX_SIZE];
+    uint64_t received_us;
+    uint64_t started_us;
+    bool running;   //  an executor has it
+    bool finished;  //  the result is set (in the done list or sent)
+    volatile bool cancelled;
+    //  the result
+    uint8_t status;
+    uint8_t *output;
+    uint32_t output_size;
+    char error [ZMESH_TASK_ERROR_MAX];
+    uint64_t queued_us, run_us;
+    //  the latest checkpoint not sent yet
+    uint8_t *checkpoint;
+    uint32_t checkpoint_size;
+    bool checkpoint_listed;
+    struct _zmesh_task_t *done_next;
+    struct _zmesh_task_t *ckpt_next;
+};
+typedef struct _zmesh_task_t w_task_t;
+
+//  An owner we hold tasks for: how to reach it (the routing id of its connection).
+typedef struct {
+    zmesh_id_t id;
+    uint8_t routing [256];
+    size_t routing_size;
+    uint32_t held;
+} w_owner_t;
+
+struct self_s {
+    zmesh_node_ctx_t *ctx;
+    const zmesh_config_t *config;
+    zsock_t *pipe;
+    zsock_t *server;
+    void *server_handle;
+    zmesh_link_monitor_t *monitor;
+    char endpoint [ZMESH_ENDPOINT_MAX];
+    int event_fd;
+    zhashx_t *tasks;   //  id (16 bytes) -> w_task_t
+    zhashx_t *owners;  //  id (16 bytes) -> w_owner_t
+    uint32_t slots;
+    //  shared with the executors, under lock
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    zmesh_taskq_t queue;
+    uint32_t busy;
+    bool stopping;
+    w_task_t *done_head, *done_tail;
+    w_task_t *ckpt_head, *ckpt_tail;
+    //  executors
+    pthread_t *threads;
+    uint32_t thread_count;
+    //  outgoing
+    uint8_t *out;
+    size_t out_capacity;
+    zmesh_task_msg_t *msg;  //  decode space
+    int64_t lease_at;
+    int64_t published_at;
+    zmesh_task_load_t published_load;
+    char exec_allow [1024];
+    bool terminated;
+};
+
+static uint64_t
+s_now_us (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_MONOTONIC, &ts);
+    return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
+}
+
+//  ---------------------------------------------------------------------------------------------
+//  Binary id keys for zhashx
+
+static size_t
+s_id_hasher (const void *key)
+{
+    return (size_t) zmesh_id_hash ((const zmesh_id_t *) key);
+}
+
+static int
+s_id_comparator (const void *a, const void *b)
+{
+    return memcmp (a, b, ZMESH_ID_SIZE);
+}
+
+static void *
+s_id_duplicator (const void *key)
+{
+    void *copy = malloc (ZMESH_ID_SIZE);
+    ZMESH_ASSERT (copy);
+    memcpy (copy, key, ZMESH_ID_SIZE);
+    return copy;
+}
+
+static void
+s_id_destructor (void **key)
+{
+    free (*key);
+    *key = NULL;
+}
+
+static zhashx_t *
+s_id_table (void)
+{
+    zhashx_t *table = zhashx_new ();
+    ZMESH_ASSERT (table);
+    zhashx_set_key_hasher (table, s_id_hasher);
+    zhashx_set_key_comparator (table, s_id_comparator);
+    zhashx_set_key_duplicator (table, s_id_duplicator);
+    zhashx_set_key_destructor (table, s_id_destructor);
+    return table;
+}
+
+static void
+s_task_free (w_task_t *task)
+{
+    if (!task)
+        return;
+    free (task->payload);
+    free (task->resume);
+    free (task->output);
+    free (task->checkpoint);
+    free (task);
+}
+
+//  ---------------------------------------------------------------------------------------------
+//  The handler API (zmesh.h), called on executor threads
+
+const void *
+zmesh_task_payload (zmesh_task_t *task, size_t *size)
+{
+    if (size)
+        *size = task->item.payload_size;
+    return task->payload ? task->payload : (const void *) "";
+}
+
+const void *
+zmesh_task_resume (zmesh_task_t *task, size_t *size)
+{
+    if (size)
+        *size = task->resume ? task->item.checkpoint_size : 0;
+    return task->resume;
+}
+
+const char *
+zmesh_task_id (zmesh_task_t *task)
+{
+    return task->id_hex;
+}
+
+uint32_t
+zmesh_task_attempt (zmesh_task_t *task)
+{
+    return task->item.attempt;
+}
+
+uint32_t
+zmesh_task_timeout_ms (zmesh_task_t *task)
+{
+    return task->item.timeout_ms;
+}
+
+int
+zmesh_task_output (zmesh_task_t *task, const void *data, size_t size)
+{
+    if (size > ZMESH_TASK_PAYLOAD_MAX || (size && !data))
+        return ZMESH_ETOOBIG;
+    uint8_t *copy = size ? (uint8_t *) malloc (size) : NULL;
+    if (size && !copy)
+        return ZMESH_ENOMEM;
+    if (size)
+        memcpy (copy, data, size);
+    free (task->output);
+    task->output = copy;
+    task->output_size = (uint32_t) size;
+    return ZMESH_OK;
+}
+
+int
+zmesh_task_error (zmesh_task_t *task, const char *format, ...)
+{
+    va_list args;
+    va_start (args, format);
+    vsnprintf (task->error, sizeof task->error, format, args);
+    va_end (args);
+    return ZMESH_OK;
+}
+
+static void
+s_wake_actor (self_t *self)
+{
+    uint64_t one = 1;
+    ssize_t rc = write (self->event_fd, &one, sizeof one);
+    (void) rc;
+}
+
+int
+zmesh_task_checkpoint (zmesh_task_t *task, const void *data, size_t size)
+{
+    if (size > ZMESH_TASK_PAYLOAD_MAX || (size && !data))
+        return ZMESH_ETOOBIG;
+    uint8_t *copy = (uint8_t *) malloc (size ? size : 1);
+    if (!copy)
+        return ZMESH_ENOMEM;
+    if (size)
+        memcpy (copy, data, size);
+    self_t *self = task->worker;
+    bool wake = false;
+    pthread_mutex_lock (&self->lock);
+    free (task->checkpoint);
+    task->checkpoint = copy;
+    task->checkpoint_size = (uint32_t) size;
+    if (!task->checkpoint_listed) {
+        task->checkpoint_listed = true;
+        task->ckpt_next = NULL;
+        wake = !self->ckpt_head && !self->done_head;
+        if (self->ckpt_tail)
+            self->ckpt_tail->ckpt_next = task;
+        else
+            self->ckpt_head = task;
+        self->ckpt_tail = task;
+    }
+    pthread_mutex_unlock (&self->lock);
+    if (wake)
+        s_wake_actor (self);
+    return ZMESH_OK;
+}
+
+bool
+zmesh_task_cancelled (zmesh_task_t *task)
+{
+    return task->cancelled || task->worker->stopping;
+}
+
+//  ---------------------------------------------------------------------------------------------
+//  Built-in handlers
+
+static int
+s_echo (zmesh_task_t *task, void *arg)
+{
+    (void) arg;
+    size_t size;
+    const void *data = zmesh_task_payload (task, &size);
+    return zmesh_task_output (task, data, size);
+}
+
+//  Parse a decimal number of at most 9 digits from bytes; -1 if it is not one.
+static long
+s_parse_ms (const void *data, size_t size)
+{
+    const char *text = (const char *) data;
+    long value = 0;
+    size_t digits = 0;
+    for (size_t i = 0; i < size; i++) {
+        if (text [i] >= '0' && text [i] <= '9' && digits < 9) {
+            value = value * 10 + (text [i] - '0');
+            digits++;
+        }
+        else if (text [i] == '\n' || text [i] == ' ' || text [i] == '\r')
+            continue;
+        else
+            return -1;
+    }
+    return digits ? value : -1;
+}
+
+//  sleep: the payload is milliseconds as text; checkpoints the time slept so far every
+//  S_SLEEP_CHECKPOINT_MS, and resumes from it. Output: "slept N ms".
+static int
+s_sleep (zmesh_task_t *task, void *arg)
+{
+    (void) arg;
+    size_t size;
+    const void *data = zmesh_task_payload (task, &size);
+    long total = s_parse_ms (data, size);
+    if (total < 0) {
+        zmesh_task_error (task, "sleep: the payload must be milliseconds, as digits");
+        return -1;
+    }
+    long done = 0;
+    size_t resume_size;
+    const void *resume = zmesh_task_resume (task, &resume_size);
+    if (resume) {
+        long from = s_parse_ms (resume, resume_size);
+        if (from > 0 && from <= total)
+            done = from;
+    }
+    int64_t start = zclock_usecs ();
+    long base = done;
+    while (done < total && !zmesh_task_cancelled (task)) {
+        long step = total - done < S_SLEEP_CHECKPOINT_MS ? total - done : S_SLEEP_CHECKPOINT_MS;
+        //  Sleep to an absolute target so that many short sleeps do not drift.
+        int64_t target = start + (int64_t) (done - base + step) * 1000;
+        int64_t now = zclock_usecs ();
+        if (target > now) {
+            struct timespec ts = {(time_t) ((target - now) / 1000000),
+                                  (long) ((target - now) % 1000000) * 1000};
+            nanosleep (&ts, NULL);
+        }
+        done += step;
+        if (done < total) {
+            char text [24];
+            int n = snprintf (text, sizeof text, "%ld", done);
+            zmesh_task_checkpoint (task, text, (size_t) n);
+        }
+    }
+    char text [48];
+    int n = snprintf (text, sizeof text, "slept %ld ms", total);
+    if (base)
+        n = snprintf (text, sizeof text, "slept %ld ms (resumed at %ld)", total, base);
+    return zmesh_task_output (task, text, (size_t) n);
+}
+
+//  exec: the payload's first line names a command of worker/exec_allow (NAME=PATH); the rest
+//  goes to its stdin; its stdout (up to 1 MiB) is the output. A non-zero exit is a handler
+//  error. The command is killed at the task's timeout.
+static int
+s_exec (zmesh_task_t *task, void *arg)
+{
+    self_t *self = (self_t *) arg;
+    size_t size;
+    const char *data = (const char *) zmesh_task_payload (task, &size);
+    const char *newline = (const char *) memchr (data, '\n', size);
+    size_t name_size = newline ? (size_t) (newline - data) : size;
+    char name [64];
+    if (name_size == 0 || name_size >= sizeof name) {
+        zmesh_task_error (task, "exec: the payload's first line must name a command");
+        return -1;
+    }
+    memcpy (name, data, name_size);
+    name [name_size] = 0;
+    //  Find NAME=PATH in the allow list.
+    char path [512] = "";
+    char list [1024];
+    snprintf (list, sizeof list, "%s", self->exec_allow);
+    char *save = NULL;
+    for (char *word = strtok_r (list, " ", &save); word; word = strtok_r (NULL, " ", &save)) {
+        char *eq = strchr (word, '=');
+        if (eq && (size_t) (eq - word) == name_size && memcmp (word, name, name_size) == 0)
+            snprintf (path, sizeof path, "%s", eq + 1);
+    }
+    if (!path [0]) {
+        zmesh_task_error (task, "exec: '%s' is not in worker/exec_allow", name);
+        return -1;
+    }
+    const char *input = newline ? newline + 1 : data + size;
+    size_t input_size = (size_t) (data + size - input);
+    int to_child [2], from_child [2];
+    if (pipe (to_child) || pipe (from_child)) {
+        zmesh_task_error (task, "exec: pipe: %s", strerror (errno));
+        return -1;
+    }
+    pid_t pid = fork ();
+    if (pid < 0) {
+        zmesh_task_error (task, "exec: fork: %s", strerror (errno));
+        close (to_child [0]), close (to_child [1]), close (from_child [0]), close (from_child [1]);
+        return -1;
+    }
+    if (pid == 0) {
+        dup2 (to_child [0], 0);
+        dup2 (from_child [1], 1);
+        close (to_child [0]), close (to_child [1]), close (from_child [0]), close (from_child [1]);
+        execl (path, path, (char *) NULL);
+        _exit (127);
+    }
+    close (to_child [0]);
+    close (from_child [1]);
+    size_t sent = 0, got = 0, capacity = 65536;
+    uint8_t *output = (uint8_t *) malloc (capacity);
+    bool too_big = false;
+    int64_t deadline = task->item.timeout_ms ? zclock_mono () + task->item.timeout_ms : 0;
+    bool timed_out = false;
+    int in_fd = input_size ? to_child [1] : -1;
+    if (in_fd < 0)
+        close (to_child [1]);
+    int out_fd = from_child [0];
+    while (out_fd >= 0 && output) {
+        struct pollfd fds [2];
+        int n = 0;
+        fds [n++] = (struct pollfd){.fd = out_fd, .events = POLLIN};
+        if (in_fd >= 0)
+            fds [n++] = (struct pollfd){.fd = in_fd, .events = POLLOUT};
+        int wait = 200;
+        if (deadline) {
+            int64_t left = deadline - zclock_mono ();
+            if (left <= 0) {
+                timed_out = true;
+                break;
+            }
+            wait = left < wait ? (int) left : wait;
+        }
+        if (poll (fds, (nfds_t) n, wait) < 0 && errno != EINTR)
+            break;
+        if (zmesh_task_cancelled (task)) {
+            timed_out = true;
+            break;
+        }
+        if (n == 2 && (fds [1].revents & (POLLOUT | POLLERR | POLLHUP))) {
+            ssize_t w = write (in_fd, input + sent, input_size - sent);
+            if (w > 0)
+                sent += (size_t) w;
+            if (w < 0 || sent == input_size) {
+                close (in_fd);
+                in_fd = -1;
+            }
+        }
+        if (fds [0].revents & (POLLIN | POLLHUP | POLLERR)) {
+            if (got == capacity) {
+                if (capacity >= ZMESH_TASK_PAYLOAD_MAX) {
+                    too_big = true;
+                    break;
+                }
+                capacity *= 2;
+                uint8_t *bigger = (uint8_t *) realloc (output, capacity);
+                if (!bigger)
+                    break;
+                output = bigger;
+            }
+            ssize_t r = read (out_fd, output + got, capacity - got);
+            if (r > 0)
+                got += (size_t) r;
+            else if (r == 0 || errno != EINTR) {
+                close (out_fd);
+                out_fd = -1;
+            }
+        }
+    }
+    if (in_fd >= 0)
+        close (in_fd);
+    if (out_fd >= 0)
+        close (out_fd);
+    if (timed_out || too_big)
+        kill (pid, SIGKILL);
+    int status = 0;
+    waitpid (pid, &status, 0);
+    int rc = -1;
+    if (timed_out)
+        zmesh_task_error (task, "exec: %s killed at the time limit", name);
+    else if (too_big)
+        zmesh_task_error (task, "exec: %s wrote more than 1 MiB", name);
+    else if (!output)
+        zmesh_task_error (task, "exec: out of memory");
+    else if (!WIFEXITED (status) || WEXITSTATUS (status) != 0)
+        zmesh_task_error (task, "exec: %s exited with status %d", name,
+                          WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status));
+    else
+        rc = zmesh_task_output (task, output, got);
+    free (output);
+    return rc;
+}
+
+//  ---------------------------------------------------------------------------------------------
+//  Executors
+
+static void
+s_run (self_t *self, w_task_t *task)
+{
+    const zmesh_handler_entry_t *handler = zmesh_ctx_handler (self->ctx, task->item.handler);
+    uint64_t start = s_now_us ();
+    task->started_us = start;
+    task->queued_us = start - task->received_us;
+    if (!handler) {
+        task->status = ZMESH_TASK_NO_HANDLER;
+        snprintf (task->error, sizeof task->error, "no handler '%s' on this node",
+                  task->item.handler);
+        return;
+    }
+    zmesh_handler_fn *fn = handler->fn;
+    void *arg = handler->arg;
+    if (fn == s_exec)
+        arg = self;
+    int rc = fn (task, arg);
+    task->run_us = s_now_us () - start;
+    if (task->item.timeout_ms && task->run_us > (uint64_t) task->item.timeout_ms * 1000) {
+        task->status = ZMESH_TASK_TIMEOUT;
+        if (!task->error [0])
+            snprintf (task->error, sizeof task->error, "ran %llu ms, past its limit of %u ms",
+                      (unsigned long long) (task->run_us / 1000), task->item.timeout_ms);
+    }
+    else if (rc != 0) {
+        task->status = ZMESH_TASK_HANDLER_ERROR;
+        if (!task->error [0])
+            snprintf (task->error, sizeof task->error, "handler '%s' returned %d",
+                      task->item.handler, rc);
+    }
+    else
+        task->status = ZMESH_TASK_OK;
+}
+
+//  Append a finished task to the done list (lock held); true if the actor needs waking.
+static bool
+s_done_push (self_t *self, w_task_t *task)
+{
+    task->finished = true;
+    task->done_next = NULL;
+    bool wake = !self->done_head && !self->ckpt_head;
+    if (self->done_tail)
+        self->done_tail->done_next = task;
+    else
+        self->done_head = task;
+    self->done_tail = task;
+    return wake;
+}
+
+static void *
+s_executor (void *arg)
+{
+    self_t *self = (self_t *) arg;
+    zmesh_actor_name ("exec");
+    pthread_mutex_lock (&self->lock);
+    while (!self->stopping) {
+        zmesh_taskq_entry_t entry;
+        if (!zmesh_taskq_next (&self->queue, (uint64_t) zclock_mono (), self->busy, &entry)) {
+            pthread_cond_wait (&self->wake, &self->lock);
+            continue;
+        }
+        w_task_t *task = (w_task_t *) (uintptr_t) entry.handle;
+        self->busy++;
+        task->running = true;
+        pthread_mutex_unlock (&self->lock);
+        s_run (self, task);
+        pthread_mutex_lock (&self->lock);
+        self->busy--;
+        task->running = false;
+        if (s_done_push (self, task))
+            s_wake_actor (self);
+    }
+    pthread_mutex_unlock (&self->lock);
+    return NULL;
+}
+
+//  ---------------------------------------------------------------------------------------------
+//  Sending
+
+static zmesh_task_load_t
+s_load (self_t *self)
+{
+    //  lock held by the caller
+    zmesh_task_load_t load = {.slots = self->slots,
+                              .busy = self->busy,
+                              .queued = zmesh_taskq_depth (&self->queue),
+                              .stealable = zmesh_taskq_stealable (&self->queue)};
+    return load;
+}
+
+static zmesh_task_load_t
+s_load_locked (self_t *self)
+{
+    pthread_mutex_lock (&self->lock);
+    zmesh_task_load_t load = s_load (self);
+    pthread_mutex_unlock (&self->lock);
+    return load;
+}
+
+static void
+s_send_to (self_t *self, w_owner_t *owner, const uint8_t *data, size_t size)
+{
+    if (zmq_send (self->server_handle, owner->routing, owner->routing_size,
+                  ZMQ_SNDMORE | ZMQ_DONTWAIT)
+            < 0
+        || zmq_send (self->server_handle, data, size, ZMQ_DONTWAIT) < 0) {
+        zmesh_metrics_add (&self->ctx->metrics, ZMESH_M_SEND_DROPPED, 1);
+        return;
+    }
+    zmesh_metrics_add (&self->ctx->metrics, ZMESH_M_MSG_SENT, 1);
+    zmesh_metrics_add (&self->ctx->metrics, ZMESH_M_BYTES_SENT, size);
+}
+
+//  A writer per owner while results are batched.
+typedef struct {
+    w_owner_t *owner;
+    zmesh_task_writer_t writer;
+    uint8_t kind;
+} s_batch_t;
+
+static void
+s_batch_flush (self_t *self, s_batch_t *batch)
+{
+    size_t size;
+    if (batch->writer.count && zmesh_task_writer_finish (&batch->writer, &size) == ZMESH_OK)
+        s_send_to (self, batch->owner, batch->writer.buf, size);
+    batch->owner = NULL;
+}
+
+static void
+s_batch_begin (
+    self_t *self, s_batch_t *batch, w_owner_t *owner, uint8_t kind, const zmesh_task_load_t *load)
+{
+    batch->owner = owner;
+    batch->kind = kind;
+    ZMESH_ASSERT (zmesh_task_writer_begin (&batch->writer, self->out, self->out_capacity,
+                                           &self->ctx->identity.pub.id, kind, load)
+                  == ZMESH_OK);
+}
+
+static void
+s_batch_result (self_t *self,
+                s_batch_t *batch,
+                w_owner_t *owner,
+                const w_task_t *task,
+                const zmesh_task_load_t *load)
+{
+    if (batch->owner != owner) {
+        if (batch->owner)
+            s_batch_flush (self, batch);
+        s_batch_begin (self, batch, owner, ZMESH_TASK_KIND_RESULT, load);
+    }
+    zmesh_task_result_item_t item = {
+        .id = task->item.id,
+        .attempt = task->item.attempt,
+        .status = task->status,
+        .output = task->status == ZMESH_TASK_OK ? task->output : NULL,
+        .output_size = task->status == ZMESH_TASK_OK ? task->output_size : 0,
+        .error = task->error,
+        .error_size = (uint32_t) strlen (task->error),
+        .queued_us = task->queued_us,
+        .run_us = task->run_us,
+    };
+    int rc = zmesh_task_writer_add_result (&batch->writer, &item);
+    if (rc == ZMESH_ETOOBIG || rc == ZMESH_ELIMIT) {
+        s_batch_flush (self, batch);
+        s_batch_begin (self, batch, owner, ZMESH_TASK_KIND_RESULT, load);
+        rc = zmesh_task_writer_add_result (&batch->writer, &item);
+    }
+    if (rc)
+        zsys_warning ("worker: a result of %s does not encode: %s", task->id_hex,
+                      zmesh_strerror (rc));
+}
+
+static w_owner_t *
+s_owner (self_t *self, const zmesh_id_t *id)
+{
+    return (w_owner_t *) zhashx_lookup (self->owners, id);
+}
+
+//  Forget a task: out of the table, its owner's count down, freed.
+static void
+s_forget (self_t *self, w_task_t *task)
+{
+    w_owner_t *owner = s_owner (self, &task->item.owner);
+    if (owner && owner->held)
+        owner->held--;
+    zhashx_delete (self->tasks, &task->item.id);
+    s_task_free (task);
+}
+
+//  Results and checkpoints the executors finished: send them, batched by owner.
+static void
+s_flush_done (self_t *self)
+{
+    uint64_t counter;
+    ssize_t rc = read (self->event_fd, &counter, sizeof counter);
+    (void) rc;
+    pthread_mutex_lock (&self->lock);
+    w_task_t *done = self->done_head;
+    w_task_t *ckpt = self->ckpt_head;
+    self->done_head = self->done_tail = NULL;
+    self->ckpt_head = self->ckpt_tail = NULL;
+    //  Checkpoints: take each one's bytes while locked (the executor may replace them).
+    typedef struct {
+        w_task_t *task;
+        uint8_t *data;
+        uint32_t size;
+    } s_ckpt_t;
+    s_ckpt_t ckpts [64];
+    size_t ckpt_count = 0;
+    for (w_task_t *t = ckpt; t; t = t->ckpt_next) {
+        t->checkpoint_listed = false;
+        if (ckpt_count < 64 && !t->finished) {
+            ckpts [ckpt_count].task = t;
+            ckpts [ckpt_count].data = t->checkpoint;
+            ckpts [ckpt_count].size = t->checkpoint_size;
+            ckpt_count++;
+            t->checkpoint = NULL;
+        }
+    }
+    zmesh_task_load_t load = s_load (self);
+    pthread_mutex_unlock (&self->lock);
+    for (size_t i = 0; i < ckpt_count; i++) {
+        w_owner_t *owner = s_owner (self, &ckpts [i].task->item.owner);
+        zmesh_task_ref_t ref = {.id = ckpts [i].task->item.id,
+                                .attempt = ckpts [i].task->item.attempt};
+        size_t size;
+        if (owner
+            && zmesh_task_encode_checkpoint (self->out, self->out_capacity,
+                                             &self->ctx->identity.pub.id, &load, &ref,
+                                             ckpts [i].data, ckpts [i].size, &size)
+                   == ZMESH_OK) {
+            s_send_to (self, owner, self->out, size);
+            zmesh_metrics_add (&self->ctx->metrics, ZMESH_M_CHECKPOINTS, 1);
+        }
+        free (ckpts [i].data);
+    }
+    s_batch_t batch = {0};
+    for (w_task_t *task = done, *next; task; task = next) {
+        next = task->done_next;
+        zmesh_metric_t metric = task->status == ZMESH_TASK_OK           ? ZMESH_M_TASKS_RUN_OK
+                                : task->status == ZMESH_TASK_TIMEOUT    ? ZMESH_M_TASKS_RUN_TIMEOUT
+                                : task->status == ZMESH_TASK_NO_HANDLER ? ZMESH_M_TASKS_NO_HANDLER
+                                                                        : ZMESH_M_TASKS_RUN_ERROR;
+        zmesh_metrics_add (&self->ctx->metrics, metric, 1);
+        w_owner_t *owner = s_owner (self, &task->item.owner);
+        if (owner && !task->cancelled)
+            s_batch_result (self, &batch, owner, task, &load);
+        s_forget (self, task);
+    }
+    if (batch.owner)
+        s_batch_flush (self, &batch);
+}
+
+//  Refuse one task at once (queue full, stopping): a RESULT with that status.
+static void
+s_refuse (
+    self_t *self, w_owner_t *owner, const zmesh_task_item_t *item, uint8_t status, const char *why)
+{
+    zmesh_task_load_t load = s_load_locked (self);
+    zmesh_task_writer_t writer;
+    uint8_t buffer [1024];
+    zmesh_task_result_item_t result = {.id = item->id,
+                                       .attempt = item->attempt,
+                                       .status = status,
+                                       .error = why,
+                                       .error_size = (uint32_t) strlen (why)};
+    size_t size;
+    if (zmesh_task_writer_begin (&writer, buffer, sizeof buffer, &self->ctx->identity.pub.id,
+                                 ZMESH_TASK_KIND_RESULT, &load)
+            == ZMESH_OK
+        && zmesh_task_writer_add_result (&writer, &result) == ZMESH_OK
+        && zmesh_task_writer_finish (&writer, &size) == ZMESH_OK)
+        s_send_to (self, owner, buffer, size);
+}
+
+//  ---------------------------------------------------------------------------------------------
+//  Receiving
+
+static void
+s_submit (self_t *self, w_owner_t *owner, const zmesh_task_msg_t *msg)
+{
+    uint64_t now_us = s_now_us ();
+    uint32_t added = 0;
+    pthread_mutex_lock (&self->lock);
+    for (uint32_t i = 0; i < msg->count; i++) {
+        const zmesh_task_item_t *item = &msg->u.tasks [i];
+        w_task_t *known = (w_task_t *) zhashx_lookup (self->tasks, &item->id);
+        if (known) {
+            //  Another attempt of a task held here: it answers for the newest.
+            if (item->attempt > known->item.attempt)
+                known->item.attempt = item->attempt;
+            continue;
+        }
+        if (self->stopping) {
+            pthread_mutex_unlock (&self->lock);
+            s_refuse (self, owner, item, ZMESH_TASK_REFUSED, "worker stopping");
+            pthread_mutex_lock (&self->lock);
+            continue;
+        }
+        w_task_t *task = (w_task_t *) calloc (1, sizeof *task);
+        ZMESH_ASSERT (task);
+        task->worker = self;
+        task->item = *item;
+        if (item->payload_size) {
+            task->payload = (uint8_t *) malloc (item->payload_size);
+            ZMESH_ASSERT (task->payload);
+            memcpy (task->payload, item->payload, item->payload_size);
+        }
+        if (item->checkpoint) {
+            task->resume = (uint8_t *) malloc (item->checkpoint_size ? item->checkpoint_size : 1);
+            ZMESH_ASSERT (task->resume);
+            memcpy (task->resume, item->checkpoint, item->checkpoint_size);
+        }
+        task->item.payload = task->payload;
+        task->item.checkpoint = task->resume;
+        zmesh_id_to_hex (&item->id, task->id_hex);
+        task->received_us = now_us;
+        int rc = zmesh_taskq_push (&self->queue, (uint64_t) zclock_mono (), &item->id,
+                                   (zmesh_priority_t) item->priority, (uint64_t) (uintptr_t) task,
+                                   item->cpu_millicores);
+        if (rc) {
+            s_task_free (task);
+            pthread_mutex_unlock (&self->lock);
+            zmesh_metrics_add (&self->ctx->metrics, ZMESH_M_TASKS_REFUSED_FULL, 1);
+            s_refuse (self, owner, item, ZMESH_TASK_REFUSED, "worker queue full");
+            pthread_mutex_lock (&self->lock);
+            continue;
+        }
+        zhashx_insert (self->tasks, &item->id, task);
+        owner->held++;
+        added++;
+    }
+    if (added == 1)
+        pthread_cond_signal (&self->wake);
+    else if (added > 1)
+        pthread_cond_broadcast (&self->wake);
+    pthread_mutex_unlock (&self->lock);
+}
+
+static void
+s_cancel (self_t *self, const zmesh_task_msg_t *msg)
+{
+    for (uint32_t i = 0; i < msg->count; i++) {
+        w_task_t *task = (w_task_t *) zhashx_lookup (self->tasks, &msg->u.refs [i].id);
+        if (!task)
+            continue;
+        pthread_mutex_lock (&self->lock);
+        bool removed =
+            zmesh_taskq_remove (&self->queue, (uint64_t) zclock_mono (), &task->item.id, NULL)
+            == ZMESH_OK;
+        task->cancelled = true;
+        pthread_mutex_unlock (&self->lock);
+        if (removed) {
+            zmesh_metrics_add (&self->ctx->metrics, ZMESH_M_TASKS_CANCELLED, 1);
+            s_forget (self, task);
+        }
+    }
+}
+
+static void
+s_handle_server (self_t *self)
+{
+    for (int n = 0; n < S_RECV_BATCH; n++) {
+        zmq_msg_t routing, payload;
+        zmq_msg_init (&routing);
+        if (zmq_msg_recv (&routing, self->server_handle, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close (&routing);
+            break;
+        }
+        zmq_msg_init (&payload);
+        if (!zmq_msg_more (&routing) || zmq_msg_recv (&payload, self->server_handle, 0) < 0
+            || zmq_msg_more (&payload) || zmq_msg_size (&routing) > 255) {
+            zmesh_metrics_add (&self->ctx->metrics, ZMESH_M_DROP_MALFORMED, 1);
+            //  drain the rest of a multipart message
+            while (zmq_msg_more (&payload)
+                   && zmq_msg_recv (&payload, self->server_handle, ZMQ_DONTWAIT) >= 0)
+                ;
+            zmq_msg_close (&payload);
+            zmq_msg_close (&routing);
+            continue;
+        }
+        zmesh_id_t sender;
+        int rc = zmesh_work_recv_check (&self->ctx->metrics, &payload, self->msg, &sender);
+        if (rc == ZMESH_OK) {
+            w_owner_t *owner = s_owner (self, &sender);
+            if (!owner) {
+                owner = (w_owner_t *) calloc (1, sizeof *owner);
+                ZMESH_ASSERT (owner);
+                owner->id = sender;
+                zhashx_insert (self->owners, &sender, owner);
+            }
+            owner->routing_size = zmq_msg_size (&routing);
+            memcpy (owner->routing, zmq_msg_data (&routing), owner->routing_size);
+            if (self->msg->kind == ZMESH_TASK_KIND_SUBMIT)
+                s_submit (self, owner, self->msg);
+            else if (self->msg->kind == ZMESH_TASK_KIND_CANCEL)
+                s_cancel (self, self->msg);
+            else
+                zmesh_metrics_add (&self->ctx->metrics, ZMESH_M_DROP_UNKNOWN_TYPE, 1);
+        }
+        zmq_msg_close (&payload);
+        zmq_msg_close (&routing);
+    }
+}
+
+//  ---------------------------------------------------------------------------------------------
+//  Leases and publication
+
+static void
+s_leases (self_t *self)
+{
+    //  Group the held tasks by owner: one LEASE (or more, if large) per owner.
+    zlistx_t *order = zlistx_new ();
+    pthread_mutex_lock (&self->lock);
+    zmesh_task_load_t load = s_load (self);
+    for (w_task_t *task = (w_task_t *) zhashx_first (self->tasks); task;
+         task = (w_task_t *) zhashx_next (self->tasks))
+        if (!task->finished)
+            zlistx_add_end (order, task);
+    //  Running flags are read under the lock, into the refs below.
+    size_t count = zlistx_size (order);
+    typedef struct {
+        zmesh_id_t owner;
+        zmesh_task_ref_t ref;
+    } s_held_t;
+    s_held_t *held = count ? (s_held_t *) malloc (count * sizeof *held) : NULL;
+    size_t n = 0;
+    for (w_task_t *task = (w_task_t *) zlistx_first (order); task && held;
+         task = (w_task_t *) zlistx_next (order)) {
+        held [n].owner = task->item.owner;
+        held [n].ref.id = task->item.id;
+        held [n].ref.attempt = task->item.attempt;
+        held [n].ref.running = task->running;
+        n++;
+    }
+    pthread_mutex_unlock (&self->lock);
+    zlistx_destroy (&order);
+    //  One pass per owner (owners are few).
+    for (w_owner_t *owner = (w_owner_t *) zhashx_first (self->owners); owner;
+         owner = (w_owner_t *) zhashx_next (self->owners)) {
+        if (!owner->held)
+            continue;
+        zmesh_task_writer_t writer;
+        bool begun = false;
+        for (size_t i = 0; i < n; i++) {
+            if (!zmesh_id_equal (&held [i].owner, &owner->id))
+                continue;
+            if (!begun) {
+                zmesh_task_writer_begin (&writer, self->out, self->out_capacity,
+                                         &self->ctx->identity.pub.id, ZMESH_TASK_KIND_LEASE, &load);
+                begun = true;
+            }
+            int rc = zmesh_task_writer_add_ref (&writer, &held [i].ref);
+            if (rc == ZMESH_ETOOBIG || rc == ZMESH_ELIMIT) {
+                size_t size;
+                if (zmesh_task_writer_finish (&writer, &size) == ZMESH_OK)
+                    s_send_to (self, owner, self->out, size);
+                zmesh_task_writer_begin (&writer, self->out, self->out_capacity,
+                                         &self->ctx->identity.pub.id, ZMESH_TASK_KIND_LEASE, &load);
+                zmesh_task_writer_add_ref (&writer, &held [i].ref);
+            }
+        }
+        size_t size;
+        if (begun && zmesh_task_writer_finish (&writer, &size) == ZMESH_OK)
+            s_send_to (self, owner, self->out, size);
+    }
+    free (held);
+}
+
+//  Publish zmesh.work: where this worker listens, its tags and handlers, its load.
+static void
+s_publish (self_t *self, bool force)
+{
+    zmesh_task_load_t load = s_load_locked (self);
+    int64_t now = zclock_mono ();
+    //  Load moves all the time; the mesh hears of it only when it crosses a band (idle,
+    //  busy, worth stealing from), at most every S_PUBLISH_MIN_MS.
+    uint32_t band_now =
+        zmesh_work_load_band (&load, (uint32_t) self->config->worker_steal_threshold);
+    uint32_t band_then = zmesh_work_load_band (&self->published_load,
+                                               (uint32_t) self->config->worker_steal_threshold);
+    if (!force && (band_now == band_then || now - self->published_at < S_PUBLISH_MIN_MS))
+        return;
+    zmesh_work_info_t info;
+    memset (&info, 0, sizeof info);
+    snprintf (info.worker_endpoint, sizeof info.worker_endpoint, "%s", self->endpoint);
+    snprintf (info.owner_endpoint, sizeof info.owner_endpoint, "%s", self->endpoint);
+    char tags [512];
+    snprintf (tags, sizeof tags, "%s", self->config->worker_tags);
+    char *save = NULL;
+    for (char *word = strtok_r (tags, " ,", &save); word && info.tag_count < ZMESH_TASK_TAGS_MAX;
+         word = strtok_r (NULL, " ,", &save))
+        snprintf (info.tags [info.tag_count++], ZMESH_TASK_TAG_MAX, "%s", word);
+    zmesh_profile_t profile;
+    uint64_t at;
+    if (zmesh_ctx_profile (self->ctx, &profile, &at) && profile.gpu_count
+        && info.tag_count < ZMESH_TASK_TAGS_MAX)
+        snprintf (info.tags [info.tag_count++], ZMESH_TASK_TAG_MAX, "gpu");
+    for (size_t i = 0; i < self->ctx->handler_count && info.handler_count < ZMESH_TASK_TAGS_MAX;
+         i++) {
+        if (streq (self->ctx->handlers [i].name, "exec") && !self->exec_allow [0])
+            continue;
+        snprintf (info.handlers [info.handler_count++], ZMESH_TASK_HANDLER_MAX, "%s",
+                  self->ctx->handlers [i].name);
+    }
+    info.load = load;
+    uint8_t encoded [1024];
+    size_t size;
+    int rc = zmesh_work_info_encode (&info, encoded, sizeof encoded, &size);
+    if (rc == ZMESH_ETOOBIG) {
+        //  Too many handlers to list: publish none (placement then assumes any).
+        info.handler_count = 0;
+        rc = zmesh_work_info_encode (&info, encoded, sizeof encoded, &size);
+    }
+    if (rc) {
+        zsys_warning ("worker: cannot encode zmesh.work: %s", zmesh_strerror (rc));
+        return;
+    }
+    self->published_at = now;
+    self->published_load = load;
+    zmesh_ctx_set_work (self->ctx, encoded, size);
+    zmesh_ctx_view_changed (self->ctx);
+    zsock_send (self->pipe, "sssb", "ROUTE", "gossip", "WORK", encoded, size);
+}
+
+//  ---------------------------------------------------------------------------------------------
+//  Life
+
+static void
+s_self_destroy (self_t **self_p)
+{
+    self_t *self = *self_p;
+    if (!self)
+        return;
+    pthread_mutex_lock (&self->lock);
+    self->stopping = true;
+    pthread_cond_broadcast (&self->wake);
+    pthread_mutex_unlock (&self->lock);
+    for (uint32_t i = 0; i < self->thread_count; i++)
+        pthread_join (self->threads [i], NULL);
+    free (self->threads);
+    if (self->tasks) {
+        for (w_task_t *task = (w_task_t *) zhashx_first (self->tasks); task;
+             task = (w_task_t *) zhashx_next (self->tasks))
+            s_task_free (task);
+        zhashx_destroy (&self->tasks);
+    }
+    if (self->owners) {
+        for (w_owner_t *owner = (w_owner_t *) zhashx_first (self->owners); owner;
+             owner = (w_owner_t *) zhashx_next (self->owners))
+            free (owner);
+        zhashx_destroy (&self->owners);
+    }
+    zmesh_link_monitor_destroy (&self->monitor);
+    zsock_destroy (&self->server);
+    if (self->event_fd >= 0)
+        close (self->event_fd);
+    zmesh_taskq_fini (&self->queue);
+    pthread_cond_destroy (&self->wake);
+    pthread_mutex_destroy (&self->lock);
+    free (self->out);
+    free (self->msg);
+    free (self);
+    *self_p = NULL;
+}
+
+static self_t *
+s_self_new (zsock_t *pipe, zmesh_node_ctx_t *ctx, char *err, size_t err_size)
+{
+    self_t *self = (self_t *) calloc (1, sizeof *self);
+    ZMESH_ASSERT (self);
+    self->ctx = ctx;
+    self->config = &ctx->config;
+    self->pipe = pipe;
+    self->event_fd = -1;
+    pthread_mutex_init (&self->lock, NULL);
+    pthread_cond_init (&self->wake, NULL);
+    snprintf (self->exec_allow, sizeof self->exec_allow, "%s", self->config->worker_exec_allow);
+    self->tasks = s_id_table ();
+    self->owners = s_id_table ();
+    self->out_capacity = ZMESH_TASK_MSG_MAX;
+    self->out = (uint8_t *) malloc (self->out_capacity);
+    self->msg = (zmesh_task_msg_t *) malloc (sizeof *self->msg);
+    self->event_fd = eventfd (0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (!self->out || !self->msg || self->event_fd < 0) {
+        snprintf (err, err_size, "worker: out of memory or file descriptors");
+        s_self_destroy (&self);
+        return NULL;
+    }
+    //  Slots: worker/slots, or one per core.
+    self->slots = (uint32_t) self->config->worker_slots;
+    if (!self->slots) {
+        long cores = sysconf (_SC_NPROCESSORS_ONLN);
+        self->slots = cores > 0 ? (uint32_t) cores : 1;
+    }
+    zmesh_taskq_config_t q;
+    zmesh_taskq_config_defaults (&q);
+    q.capacity = (uint32_t) self->config->worker_queue;
+    q.aging_ms = (uint32_t) self->config->worker_aging_ms;
+    q.slots = self->slots;
+    q.critical_reserve = (uint32_t) self->config->worker_critical_reserve;
+    if (q.critical_reserve >= q.slots)
+        q.critical_reserve = q.slots - 1;
+    if (zmesh_taskq_init (&self->queue, &q, (uint64_t) zclock_mono ())) {
+        snprintf (err, err_size, "worker: cannot create the queue (worker/queue %d)",
+                  self->config->worker_queue);
+        s_self_destroy (&self);
+        return NULL;
+    }
+    //  Bind: worker/bind, or node/bind's host with any port; a restart binds the same.
+    char bind [ZMESH_ENDPOINT_MAX];
+    if (ctx->worker_bound [0])
+        snprintf (bind, sizeof bind, "%s", ctx->worker_bound);
+    else if (self->config->worker_bind [0])
+        snprintf (bind, sizeof bind, "%s", self->config->worker_bind);
+    else
+        zmesh_work_endpoint_with_port (bind, ctx->bound [0] ? ctx->bound : self->config->bind, "*");
+    zmesh_link_config_t link = {.max_message_bytes = ZMESH_TASK_MSG_MAX, .linger_ms = 0};
+    char bound [ZMESH_ENDPOINT_MAX];
+    for (int attempt = 0; !self->server && attempt < S_REBIND_ATTEMPTS; attempt++) {
+        self->server = zmesh_link_server_new (&ctx->identity, ctx->identity.id_hex, bind, &link,
+                                              bound, err, err_size);
+        if (!self->server && ctx->worker_bound [0])
+            zclock_sleep (S_REBIND_PAUSE_MS);
+        else
+            break;
+    }
+    if (!self->server) {
+        s_self_destroy (&self);
+        return NULL;
+    }
+    zsock_set_sndhwm (self->server, 100000);
+    zsock_set_rcvhwm (self->server, 100000);
+    self->server_handle = zsock_resolve (self->server);
+    snprintf (ctx->worker_bound, sizeof ctx->worker_bound, "%s", bound);
+    self->monitor = zmesh_link_monitor_new (self->server);
+    //  Advertise: worker/advertise, or the gossip endpoint's host with our port.
+    if (self->config->worker_advertise [0])
+        snprintf (self->endpoint, sizeof self->endpoint, "%s", self->config->worker_advertise);
+    else {
+        char gossip [ZMESH_ENDPOINT_MAX];
+        zmesh_ctx_endpoint (ctx, gossip);
+        const char *port = strrchr (bound, ':');
+        zmesh_work_endpoint_with_port (self->endpoint, gossip [0] ? gossip : bound,
+                                       port ? port + 1 : "*");
+    }
+    self->threads = (pthread_t *) calloc (self->slots, sizeof *self->threads);
+    ZMESH_ASSERT (self->threads);
+    for (uint32_t i = 0; i < self->slots; i++) {
+        if (pthread_create (&self->threads [i], NULL, s_executor, self) != 0) {
+            snprintf (err, err_size, "worker: cannot start executor thread %u", i);
+            s_self_destroy (&self);
+            return NULL;
+        }
+        self->thread_count++;
+    }
+    return self;
+}
+
+void
+zmesh_worker_actor (zsock_t *pipe, void *args)
+{
+    zsock_signal (pipe, 0);
+    zmesh_actor_name ("worker");
+    char err [512] = "";
+    zmesh_node_ctx_t *ctx = (zmesh_node_ctx_t *) args;
+    self_t *self = s_self_new (pipe, ctx, err, sizeof err);
+    if (!self) {
+        zmesh_actor_failed (pipe, err);
+        return;
+    }
+    zsys_info ("worker: %u slots, taking tasks on %s", self->slots, self->endpoint);
+    zmesh_actor_ready (pipe);
+    s_publish (self, true);
+    self->lease_at = zclock_mono () + self->config->worker_lease_interval_ms;
+    zmq_pollitem_t items [4] = {
+        {zsock_resolve (pipe), 0, ZMQ_POLLIN, 0},
+        {self->server_handle, 0, ZMQ_POLLIN, 0},
+        {NULL, self->event_fd, ZMQ_POLLIN, 0},
+        {self->monitor ? zsock_resolve (self->monitor->events) : NULL, 0, ZMQ_POLLIN, 0},
+    };
+    int item_count = self->monitor ? 4 : 3;
+    while (!self->terminated) {
+        int64_t now = zclock_mono ();
+        long timeout = self->lease_at > now ? (long) (self->lease_at - now) : 0;
+        if (zmq_poll (items, item_count, timeout) < 0 && zmq_errno () != EINTR)
+            break;
+        if (items [0].revents & ZMQ_POLLIN) {
+            zmsg_t *msg = zmsg_recv (pipe);
+            char *command = msg ? zmsg_popstr (msg) : NULL;
+            if (!command || streq (command, "$TERM"))
+                self->terminated = true;
+            else if (streq (command, "FAULT")) {
+                zstr_free (&command);
+                zmsg_destroy (&msg);
+                s_self_destroy (&self);
+                return;  //  as if crashed: the supervisor restarts us
+            }
+            zstr_free (&command);
+            zmsg_destroy (&msg);
+        }
+        if (items [1].revents & ZMQ_POLLIN)
+            s_handle_server (self);
+        if (items [2].revents & ZMQ_POLLIN)
+            s_flush_done (self);
+        if (item_count == 4 && (items [3].revents & ZMQ_POLLIN))
+            zmesh_link_monitor_handle (self->monitor, &self->ctx->metrics);
+        now = zclock_mono ();
+        if (now >= self->lease_at) {
+            self->lease_at = now + self->config->worker_lease_interval_ms;
+            s_leases (self);
+            s_publish (self, false);
+        }
+    }
+    s_self_destroy (&self);
+}
+
+void
+zmesh_worker_builtins (zmesh_node_ctx_t *ctx)
+{
+    static const struct {
+        const char *name;
+        zmesh_handler_fn *fn;
+    } builtins [] = {{"echo", s_echo}, {"sleep", s_sleep}, {"exec", s_exec}};
+    for (size_t i = 0; i < sizeof builtins / sizeof builtins [0]; i++)
+        if (!zmesh_ctx_handler (ctx, builtins [i].name)
+            && ctx->handler_count < ZMESH_HANDLERS_MAX) {
+            zmesh_handler_entry_t *entry = &ctx->handlers [ctx->handler_count++];
+            snprintf (entry->name, sizeof entry->name, "%s", builtins [i].name);
+            entry->fn = builtins [i].fn;
+            entry->arg = NULL;
+        }
+}

@@ -1,0 +1,265 @@
+/*  zmesh_owner.h: the owner's side of a task, as a pure core (issue 4, points 2 and 6).
+
+    The node that submits a task owns it until its result arrives, as in Ray: the balancer
+    actor of that node drives this core. The core keeps every task it owns, places each one
+    (through the shell's `choose` callback, which runs zmesh_place over the shell's view of the
+    mesh), tracks each attempt to a result, re-dispatches what a failed or frozen worker held,
+    and hands the shell exactly one result per task, however many times the task ran.
+
+    Attempts. Each dispatch of a task to a worker is an attempt, numbered from 1. A task with
+    redundancy r > 1 (CRITICAL work that must be checked) has r replicas, each its own chain
+    of attempts on a distinct node. A result names the attempt it ends; a result for any
+    attempt still open counts (a late answer from a worker thought lost is still an answer),
+    and the first one that completes the task wins: later ones are counted as duplicates and
+    dropped. That is what makes results exactly-once at the owner while execution is
+    at-least-once.
+
+    Failures, and what each does:
+    - Lost worker: membership says it is dead or left (node_down), or its lease expired: no
+      message from it for lease_timeout_ms while it held attempts of ours. Every open
+      attempt there fails as a system failure; the node takes no new attempts until it is
+      heard again.
+    - A lease that does not list an attempt that was dispatched to it more than
+      lease_timeout_ms earlier: that attempt is gone (the worker restarted); a system failure.
+    - REFUSED, NO_HANDLER, TIMEOUT results: system failures of that attempt.
+    - HANDLER_ERROR: the task failed; it is not retried unless the task asked for it
+      (retry_on_error); for the breaker it is a success (the peer is healthy).
+    A system failure retries the replica, if the task has retries left (max_retries counts
+    re-dispatches of the task, all replicas together), after a back-off of
+    retry_base_ms x 2^(n-1), capped at retry_max_ms, times a jitter factor drawn in [0.5, 1),
+    on another node if there is one (the failed node is avoided by that replica's next choice
+    while another is eligible). Without retries left the task ends with its last error.
+    An attempt that fails because a node was lost resumes from the latest checkpoint the owner
+    holds (point 7).
+    Non-idempotent tasks (no ZMESH_TASK_FLAG_IDEMPOTENT) whose attempt was known to be running
+    when its worker was lost are not re-run: they end with the error "lost while running".
+
+    Redundancy. The r replicas go to r distinct nodes (as far as there are). Each result
+    carries a digest of (status, output); the first digest that `quorum` replicas (r/2 + 1)
+    report wins. A replica whose digest differs from the winner is a disagreement: counted,
+    and reported to the shell with the node, so a Byzantine worker shows in metrics. If no
+    quorum is possible any more, the task fails with "no quorum".
+
+    Flow control. At most `window` attempts are open on one node at once; tasks that cannot be
+    placed for lack of window (or of any eligible node) wait in the owner's pending queue,
+    by priority with aging (zmesh_taskq), and go out as windows free. At most max_tasks are
+    owned at once: submit beyond is ZMESH_ELIMIT (the shell makes the submitter wait).
+
+    Output. The core calls the shell's callbacks synchronously, from within the call that
+    decided: `send` (dispatch an attempt), `cancel` (best-effort: drop an attempt that is no
+    longer needed), `done` (the one result of a task; its views are valid during the call).
+    The callbacks must not call back into the core.
+
+    Time: every call takes now_ms (monotonic ms); tick (at or after deadline_ms) runs lease
+    expiry and back-offs. Randomness (jitter) from a seed at init. No clock, no I/O.
+*/
+#ifndef ZMESH_OWNER_H_INCLUDED
+#define ZMESH_OWNER_H_INCLUDED
+
+#include "zmesh_breaker.h"
+#include "zmesh_error.h"
+#include "zmesh_ident.h"
+#include "zmesh_task.h"
+#include "zmesh_taskq.h"
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define ZMESH_OWNER_REDUNDANCY_MAX           7
+#define ZMESH_OWNER_LEASE_TIMEOUT_MS_DEFAULT 2000
+#define ZMESH_OWNER_RETRY_BASE_MS_DEFAULT    100
+#define ZMESH_OWNER_RETRY_MAX_MS_DEFAULT     5000
+#define ZMESH_OWNER_WINDOW_DEFAULT           256
+#define ZMESH_OWNER_MAX_TASKS_DEFAULT        65536
+#define ZMESH_OWNER_MAX_TASKS_LIMIT          (1u << 20)
+#define ZMESH_OWNER_AFFINITY_MAX             64  //  bytes of an affinity key
+#define ZMESH_OWNER_DIGEST_SIZE              16
+#define ZMESH_OWNER_PLACE_TIMEOUT_MS_DEFAULT 30000
+#define ZMESH_OWNER_PARK_RETRY_MS            500
+
+typedef struct {
+    uint32_t lease_timeout_ms;  //  silence of a worker holding our attempts that loses them
+    uint32_t retry_base_ms;     //  first back-off
+    uint32_t retry_max_ms;      //  largest back-off
+    uint32_t window;            //  attempts open on one node at most
+    uint32_t max_tasks;         //  tasks owned at once at most
+    uint32_t aging_ms;          //  aging of the pending queue (zmesh_taskq)
+    uint32_t place_timeout_ms;  //  a task no node can take fails after this long
+    zmesh_breaker_config_t breaker;
+} zmesh_owner_config_t;
+
+//  A task as submitted. The core copies everything it needs.
+typedef struct {
+    zmesh_id_t id;  //  chosen by the shell, unique
+    char handler [ZMESH_TASK_HANDLER_MAX];
+    const uint8_t *payload;
+    uint32_t payload_size;
+    uint8_t priority;  //  zmesh_priority_t
+    uint8_t flags;     //  ZMESH_TASK_FLAG_*
+    uint32_t timeout_ms;
+    uint32_t cpu_millicores;
+    uint64_t memory_bytes;
+    uint32_t gpus;
+    uint32_t tag_count;
+    char tags [ZMESH_TASK_TAGS_MAX][ZMESH_TASK_TAG_MAX];
+    uint32_t max_retries;  //  re-dispatches allowed
+    uint32_t redundancy;   //  replicas, 1..ZMESH_OWNER_REDUNDANCY_MAX
+    bool retry_on_error;   //  retry a HANDLER_ERROR too
+    uint8_t strategy;      //  zmesh_place_strategy_t (zmesh_place.h)
+    uint8_t affinity [ZMESH_OWNER_AFFINITY_MAX];
+    uint32_t affinity_size;  //  0: none (hash uses the task id)
+    uint64_t client;         //  the shell's: who gets the result
+} zmesh_owner_task_t;
+
+//  The one result of a task (the fields of issue 4 point 2).
+typedef struct {
+    zmesh_id_t task_id;
+    const char *task_type;  //  the handler
+    uint64_t client;
+    zmesh_id_t selected_node;             //  the first placement's choice
+    zmesh_id_t cost_optimal_node;         //  what a full scan would have chosen at that time
+    zmesh_id_t dispatched_to;             //  the node whose result won (zero id if none)
+    zmesh_breaker_state_t circuit_state;  //  that node's breaker when the result came
+    bool success;
+    uint8_t status;     //  zmesh_task_status_t of the winning (or last) attempt
+    const char *error;  //  "" on success; NUL-terminated
+    const uint8_t *output;
+    uint32_t output_size;
+    uint64_t latency_ms;     //  submit to result
+    uint64_t queued_us;      //  the winning attempt's wait in the worker's queue
+    uint64_t run_us;         //  and its handler's run time
+    uint32_t attempts;       //  dispatches, all replicas
+    uint32_t disagreements;  //  replicas whose digest differed from the winner
+} zmesh_owner_result_t;
+
+//  The shell's view of one attempt to send.
+typedef struct {
+    zmesh_task_item_t item;  //  ready for zmesh_task_writer_add_task (views valid in the call)
+    zmesh_id_t node;
+} zmesh_owner_send_t;
+
+//  Placement request handed to choose: pick up to want distinct nodes not in avoid[], each
+//  with window left and allowed by the breaker (zmesh_owner_node_available); best first.
+typedef struct {
+    const zmesh_owner_task_t *task;
+    const zmesh_id_t *avoid;  //  nodes this task already uses or failed on
+    uint32_t avoid_count;
+    uint32_t want;
+} zmesh_owner_choice_t;
+
+typedef struct zmesh_owner_s zmesh_owner_t;
+
+typedef struct {
+    void *arg;
+    //  Fill chosen[0..return) (at most want), and *optimal (the full scan's best, or zero if
+    //  not computed). 0: eligible nodes exist but none has window or breaker room now (the
+    //  task waits for a window); ZMESH_ENOTFOUND: no node could ever take it as things are
+    //  (the task is parked, retried every ZMESH_OWNER_PARK_RETRY_MS, and fails after
+    //  place_timeout_ms).
+    int (*choose) (void *arg,
+                   zmesh_owner_t *owner,
+                   const zmesh_owner_choice_t *choice,
+                   zmesh_id_t *chosen,
+                   zmesh_id_t *optimal);
+    void (*send) (void *arg, const zmesh_owner_send_t *send);
+    void (*cancel) (void *arg, const zmesh_id_t *node, const zmesh_task_ref_t *ref);
+    void (*done) (void *arg, const zmesh_owner_result_t *result);
+    //  A replica disagreed with the quorum (may be NULL).
+    void (*disagree) (void *arg, const zmesh_id_t *node, const zmesh_id_t *task_id);
+} zmesh_owner_callbacks_t;
+
+typedef struct {
+    uint64_t submitted, completed, succeeded, failed;
+    uint64_t dispatched;     //  attempts sent
+    uint64_t retried;        //  re-dispatches after a system failure
+    uint64_t lost;           //  attempts lost with their worker (dead, lease, missing)
+    uint64_t duplicates;     //  results after the task had its result, or for unknown tasks
+    uint64_t disagreements;  //  redundant replicas outvoted
+    uint64_t moved;          //  attempts a steal moved to another node
+    uint64_t checkpoints;    //  checkpoints kept
+    uint32_t owned;          //  tasks owned now
+    uint32_t pending;        //  of which waiting to be placed
+    uint32_t in_flight;      //  attempts open on workers
+} zmesh_owner_stats_t;
+
+void zmesh_owner_config_defaults (zmesh_owner_config_t *config);
+int zmesh_owner_config_check (const zmesh_owner_config_t *config);
+
+//  NULL if the config is bad or memory short.
+zmesh_owner_t *zmesh_owner_new (const zmesh_owner_config_t *config,
+                                const zmesh_owner_callbacks_t *callbacks,
+                                uint64_t seed,
+                                uint64_t now_ms);
+void zmesh_owner_destroy (zmesh_owner_t **self_p);
+
+//  Take a task: ZMESH_OK (placed now or pending), ZMESH_ELIMIT (max_tasks owned),
+//  ZMESH_ESTATE (that id is owned already), ZMESH_EINVAL (bad fields).
+int zmesh_owner_submit (zmesh_owner_t *self, uint64_t now_ms, const zmesh_owner_task_t *task);
+
+//  A RESULT item from `from`. digest: of (status, output), computed by zmesh_owner_digest.
+void zmesh_owner_result (zmesh_owner_t *self,
+                         uint64_t now_ms,
+                         const zmesh_id_t *from,
+                         const zmesh_task_result_item_t *result);
+//  Any message from a worker renews its lease on what it holds for us.
+void zmesh_owner_heard (zmesh_owner_t *self, uint64_t now_ms, const zmesh_id_t *from);
+//  A LEASE: the attempts `from` holds for us (running: refs with running set).
+void zmesh_owner_lease (zmesh_owner_t *self,
+                        uint64_t now_ms,
+                        const zmesh_id_t *from,
+                        const zmesh_task_ref_t *refs,
+                        uint32_t count);
+//  A MOVED: `from` gave these attempts to `thief`.
+void zmesh_owner_moved (zmesh_owner_t *self,
+                        uint64_t now_ms,
+                        const zmesh_id_t *from,
+                        const zmesh_id_t *thief,
+                        const zmesh_task_ref_t *refs,
+                        uint32_t count);
+//  A CHECKPOINT of an open attempt: kept (the latest replaces the previous).
+void zmesh_owner_checkpoint (zmesh_owner_t *self,
+                             uint64_t now_ms,
+                             const zmesh_id_t *from,
+                             const zmesh_task_ref_t *ref,
+                             const uint8_t *data,
+                             uint32_t size);
+//  Membership: the node is dead or left; its attempts are lost.
+void zmesh_owner_node_down (zmesh_owner_t *self, uint64_t now_ms, const zmesh_id_t *node);
+//  The view changed (a node joined, a breaker closed, load fell): try the pending tasks.
+void zmesh_owner_kick (zmesh_owner_t *self, uint64_t now_ms);
+//  Lease expiry, back-offs, breaker timers, pending retries. Call at deadline_ms.
+void zmesh_owner_tick (zmesh_owner_t *self, uint64_t now_ms);
+uint64_t zmesh_owner_deadline_ms (const zmesh_owner_t *self);
+
+//  May choose pick this node now (window left, breaker allows, lease not expired)?
+bool
+zmesh_owner_node_available (const zmesh_owner_t *self, const zmesh_id_t *node, uint64_t now_ms);
+//  Attempts open on a node.
+uint32_t zmesh_owner_node_in_flight (const zmesh_owner_t *self, const zmesh_id_t *node);
+zmesh_breaker_state_t
+zmesh_owner_breaker_state (const zmesh_owner_t *self, const zmesh_id_t *node, uint64_t now_ms);
+void zmesh_owner_stats (const zmesh_owner_t *self, uint64_t now_ms, zmesh_owner_stats_t *stats);
+const zmesh_breaker_t *zmesh_owner_breaker (const zmesh_owner_t *self);
+
+//  Visit the tasks owned (for `zmeshctl tasks`): up to max, in no particular order.
+typedef struct {
+    zmesh_id_t id;
+    char handler [ZMESH_TASK_HANDLER_MAX];
+    uint8_t priority;
+    uint32_t attempts;
+    uint64_t age_ms;
+    bool pending;     //  not on any worker now
+    zmesh_id_t node;  //  where its first open attempt is (zero if pending)
+} zmesh_owner_task_info_t;
+uint32_t zmesh_owner_list (const zmesh_owner_t *self,
+                           uint64_t now_ms,
+                           zmesh_owner_task_info_t *out,
+                           uint32_t max);
+
+//  BLAKE2b-128 of (status, output): what redundant replicas compare.
+void zmesh_owner_digest (uint8_t status,
+                         const uint8_t *output,
+                         uint32_t size,
+                         uint8_t digest [ZMESH_OWNER_DIGEST_SIZE]);
+
+#endif
