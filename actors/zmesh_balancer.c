@@ -548,6 +548,27 @@ s_learn_load (self_t *self, const zmesh_id_t *id, const zmesh_task_load_t *load)
     }
 }
 
+//  Speak to a worker that holds our tasks by a steal, so that it learns how to reach us
+//  (the routing id of our connection): an empty SUBMIT.
+static void
+s_hello (self_t *self, const zmesh_id_t *node)
+{
+    s_link_t *link = s_link (self, node);
+    if (!link)
+        return;
+    if (link->writer.buf && link->writer.count) {
+        link->dirty = true;  //  a batch is on its way: it says as much
+        return;
+    }
+    zmesh_task_writer_begin (&link->writer, link->buf, ZMESH_TASK_MSG_MAX,
+                             &self->ctx->identity.pub.id, ZMESH_TASK_KIND_SUBMIT, &s_zero_load);
+    size_t size;
+    if (zmesh_task_writer_finish (&link->writer, &size) == ZMESH_OK
+        && zmq_send (link->handle, link->buf, size, ZMQ_DONTWAIT) >= 0)
+        zmesh_metrics_add (&self->ctx->metrics, ZMESH_M_MSG_SENT, 1);
+    link->writer.buf = NULL;
+}
+
 static void
 s_handle_link (self_t *self, s_link_t *link)
 {
@@ -575,6 +596,7 @@ s_handle_link (self_t *self, s_link_t *link)
                 case ZMESH_TASK_KIND_MOVED:
                     zmesh_owner_moved (self->owner, now, &link->id, &msg->thief, msg->u.refs,
                                        msg->count);
+                    s_hello (self, &msg->thief);
                     break;
                 case ZMESH_TASK_KIND_CHECKPOINT:
                     zmesh_owner_checkpoint (self->owner, now, &link->id, &msg->checkpoint_of,

@@ -30,13 +30,25 @@ zmesh_ctx_publish_members (zmesh_node_ctx_t *self, const zmesh_member_t *members
             return ZMESH_ENOMEM;
         memcpy (copy, members, count * sizeof *copy);
     }
+    //  Who is there and in what state: what the work plane's view depends on. Gossip
+    //  publishes once a second even when only silences moved; those wake nobody.
+    uint64_t shape = count;
+    for (size_t i = 0; i < count; i++) {
+        shape =
+            zmesh_mix64 (shape ^ zmesh_mix64 ((uint64_t) strtoull (members [i].id + 16, NULL, 16)));
+        shape = zmesh_mix64 (shape ^ (uint64_t) (uint8_t) members [i].state [0]
+                             ^ ((uint64_t) members [i].generation << 8));
+    }
     pthread_mutex_lock (&self->mutex);
     zmesh_member_t *old = self->members;
     self->members = copy;
     self->member_count = count;
+    bool changed = shape != self->members_shape;
+    self->members_shape = shape;
     pthread_mutex_unlock (&self->mutex);
     free (old);
-    zmesh_ctx_view_changed (self);
+    if (changed)
+        zmesh_ctx_view_changed (self);
     return ZMESH_OK;
 }
 
@@ -115,6 +127,7 @@ void
 zmesh_ctx_init (zmesh_node_ctx_t *self)
 {
     pthread_mutex_init (&self->mutex, NULL);
+    self->view_fds [0] = self->view_fds [1] = -1;
     self->member_profiles = zhashx_new ();
     ZMESH_ASSERT (self->member_profiles);
     zhashx_set_destructor (self->member_profiles, s_chunk_destroy);
@@ -219,6 +232,22 @@ void
 zmesh_ctx_view_changed (zmesh_node_ctx_t *self)
 {
     __atomic_add_fetch (&self->view_version, 1, __ATOMIC_RELEASE);
+    pthread_mutex_lock (&self->mutex);
+    for (int i = 0; i < 2; i++)
+        if (self->view_fds [i] >= 0) {
+            uint64_t one = 1;
+            ssize_t rc = write (self->view_fds [i], &one, sizeof one);
+            (void) rc;  //  a full counter (never in practice) still reads as readable
+        }
+    pthread_mutex_unlock (&self->mutex);
+}
+
+void
+zmesh_ctx_view_watch (zmesh_node_ctx_t *self, int slot, int fd)
+{
+    pthread_mutex_lock (&self->mutex);
+    self->view_fds [slot] = fd;
+    pthread_mutex_unlock (&self->mutex);
 }
 
 uint64_t

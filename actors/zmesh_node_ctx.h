@@ -51,11 +51,14 @@ typedef struct {
     zmesh_handler_entry_t handlers [ZMESH_HANDLERS_MAX];
     size_t handler_count;
     uint64_t view_version;  //  grows (atomically) when members, profiles or work infos change
+    int view_fds [2];       //  eventfds of the worker and balancer, written at each change
+                            //  (-1: none); set under mutex
     char bound [ZMESH_ENDPOINT_MAX];     //  what gossip bound first; a restart binds it again
     pthread_mutex_t mutex;               //  guards the fields below
     char endpoint [ZMESH_ENDPOINT_MAX];  //  advertised tcp endpoint ("" until bound)
     zmesh_member_t *members;             //  snapshot, self first
     size_t member_count;
+    uint64_t members_shape;  //  hash of the members' ids, states and generations
     zmesh_actor_status_t actors [ZMESH_ACTORS_MAX];
     size_t actor_count;
     zhashx_t *member_profiles;  //  id hex -> zchunk_t: each member's encoded profile, as the
@@ -104,6 +107,8 @@ zchunk_t *zmesh_ctx_work (zmesh_node_ctx_t *self);  //  a copy, or NULL; caller 
 //  The view version: bump after a change the balancer should see; read it cheaply.
 void zmesh_ctx_view_changed (zmesh_node_ctx_t *self);
 uint64_t zmesh_ctx_view_version (zmesh_node_ctx_t *self);
+//  Be woken at each view change: an eventfd (slot 0 worker, 1 balancer; fd -1 to stop).
+void zmesh_ctx_view_watch (zmesh_node_ctx_t *self, int slot, int fd);
 //  The handler of that name, or NULL.
 const zmesh_handler_entry_t *zmesh_ctx_handler (const zmesh_node_ctx_t *self, const char *name);
 //  Create / free what the context allocates (lock, member profiles table, snapshot).

@@ -75,7 +75,9 @@ zmesh_work_load_band (const zmesh_task_load_t *load, uint32_t threshold_permille
         return 0;
     uint64_t permille =
         load->slots ? 1000ull * ((uint64_t) load->busy + load->queued) / load->slots : 0;
-    if (permille >= threshold_permille && load->stealable)
+    //  Worth a steal's round trip: a backlog of at least twice its slots that a steal may
+    //  take (a thief holding one or two stolen tasks is not a victim).
+    if (permille >= threshold_permille && load->stealable >= 2ull * (load->slots ? load->slots : 1))
         return 2;
     return 1;
 }

@@ -20,7 +20,7 @@ int zmesh_work_recv_from (zmesh_metrics_t *metrics,
                           const zmesh_id_t *expect,
                           zmesh_task_msg_t *msg);
 //  A coarse figure of load for publication: 0 idle (a slot free, nothing queued), 1 busy,
-//  2 worth stealing from (load >= threshold permille and something stealable).
+//  2 worth stealing from (load >= threshold permille, and at least twice its slots stealable).
 uint32_t zmesh_work_load_band (const zmesh_task_load_t *load, uint32_t threshold_permille);
 //  "tcp://HOST:PORT" of endpoint with its port replaced by port (into out, ZMESH_ENDPOINT_MAX).
 void zmesh_work_endpoint_with_port (char *out, const char *endpoint, const char *port);

@@ -24,6 +24,7 @@
 #include "zmesh_taskq.h"
 #include "zmesh_work.h"
 #include <poll.h>
+#include <sodium.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <sys/eventfd.h>
@@ -68,9 +69,19 @@ typedef struct _zmesh_task_t w_task_t;
 typedef struct {
     zmesh_id_t id;
     uint8_t routing [256];
-    size_t routing_size;
+    size_t routing_size;  //  0: not known yet (an owner of stolen tasks that has not spoken)
     uint32_t held;
+    w_task_t *waiting;  //  results that wait for the routing id (linked by done_next)
 } w_owner_t;
+
+//  A busier worker this one may steal from: a CURVE client of its ROUTER.
+typedef struct {
+    zmesh_id_t id;
+    char endpoint [ZMESH_ENDPOINT_MAX];
+    uint8_t curve_public [ZMESH_KEY_SIZE];
+    zsock_t *dealer;  //  NULL until the first steal
+    void *handle;
+} w_victim_t;
 
 struct self_s {
     zmesh_node_ctx_t *ctx;
@@ -103,6 +114,18 @@ struct self_s {
     int64_t published_at;
     zmesh_task_load_t published_load;
     char exec_allow [1024];
+    //  stealing
+    w_victim_t *victims;  //  nodes whose published load says they are worth stealing from
+    uint32_t victim_count;
+    zhashx_t *dealers;  //  id (16 bytes) -> w_victim_t with a dealer (kept across rebuilds)
+    uint64_t view_version;
+    int view_fd;
+    bool steal_pending;
+    int64_t steal_sent;
+    zmesh_id_t steal_from;
+    int64_t steal_at;
+    uint64_t rng;
+    int64_t publish_at;  //  a publication held back by S_PUBLISH_MIN_MS, 0 if none
     bool terminated;
 };
 
@@ -679,6 +702,19 @@ s_owner (self_t *self, const zmesh_id_t *id)
     return (w_owner_t *) zhashx_lookup (self->owners, id);
 }
 
+static w_owner_t *
+s_owner_get (self_t *self, const zmesh_id_t *id)
+{
+    w_owner_t *owner = s_owner (self, id);
+    if (!owner) {
+        owner = (w_owner_t *) calloc (1, sizeof *owner);
+        ZMESH_ASSERT (owner);
+        owner->id = *id;
+        zhashx_insert (self->owners, id, owner);
+    }
+    return owner;
+}
+
 //  Forget a task: out of the table, its owner's count down, freed.
 static void
 s_forget (self_t *self, w_task_t *task)
@@ -746,9 +782,35 @@ s_flush_done (self_t *self)
                                                                         : ZMESH_M_TASKS_RUN_ERROR;
         zmesh_metrics_add (&self->ctx->metrics, metric, 1);
         w_owner_t *owner = s_owner (self, &task->item.owner);
+        if (owner && !task->cancelled && !owner->routing_size) {
+            //  A stolen task whose owner has not spoken to us yet: its result waits.
+            task->done_next = owner->waiting;
+            owner->waiting = task;
+            continue;
+        }
         if (owner && !task->cancelled)
             s_batch_result (self, &batch, owner, task, &load);
         s_forget (self, task);
+    }
+    if (batch.owner)
+        s_batch_flush (self, &batch);
+}
+
+//  The owner's routing id is known now: send the results that waited for it.
+static void
+s_flush_waiting (self_t *self, w_owner_t *owner)
+{
+    if (!owner->waiting)
+        return;
+    zmesh_task_load_t load = s_load_locked (self);
+    s_batch_t batch = {0};
+    w_task_t *task = owner->waiting;
+    owner->waiting = NULL;
+    while (task) {
+        w_task_t *next = task->done_next;
+        s_batch_result (self, &batch, owner, task, &load);
+        s_forget (self, task);
+        task = next;
     }
     if (batch.owner)
         s_batch_flush (self, &batch);
@@ -779,8 +841,9 @@ s_refuse (
 //  ---------------------------------------------------------------------------------------------
 //  Receiving
 
+//  SUBMIT from an owner, or STOLEN from a victim: queue the tasks (each with its owner).
 static void
-s_submit (self_t *self, w_owner_t *owner, const zmesh_task_msg_t *msg)
+s_submit (self_t *self, const zmesh_task_msg_t *msg)
 {
     uint64_t now_us = s_now_us ();
     uint32_t added = 0;
@@ -794,9 +857,11 @@ s_submit (self_t *self, w_owner_t *owner, const zmesh_task_msg_t *msg)
                 known->item.attempt = item->attempt;
             continue;
         }
+        w_owner_t *owner = s_owner_get (self, &item->owner);
         if (self->stopping) {
             pthread_mutex_unlock (&self->lock);
-            s_refuse (self, owner, item, ZMESH_TASK_REFUSED, "worker stopping");
+            if (owner->routing_size)
+                s_refuse (self, owner, item, ZMESH_TASK_REFUSED, "worker stopping");
             pthread_mutex_lock (&self->lock);
             continue;
         }
@@ -825,7 +890,8 @@ s_submit (self_t *self, w_owner_t *owner, const zmesh_task_msg_t *msg)
             s_task_free (task);
             pthread_mutex_unlock (&self->lock);
             zmesh_metrics_add (&self->ctx->metrics, ZMESH_M_TASKS_REFUSED_FULL, 1);
-            s_refuse (self, owner, item, ZMESH_TASK_REFUSED, "worker queue full");
+            if (owner->routing_size)
+                s_refuse (self, owner, item, ZMESH_TASK_REFUSED, "worker queue full");
             pthread_mutex_lock (&self->lock);
             continue;
         }
@@ -860,6 +926,206 @@ s_cancel (self_t *self, const zmesh_task_msg_t *msg)
     }
 }
 
+//  A thief asks for up to max queued tasks: give up to half of what may be stolen (the
+//  queue's rule), tell each task's owner where it went (MOVED, before the thief can answer
+//  for it), then hand the tasks over (STOLEN) and forget them.
+static void
+s_give (self_t *self, w_owner_t *thief, uint32_t max)
+{
+    zmesh_taskq_entry_t *entries =
+        (zmesh_taskq_entry_t *) malloc (ZMESH_TASK_BATCH_MAX * sizeof *entries);
+    ZMESH_ASSERT (entries);
+    if (max > ZMESH_TASK_BATCH_MAX)
+        max = ZMESH_TASK_BATCH_MAX;
+    pthread_mutex_lock (&self->lock);
+    size_t count = zmesh_taskq_steal (&self->queue, (uint64_t) zclock_mono (), max, entries);
+    zmesh_task_load_t load = s_load (self);
+    pthread_mutex_unlock (&self->lock);
+    //  MOVED, one message per owner.
+    for (size_t i = 0; i < count; i++) {
+        w_task_t *task = (w_task_t *) (uintptr_t) entries [i].handle;
+        bool first = true;
+        for (size_t j = 0; j < i && first; j++)
+            first = !zmesh_id_equal (&((w_task_t *) (uintptr_t) entries [j].handle)->item.owner,
+                                     &task->item.owner);
+        w_owner_t *owner = s_owner (self, &task->item.owner);
+        if (!first || !owner || !owner->routing_size)
+            continue;
+        zmesh_task_writer_t writer;
+        zmesh_task_writer_begin_moved (&writer, self->out, self->out_capacity,
+                                       &self->ctx->identity.pub.id, &load, &thief->id);
+        for (size_t j = i; j < count; j++) {
+            w_task_t *other = (w_task_t *) (uintptr_t) entries [j].handle;
+            if (!zmesh_id_equal (&other->item.owner, &task->item.owner))
+                continue;
+            zmesh_task_ref_t ref = {.id = other->item.id, .attempt = other->item.attempt};
+            zmesh_task_writer_add_ref (&writer, &ref);
+        }
+        size_t size;
+        if (zmesh_task_writer_finish (&writer, &size) == ZMESH_OK)
+            s_send_to (self, owner, self->out, size);
+    }
+    //  STOLEN to the thief (maybe empty: it then knows to look elsewhere).
+    zmesh_task_writer_t writer;
+    zmesh_task_writer_begin (&writer, self->out, self->out_capacity, &self->ctx->identity.pub.id,
+                             ZMESH_TASK_KIND_STOLEN, &load);
+    size_t given = 0;
+    for (size_t i = 0; i < count; i++) {
+        w_task_t *task = (w_task_t *) (uintptr_t) entries [i].handle;
+        if (zmesh_task_writer_add_task (&writer, &task->item) == ZMESH_OK)
+            given++;
+        //  One that does not fit is dropped here: its owner's lease finds it missing.
+        s_forget (self, task);
+    }
+    size_t size;
+    if (zmesh_task_writer_finish (&writer, &size) == ZMESH_OK)
+        s_send_to (self, thief, self->out, size);
+    zmesh_metrics_add (&self->ctx->metrics, ZMESH_M_TASKS_STOLEN_OUT, given);
+    free (entries);
+}
+
+//  The nodes worth stealing from, from their published zmesh.work (rebuilt when the view moves).
+static void
+s_victims_rebuild (self_t *self)
+{
+    uint64_t version = zmesh_ctx_view_version (self->ctx);
+    if (version == self->view_version)
+        return;
+    self->view_version = version;
+    size_t count;
+    zmesh_member_t *members = zmesh_ctx_members (self->ctx, &count);
+    free (self->victims);
+    self->victims = (w_victim_t *) calloc (count ? count : 1, sizeof *self->victims);
+    ZMESH_ASSERT (self->victims);
+    self->victim_count = 0;
+    for (size_t i = 0; i < count; i++) {
+        const zmesh_member_t *member = &members [i];
+        zmesh_work_info_t work;
+        uint8_t sign_public [ZMESH_KEY_SIZE];
+        zmesh_public_t pub;
+        if (member->self || !streq (member->state, "alive")
+            || !zmesh_ctx_member_work (self->ctx, member->id, &work)
+            || zmesh_work_load_band (&work.load, (uint32_t) self->config->worker_steal_threshold)
+                   != 2
+            || zmesh_hex_decode (sign_public, ZMESH_KEY_SIZE, member->public_key)
+            || zmesh_public_from_sign_key (&pub, sign_public))
+            continue;
+        w_victim_t *victim = &self->victims [self->victim_count++];
+        victim->id = pub.id;
+        snprintf (victim->endpoint, sizeof victim->endpoint, "%s", work.worker_endpoint);
+        memcpy (victim->curve_public, pub.curve_public, ZMESH_KEY_SIZE);
+    }
+    free (members);
+}
+
+//  Short of work: a slot free, or about to be (fewer tasks queued than slots). Asking before
+//  the queue is empty hides the steal's round trip behind the tasks still running.
+static bool
+s_idle (self_t *self)
+{
+    pthread_mutex_lock (&self->lock);
+    bool idle = self->busy + zmesh_taskq_depth (&self->queue) < 2 * self->slots
+                && zmesh_taskq_depth (&self->queue) < self->slots;
+    pthread_mutex_unlock (&self->lock);
+    return idle;
+}
+
+//  An idle worker asks one busy node (drawn at random) for work; one request at a time.
+static void
+s_steal (self_t *self, int64_t now)
+{
+    if (!self->config->worker_steal || now < self->steal_at)
+        return;
+    if (self->steal_pending && now - self->steal_sent < 1000)
+        return;
+    if (self->steal_pending) {
+        //  No answer in a second: that node is gone or stuck; look elsewhere until the view
+        //  says otherwise.
+        for (uint32_t i = 0; i < self->victim_count; i++)
+            if (zmesh_id_equal (&self->victims [i].id, &self->steal_from))
+                self->victims [i--] = self->victims [--self->victim_count];
+    }
+    self->steal_pending = false;
+    s_victims_rebuild (self);
+    if (!self->victim_count || !s_idle (self))
+        return;
+    self->rng = zmesh_mix64 (self->rng + 0x9e3779b97f4a7c15ull);
+    w_victim_t *pick = &self->victims [self->rng % self->victim_count];
+    w_victim_t *victim = (w_victim_t *) zhashx_lookup (self->dealers, &pick->id);
+    if (victim && strcmp (victim->endpoint, pick->endpoint) != 0) {
+        zhashx_delete (self->dealers, &pick->id);
+        victim = NULL;
+    }
+    if (!victim) {
+        victim = (w_victim_t *) calloc (1, sizeof *victim);
+        ZMESH_ASSERT (victim);
+        *victim = *pick;
+        zmesh_link_config_t link = {
+            .max_message_bytes = ZMESH_TASK_MSG_MAX, .linger_ms = 0, .queue_early = true};
+        victim->dealer = zmesh_link_client_new (&self->ctx->identity, victim->curve_public,
+                                                victim->endpoint, &link);
+        if (!victim->dealer) {
+            free (victim);
+            self->steal_at = now + 1000;
+            return;
+        }
+        victim->handle = zsock_resolve (victim->dealer);
+        zhashx_insert (self->dealers, &victim->id, victim);
+    }
+    uint8_t buffer [256];
+    size_t size;
+    zmesh_task_load_t load = s_load_locked (self);
+    uint32_t want = 2 * self->slots;
+    if (zmesh_task_encode_steal (buffer, sizeof buffer, &self->ctx->identity.pub.id, &load,
+                                 want > ZMESH_TASK_BATCH_MAX ? ZMESH_TASK_BATCH_MAX : want, &size)
+            == ZMESH_OK
+        && zmq_send (victim->handle, buffer, size, ZMQ_DONTWAIT) >= 0) {
+        self->steal_pending = true;
+        self->steal_sent = now;
+        self->steal_from = victim->id;
+        zmesh_metrics_add (&self->ctx->metrics, ZMESH_M_STEAL_REQUESTS, 1);
+    }
+    self->steal_at = now + self->config->worker_steal_interval_ms;
+}
+
+//  STOLEN from a victim: queue the tasks; ask again at once if it has more and we are idle.
+static void
+s_handle_victim (self_t *self, w_victim_t *victim)
+{
+    for (int n = 0; n < 16; n++) {
+        zmq_msg_t payload;
+        zmq_msg_init (&payload);
+        if (zmq_msg_recv (&payload, victim->handle, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close (&payload);
+            break;
+        }
+        if (zmesh_work_recv_from (&self->ctx->metrics, &payload, &victim->id, self->msg) == ZMESH_OK
+            && self->msg->kind == ZMESH_TASK_KIND_STOLEN) {
+            self->steal_pending = false;
+            s_submit (self, self->msg);
+            zmesh_metrics_add (&self->ctx->metrics, ZMESH_M_TASKS_STOLEN_IN, self->msg->count);
+            int64_t now = zclock_mono ();
+            //  More there: ask again as soon as our queue runs short; nothing now (its queue
+            //  is filling, or draining): ask again after steal_interval_ms.
+            self->steal_at = self->msg->count && self->msg->load.stealable
+                                 ? now
+                                 : now + self->config->worker_steal_interval_ms;
+        }
+        zmq_msg_close (&payload);
+    }
+}
+
+static void
+s_victim_destroy (void **item)
+{
+    w_victim_t *victim = (w_victim_t *) *item;
+    if (victim) {
+        zsock_destroy (&victim->dealer);
+        free (victim);
+        *item = NULL;
+    }
+}
+
 static void
 s_handle_server (self_t *self)
 {
@@ -885,19 +1151,16 @@ s_handle_server (self_t *self)
         zmesh_id_t sender;
         int rc = zmesh_work_recv_check (&self->ctx->metrics, &payload, self->msg, &sender);
         if (rc == ZMESH_OK) {
-            w_owner_t *owner = s_owner (self, &sender);
-            if (!owner) {
-                owner = (w_owner_t *) calloc (1, sizeof *owner);
-                ZMESH_ASSERT (owner);
-                owner->id = sender;
-                zhashx_insert (self->owners, &sender, owner);
-            }
+            w_owner_t *owner = s_owner_get (self, &sender);
             owner->routing_size = zmq_msg_size (&routing);
             memcpy (owner->routing, zmq_msg_data (&routing), owner->routing_size);
+            s_flush_waiting (self, owner);
             if (self->msg->kind == ZMESH_TASK_KIND_SUBMIT)
-                s_submit (self, owner, self->msg);
+                s_submit (self, self->msg);
             else if (self->msg->kind == ZMESH_TASK_KIND_CANCEL)
                 s_cancel (self, self->msg);
+            else if (self->msg->kind == ZMESH_TASK_KIND_STEAL)
+                s_give (self, owner, self->msg->max);
             else
                 zmesh_metrics_add (&self->ctx->metrics, ZMESH_M_DROP_UNKNOWN_TYPE, 1);
         }
@@ -982,12 +1245,18 @@ s_publish (self_t *self, bool force)
         zmesh_work_load_band (&load, (uint32_t) self->config->worker_steal_threshold);
     uint32_t band_then = zmesh_work_load_band (&self->published_load,
                                                (uint32_t) self->config->worker_steal_threshold);
-    if (!force && (band_now == band_then || now - self->published_at < S_PUBLISH_MIN_MS))
+    if (!force && band_now == band_then) {
+        self->publish_at = 0;
         return;
+    }
+    if (!force && now - self->published_at < S_PUBLISH_MIN_MS) {
+        self->publish_at = self->published_at + S_PUBLISH_MIN_MS;  //  held back: a timer
+        return;
+    }
+    self->publish_at = 0;
     zmesh_work_info_t info;
     memset (&info, 0, sizeof info);
     snprintf (info.worker_endpoint, sizeof info.worker_endpoint, "%s", self->endpoint);
-    snprintf (info.owner_endpoint, sizeof info.owner_endpoint, "%s", self->endpoint);
     char tags [512];
     snprintf (tags, sizeof tags, "%s", self->config->worker_tags);
     char *save = NULL;
@@ -1035,6 +1304,24 @@ s_self_destroy (self_t **self_p)
     self_t *self = *self_p;
     if (!self)
         return;
+    //  Tasks still queued go back to their owners at once (REFUSED), rather than when their
+    //  leases expire.
+    if (self->tasks && self->server) {
+        for (w_task_t *task = (w_task_t *) zhashx_first (self->tasks); task;
+             task = (w_task_t *) zhashx_next (self->tasks)) {
+            pthread_mutex_lock (&self->lock);
+            bool queued = !task->running && !task->finished
+                          && zmesh_taskq_remove (&self->queue, (uint64_t) zclock_mono (),
+                                                 &task->item.id, NULL)
+                                 == ZMESH_OK;
+            if (queued)
+                task->finished = true;  //  freed with the table below
+            pthread_mutex_unlock (&self->lock);
+            w_owner_t *owner = s_owner (self, &task->item.owner);
+            if (queued && owner && owner->routing_size)
+                s_refuse (self, owner, &task->item, ZMESH_TASK_REFUSED, "worker stopping");
+        }
+    }
     pthread_mutex_lock (&self->lock);
     self->stopping = true;
     pthread_cond_broadcast (&self->wake);
@@ -1050,12 +1337,19 @@ s_self_destroy (self_t **self_p)
     }
     if (self->owners) {
         for (w_owner_t *owner = (w_owner_t *) zhashx_first (self->owners); owner;
-             owner = (w_owner_t *) zhashx_next (self->owners))
-            free (owner);
+             owner = (w_owner_t *) zhashx_next (self->owners)) {
+            free (owner);  //  its waiting results are in the task table, freed above
+        }
         zhashx_destroy (&self->owners);
     }
     zmesh_link_monitor_destroy (&self->monitor);
     zsock_destroy (&self->server);
+    zhashx_destroy (&self->dealers);
+    free (self->victims);
+    if (self->view_fd >= 0) {
+        zmesh_ctx_view_watch (self->ctx, 0, -1);
+        close (self->view_fd);
+    }
     if (self->event_fd >= 0)
         close (self->event_fd);
     zmesh_taskq_fini (&self->queue);
@@ -1076,6 +1370,7 @@ s_self_new (zsock_t *pipe, zmesh_node_ctx_t *ctx, char *err, size_t err_size)
     self->config = &ctx->config;
     self->pipe = pipe;
     self->event_fd = -1;
+    self->view_fd = -1;
     pthread_mutex_init (&self->lock, NULL);
     pthread_cond_init (&self->wake, NULL);
     snprintf (self->exec_allow, sizeof self->exec_allow, "%s", self->config->worker_exec_allow);
@@ -1085,7 +1380,11 @@ s_self_new (zsock_t *pipe, zmesh_node_ctx_t *ctx, char *err, size_t err_size)
     self->out = (uint8_t *) malloc (self->out_capacity);
     self->msg = (zmesh_task_msg_t *) malloc (sizeof *self->msg);
     self->event_fd = eventfd (0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (!self->out || !self->msg || self->event_fd < 0) {
+    self->view_fd = eventfd (0, EFD_NONBLOCK | EFD_CLOEXEC);
+    self->dealers = s_id_table ();
+    zhashx_set_destructor (self->dealers, s_victim_destroy);
+    randombytes_buf (&self->rng, sizeof self->rng);
+    if (!self->out || !self->msg || self->event_fd < 0 || self->view_fd < 0) {
         snprintf (err, err_size, "worker: out of memory or file descriptors");
         s_self_destroy (&self);
         return NULL;
@@ -1147,6 +1446,7 @@ s_self_new (zsock_t *pipe, zmesh_node_ctx_t *ctx, char *err, size_t err_size)
         zmesh_work_endpoint_with_port (self->endpoint, gossip [0] ? gossip : bound,
                                        port ? port + 1 : "*");
     }
+    zmesh_ctx_view_watch (ctx, 0, self->view_fd);
     self->threads = (pthread_t *) calloc (self->slots, sizeof *self->threads);
     ZMESH_ASSERT (self->threads);
     for (uint32_t i = 0; i < self->slots; i++) {
@@ -1175,46 +1475,88 @@ zmesh_worker_actor (zsock_t *pipe, void *args)
     zsys_info ("worker: %u slots, taking tasks on %s", self->slots, self->endpoint);
     zmesh_actor_ready (pipe);
     s_publish (self, true);
-    self->lease_at = zclock_mono () + self->config->worker_lease_interval_ms;
-    zmq_pollitem_t items [4] = {
-        {zsock_resolve (pipe), 0, ZMQ_POLLIN, 0},
-        {self->server_handle, 0, ZMQ_POLLIN, 0},
-        {NULL, self->event_fd, ZMQ_POLLIN, 0},
-        {self->monitor ? zsock_resolve (self->monitor->events) : NULL, 0, ZMQ_POLLIN, 0},
-    };
-    int item_count = self->monitor ? 4 : 3;
+    zmq_pollitem_t *items = NULL;
+    w_victim_t **item_victims = NULL;
+    size_t capacity = 0;
     while (!self->terminated) {
+        //  Poll the pipe, the server, the executors' eventfd, the view's, the monitor, and
+        //  the victims we steal from.
+        size_t needed = 5 + zhashx_size (self->dealers);
+        if (capacity < needed) {
+            capacity = needed * 2;
+            items = (zmq_pollitem_t *) realloc (items, capacity * sizeof *items);
+            item_victims = (w_victim_t **) realloc (item_victims, capacity * sizeof *item_victims);
+            ZMESH_ASSERT (items && item_victims);
+        }
+        size_t n = 0;
+        items [n++] = (zmq_pollitem_t){zsock_resolve (pipe), 0, ZMQ_POLLIN, 0};
+        items [n++] = (zmq_pollitem_t){self->server_handle, 0, ZMQ_POLLIN, 0};
+        items [n++] = (zmq_pollitem_t){NULL, self->event_fd, ZMQ_POLLIN, 0};
+        items [n++] = (zmq_pollitem_t){NULL, self->view_fd, ZMQ_POLLIN, 0};
+        size_t monitor_at = n;
+        if (self->monitor)
+            items [n++] = (zmq_pollitem_t){zsock_resolve (self->monitor->events), 0, ZMQ_POLLIN, 0};
+        size_t victims_at = n;
+        for (w_victim_t *victim = (w_victim_t *) zhashx_first (self->dealers); victim;
+             victim = (w_victim_t *) zhashx_next (self->dealers)) {
+            item_victims [n] = victim;
+            items [n++] = (zmq_pollitem_t){victim->handle, 0, ZMQ_POLLIN, 0};
+        }
+        //  Timers: leases while tasks are held, a held-back publication, the next steal
+        //  while idle with somewhere to steal from. None at all on an idle node.
         int64_t now = zclock_mono ();
-        long timeout = self->lease_at > now ? (long) (self->lease_at - now) : 0;
-        if (zmq_poll (items, item_count, timeout) < 0 && zmq_errno () != EINTR)
+        int64_t next = INT64_MAX;
+        if (zhashx_size (self->tasks))
+            next = self->lease_at;
+        if (self->publish_at && self->publish_at < next)
+            next = self->publish_at;
+        if (self->config->worker_steal && self->victim_count) {
+            int64_t at = self->steal_pending ? self->steal_sent + 1000 : self->steal_at;
+            if (at < next)
+                next = at;
+        }
+        long timeout = next == INT64_MAX ? -1 : next > now ? (long) (next - now) : 0;
+        if (zmq_poll (items, (int) n, timeout) < 0 && zmq_errno () != EINTR)
             break;
         if (items [0].revents & ZMQ_POLLIN) {
             zmsg_t *msg = zmsg_recv (pipe);
             char *command = msg ? zmsg_popstr (msg) : NULL;
-            if (!command || streq (command, "$TERM"))
+            bool fault = command && streq (command, "FAULT");
+            if (!command || streq (command, "$TERM") || fault)
                 self->terminated = true;
-            else if (streq (command, "FAULT")) {
-                zstr_free (&command);
-                zmsg_destroy (&msg);
-                s_self_destroy (&self);
-                return;  //  as if crashed: the supervisor restarts us
-            }
             zstr_free (&command);
             zmsg_destroy (&msg);
+            if (fault)
+                break;  //  as if crashed: the supervisor restarts us
         }
         if (items [1].revents & ZMQ_POLLIN)
             s_handle_server (self);
         if (items [2].revents & ZMQ_POLLIN)
             s_flush_done (self);
-        if (item_count == 4 && (items [3].revents & ZMQ_POLLIN))
+        if (items [3].revents & ZMQ_POLLIN) {
+            uint64_t counter;
+            ssize_t rc = read (self->view_fd, &counter, sizeof counter);
+            (void) rc;
+            s_victims_rebuild (self);
+        }
+        if (self->monitor && (items [monitor_at].revents & ZMQ_POLLIN))
             zmesh_link_monitor_handle (self->monitor, &self->ctx->metrics);
+        for (size_t i = victims_at; i < n; i++)
+            if (items [i].revents & ZMQ_POLLIN)
+                s_handle_victim (self, item_victims [i]);
         now = zclock_mono ();
-        if (now >= self->lease_at) {
+        if (!zhashx_size (self->tasks))
+            self->lease_at = now + self->config->worker_lease_interval_ms;
+        else if (now >= self->lease_at) {
             self->lease_at = now + self->config->worker_lease_interval_ms;
             s_leases (self);
-            s_publish (self, false);
         }
+        s_publish (self, false);
+        if (self->victim_count)
+            s_steal (self, now);
     }
+    free (items);
+    free (item_victims);
     s_self_destroy (&self);
 }
 
