@@ -626,8 +626,8 @@ s_endpoint_valid (const char *endpoint)
 int
 zmesh_work_info_encode (const zmesh_work_info_t *info, uint8_t *buf, size_t capacity, size_t *size)
 {
-    if (!s_endpoint_valid (info->worker_endpoint) || !s_endpoint_valid (info->owner_endpoint)
-        || info->tag_count > ZMESH_TASK_TAGS_MAX || info->handler_count > ZMESH_TASK_TAGS_MAX)
+    if (!s_endpoint_valid (info->worker_endpoint) || info->tag_count > ZMESH_TASK_TAGS_MAX
+        || info->handler_count > ZMESH_TASK_TAGS_MAX)
         return ZMESH_EINVAL;
     for (uint32_t i = 0; i < info->tag_count; i++)
         if (!s_tag_valid (info->tags [i], strnlen (info->tags [i], ZMESH_TASK_TAG_MAX)))
@@ -639,9 +639,8 @@ zmesh_work_info_encode (const zmesh_work_info_t *info, uint8_t *buf, size_t capa
     zmesh_mp_writer_t writer;
     zmesh_mp_writer_init (&writer, buf, capacity);
     msgpack_packer *pk = &writer.pk;
-    msgpack_pack_array (pk, 5);
+    msgpack_pack_array (pk, 4);
     zmesh_mp_pack_cstr (pk, info->worker_endpoint);
-    zmesh_mp_pack_cstr (pk, info->owner_endpoint);
     msgpack_pack_array (pk, info->tag_count);
     for (uint32_t i = 0; i < info->tag_count; i++)
         zmesh_mp_pack_cstr (pk, info->tags [i]);
@@ -679,9 +678,8 @@ zmesh_work_info_decode (zmesh_work_info_t *info, const uint8_t *data, size_t siz
     zmesh_mp_reader_t r;
     zmesh_mp_reader_init (&r, data, size);
     uint32_t count;
-    if (zmesh_mp_read_array (&r, &count) || count < 5 || s_read_endpoint (&r, info->worker_endpoint)
-        || s_read_endpoint (&r, info->owner_endpoint) || zmesh_mp_read_array (&r, &info->tag_count)
-        || info->tag_count > ZMESH_TASK_TAGS_MAX)
+    if (zmesh_mp_read_array (&r, &count) || count < 4 || s_read_endpoint (&r, info->worker_endpoint)
+        || zmesh_mp_read_array (&r, &info->tag_count) || info->tag_count > ZMESH_TASK_TAGS_MAX)
         return ZMESH_EPROTO;
     for (uint32_t i = 0; i < info->tag_count; i++)
         if (s_read_tag (&r, info->tags [i]))
@@ -691,7 +689,7 @@ zmesh_work_info_decode (zmesh_work_info_t *info, const uint8_t *data, size_t siz
     for (uint32_t i = 0; i < info->handler_count; i++)
         if (s_read_handler (&r, info->handlers [i]))
             return ZMESH_EPROTO;
-    if (s_read_load (&r, &info->load) || zmesh_mp_skip_extra (&r, count, 5)
+    if (s_read_load (&r, &info->load) || zmesh_mp_skip_extra (&r, count, 4)
         || zmesh_mp_remaining (&r) != 0)
         return ZMESH_EPROTO;
     return ZMESH_OK;

@@ -236,7 +236,6 @@ int zmesh_task_encode_checkpoint (uint8_t *buf,
 
 typedef struct {
     char worker_endpoint [ZMESH_ENDPOINT_MAX];  //  tcp: where its worker takes SUBMIT, STEAL
-    char owner_endpoint [ZMESH_ENDPOINT_MAX];   //  tcp: where its balancer takes RESULT, LEASE...
     uint32_t tag_count;                         //  0..ZMESH_TASK_TAGS_MAX
     char tags [ZMESH_TASK_TAGS_MAX][ZMESH_TASK_TAG_MAX];  //  capabilities, e.g. "gpu", "ssd"
     uint32_t handler_count;  //  0..ZMESH_TASK_TAGS_MAX handlers it has (names, as tags)
@@ -245,13 +244,12 @@ typedef struct {
 } zmesh_work_info_t;
 
 //  Encode / strictly decode the value, a msgpack array:
-//      [ worker_endpoint: str, owner_endpoint: str, tags: [ str, ... ],
-//        handlers: [ str, ... ], load ]
-//  Endpoints are checked with zmesh_endpoint_check (connect endpoints, both required); tags
+//      [ worker_endpoint: str, tags: [ str, ... ], handlers: [ str, ... ], load ]
+//  The endpoint is checked with zmesh_endpoint_check (a connect endpoint, required); tags
 //  are 1..31 bytes of [A-Za-z0-9._:-]; handlers are names as in a task. Encode: ZMESH_EINVAL
 //  for values the wire does not allow, ZMESH_ETOOBIG if buf is too small (the longest value
 //  takes ZMESH_WORK_INFO_SIZE_MAX bytes). Decode: ZMESH_EPROTO for anything malformed.
-#define ZMESH_WORK_INFO_SIZE_MAX 2094
+#define ZMESH_WORK_INFO_SIZE_MAX 1837
 
 int
 zmesh_work_info_encode (const zmesh_work_info_t *info, uint8_t *buf, size_t capacity, size_t *size);

@@ -172,7 +172,6 @@ static void
 s_assert_same_info (const zmesh_work_info_t *a, const zmesh_work_info_t *b)
 {
     ZMESH_ASSERT (strcmp (a->worker_endpoint, b->worker_endpoint) == 0);
-    ZMESH_ASSERT (strcmp (a->owner_endpoint, b->owner_endpoint) == 0);
     ZMESH_ASSERT (a->tag_count == b->tag_count && a->handler_count == b->handler_count);
     for (uint32_t i = 0; i < a->tag_count; i++)
         ZMESH_ASSERT (strcmp (a->tags [i], b->tags [i]) == 0);

@@ -525,7 +525,6 @@ s_task (void)
     static zmesh_work_info_t info;
     memset (&info, 0, sizeof info);
     strcpy (info.worker_endpoint, "tcp://10.0.0.7:7710");
-    strcpy (info.owner_endpoint, "tcp://[fe80::7]:7711");
     info.tag_count = 2;
     strcpy (info.tags [0], "gpu");
     strcpy (info.tags [1], "zone:eu-1");
