@@ -38,6 +38,7 @@ extern char **environ;
 #define S_RECV_BATCH    256   //  messages read from one socket per wake-up
 #define S_CLIENTS_MAX   1024  //  API and control connections at once
 #define S_LATENCY_ALPHA 0.05  //  weight of a new task latency in the average
+#define S_PIPELINE_MS   2.0   //  work kept in flight per slot beyond 2 tasks (late binding)
 
 typedef struct {
     char handler [ZMESH_TASK_HANDLER_MAX];
@@ -242,6 +243,19 @@ s_perf (s_link_t *link, const char *handler, bool add)
     return &link->perf [slot];
 }
 
+//  Tasks worth keeping in flight on a node for one handler: 2 x slots, plus the tasks its slots
+//  finish in S_PIPELINE_MS at the handler's measured run time there (none known: no more).
+static uint32_t
+s_pipeline (const zmesh_place_node_t *node, const s_perf_t *perf)
+{
+    uint32_t slots = node->slots ? node->slots : 1;
+    uint64_t limit = 2ull * slots;
+    if (perf && perf->samples)
+        limit += (uint64_t) ((double) slots * S_PIPELINE_MS
+                             / (perf->perf_ms > 0.001 ? perf->perf_ms : 0.001));
+    return limit > UINT32_MAX ? UINT32_MAX : (uint32_t) limit;
+}
+
 static int
 s_choose (void *arg,
           zmesh_owner_t *owner,
@@ -283,15 +297,25 @@ s_choose (void *arg,
         if (candidate->eligible && !zmesh_owner_node_available (owner, &candidate->id, now))
             candidate->eligible = false;
         //  What this owner has in flight there counts as queued, on top of what it reported.
-        candidate->queued += zmesh_owner_node_in_flight (owner, &candidate->id);
+        uint32_t in_flight = zmesh_owner_node_in_flight (owner, &candidate->id);
+        candidate->queued += in_flight;
+        s_perf_t *perf = node->link ? s_perf (node->link, task->handler, false) : NULL;
         if (node->link) {
             candidate->rtt_us = (uint32_t) node->link->rtt_us;
-            s_perf_t *perf = s_perf (node->link, task->handler, false);
             if (perf) {
                 candidate->perf_ms = perf->perf_ms;
                 candidate->perf_samples = perf->samples;
             }
         }
+        //  Late binding for score and auction: keep only as many tasks on a node as keep its
+        //  slots busy across a round trip (twice its slots, plus what it runs in
+        //  S_PIPELINE_MS), so the rest wait here and go to whichever node frees a slot first.
+        //  hash and local name their node: the owner's window alone bounds them, and stealing
+        //  evens the load.
+        if (candidate->eligible
+            && (request.strategy == ZMESH_PLACE_SCORE || request.strategy == ZMESH_PLACE_AUCTION)
+            && in_flight >= s_pipeline (candidate, perf))
+            candidate->eligible = false;
     }
     if (!possible)
         return ZMESH_ENOTFOUND;
@@ -396,8 +420,8 @@ s_done (void *arg, const zmesh_owner_result_t *result)
     s_link_t *link = s_link_find (self, &result->dispatched_to);
     if (link && result->success) {
         s_perf_t *perf = s_perf (link, result->task_type, true);
-        zmesh_place_perf_update (&perf->perf_ms, &perf->samples,
-                                 (double) (result->queued_us + result->run_us) / 1000.0);
+        //  Past performance: the handler's run time there (its queue is the load's business).
+        zmesh_place_perf_update (&perf->perf_ms, &perf->samples, (double) result->run_us / 1000.0);
     }
     self->latency_ms = self->latency_ms == 0 ? (double) result->latency_ms
                                              : self->latency_ms * (1 - S_LATENCY_ALPHA)
