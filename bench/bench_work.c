@@ -1,6 +1,9 @@
 /*  bench_work: the work plane's figures, with real zmeshd worker processes on 127.0.0.1.
 
-    bench_work [-z ZMESHD] [-s SCENARIO] [-n TASKS]
+    bench_work [-z ZMESHD] [-s SCENARIO] [-n TASKS] [-t]
+
+    -t (tests): skip the checks that depend on the machine's speed (the share stolen, the 3 s
+    of `stop`); what must always hold (every task ends exactly once, successfully) is checked.
 
     The bench process is the submitter: an embedded node (gossip + balancer, no worker) seeded
     to the first worker, so every task crosses a CURVE tcp link to another process and its
@@ -329,6 +332,7 @@ s_mixed_spec (int index, zmesh_task_spec_t *spec, char *payload, int *duration_m
 }
 
 static int s_failures;
+static bool s_no_timing;  //  -t: check only what must hold whatever the machine's speed
 
 static void
 s_check (bool ok, const char *what)
@@ -464,7 +468,7 @@ s_steal (void)
     printf ("steal:  2000 x sleep 10 ms aimed at 1 of 4 workers: %.1f%% stolen, %d run twice, "
             "makespan %.3f s (ideal %.3f s)\n",
             100.0 * stolen / count, twice, us / 1e6, count * 10e-3 / 4);
-    s_check (stolen * 10 >= count * 7, "fewer than 70% stolen");
+    s_check (s_no_timing || stolen * 10 >= count * 7, "fewer than 70% stolen");
     s_check (twice == 0, "a task was dispatched twice");
     free (tasks);
     s_mesh_stop ();
@@ -540,10 +544,31 @@ s_fault (int signal)
             signal == SIGKILL ? "kill" : "stop", signal == SIGKILL ? "SIGKILLed" : "SIGSTOPped",
             count, redispatched, after_ms, us / 1e6);
     if (signal == SIGSTOP)
-        s_check (redispatched > 0 && after_ms <= 3000,
+        s_check (redispatched > 0 && (s_no_timing || after_ms <= 3000),
                  "the frozen worker's tasks were not done elsewhere within 3 s");
     free (tasks);
     s_mesh_stop ();
+}
+
+//  However the bench ends (a failed check exits, a signal), no worker process outlives it.
+static void
+s_kill_all (void)
+{
+    for (int i = 0; i < S_WORKERS_MAX; i++)
+        if (s_workers [i].pid > 0) {
+            kill (s_workers [i].pid, SIGKILL);
+            waitpid (s_workers [i].pid, NULL, 0);
+            s_workers [i].pid = 0;
+        }
+}
+
+static void
+s_on_signal (int signal)
+{
+    for (int i = 0; i < S_WORKERS_MAX; i++)
+        if (s_workers [i].pid > 0)
+            kill (s_workers [i].pid, SIGKILL);
+    _exit (128 + signal);
 }
 
 int
@@ -552,19 +577,25 @@ main (int argc, char *argv [])
     const char *scenario = "all";
     int count = 200000;
     int option;
-    while ((option = getopt (argc, argv, "z:s:n:")) != -1) {
-        if (option == 'z')
+    while ((option = getopt (argc, argv, "z:s:n:t")) != -1) {
+        if (option == 't')
+            s_no_timing = true;
+        else if (option == 'z')
             s_zmeshd = optarg;
         else if (option == 's')
             scenario = optarg;
         else if (option == 'n')
             count = atoi (optarg);
         else {
-            fprintf (stderr, "usage: bench_work [-z ZMESHD] [-s SCENARIO] [-n TASKS]\n");
+            fprintf (stderr, "usage: bench_work [-z ZMESHD] [-s SCENARIO] [-n TASKS] [-t]\n");
             return 2;
         }
     }
     zsys_set_logstream (stderr);  //  the submitter's log; the figures go to stdout
+    atexit (s_kill_all);
+    signal (SIGTERM, s_on_signal);
+    signal (SIGINT, s_on_signal);
+    signal (SIGHUP, s_on_signal);
     snprintf (s_root, sizeof s_root, "%s/zmesh-bench-work.%d",
               getenv ("TMPDIR") ? getenv ("TMPDIR") : "/tmp", getpid ());
     zsys_dir_create (s_root);
