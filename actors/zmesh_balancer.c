@@ -832,10 +832,16 @@ s_self_new (zsock_t *pipe, zmesh_node_ctx_t *ctx, char *err, size_t err_size)
     zmesh_place_config_defaults (&self->place);
     self->place.sample = (uint32_t) self->config->balancer_sample;
     self->place.match_threshold_permille = (uint32_t) self->config->balancer_match_threshold;
-    self->place.local_threshold_permille =
-        (uint32_t) (self->config->balancer_local_threshold > 1000
-                        ? 1000
-                        : self->config->balancer_local_threshold);
+    self->place.local_threshold_permille = (uint32_t) self->config->balancer_local_threshold;
+    const int *w = self->config->balancer_weights;
+    self->place.weight_queue = (uint32_t) w [0];
+    self->place.weight_cpu = (uint32_t) w [1];
+    self->place.weight_perf = (uint32_t) w [2];
+    self->place.weight_latency = (uint32_t) w [3];
+    self->place.weight_memory = (uint32_t) w [4];
+    self->place.weight_cost = (uint32_t) w [5];
+    self->place.weight_match = (uint32_t) w [6];
+    self->place.weight_gpu = (uint32_t) w [7];
     zmesh_owner_config_t config;
     zmesh_owner_config_defaults (&config);
     config.lease_timeout_ms = (uint32_t) self->config->balancer_lease_timeout_ms;
@@ -856,6 +862,11 @@ s_self_new (zsock_t *pipe, zmesh_node_ctx_t *ctx, char *err, size_t err_size)
     zmesh_scale_config_t scale;
     zmesh_scale_config_defaults (&scale);
     scale.sla_ms = (uint32_t) self->config->scale_sla_ms;
+    if (zmesh_place_config_check (&self->place)) {
+        snprintf (err, err_size, "balancer: the placement weights are all 0 (balancer/weight_*)");
+        s_self_destroy (&self);
+        return NULL;
+    }
     if (!self->owner || !self->msg || zmesh_scale_init (&self->scale, &scale)) {
         snprintf (err, err_size, "balancer: bad configuration or out of memory");
         s_self_destroy (&self);

@@ -71,6 +71,8 @@ struct _zmesh_config_t {
     int balancer_sample;            //  balancer/sample
     int balancer_match_threshold;   //  balancer/match_threshold (permille)
     int balancer_local_threshold;   //  balancer/local_threshold (permille)
+    int balancer_weights [8];       //  balancer/weight_*: queue cpu perf latency memory cost
+                                    //  match gpu, permille
     int balancer_breaker_failures;  //  balancer/breaker_failures
     int balancer_breaker_open_ms;   //  balancer/breaker_open_ms
     int scale_interval_ms;          //  scale/interval_ms
