@@ -29,6 +29,7 @@
 #include "zmesh_work.h"
 #include <sodium.h>
 #include <spawn.h>
+#include <sys/eventfd.h>
 #include <sys/wait.h>
 
 extern char **environ;
@@ -94,6 +95,7 @@ typedef struct {
     bool ring_built;
     uint64_t view_version;
     int64_t view_at;
+    int view_fd;      //  eventfd the node context writes when the view changes
     zhashx_t *links;  //  id (hex) -> s_link_t
     zmesh_task_msg_t *msg;
     //  clients by index (the owner core's `client`)
@@ -798,6 +800,10 @@ s_self_destroy (self_t **self_p)
     self_t *self = *self_p;
     if (!self)
         return;
+    if (self->view_fd >= 0) {
+        zmesh_ctx_view_watch (self->ctx, 1, -1);
+        close (self->view_fd);
+    }
     zmesh_owner_destroy (&self->owner);
     zhashx_destroy (&self->links);
     if (self->backlog) {
@@ -822,6 +828,7 @@ s_self_new (zsock_t *pipe, zmesh_node_ctx_t *ctx, char *err, size_t err_size)
     self_t *self = (self_t *) calloc (1, sizeof *self);
     ZMESH_ASSERT (self);
     self->ctx = ctx;
+    self->view_fd = -1;
     self->config = &ctx->config;
     self->pipe = pipe;
     self->links = zhashx_new ();
@@ -880,6 +887,13 @@ s_self_new (zsock_t *pipe, zmesh_node_ctx_t *ctx, char *err, size_t err_size)
     }
     zsock_set_sndhwm (self->api, 0);
     self->api_handle = zsock_resolve (self->api);
+    self->view_fd = eventfd (0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (self->view_fd < 0) {
+        snprintf (err, err_size, "balancer: no eventfd: %s", strerror (errno));
+        s_self_destroy (&self);
+        return NULL;
+    }
+    zmesh_ctx_view_watch (ctx, 1, self->view_fd);
     return self;
 }
 
@@ -901,8 +915,8 @@ zmesh_balancer_actor (zsock_t *pipe, void *args)
     while (!self->terminated) {
         //  Poll the pipe, the API and every link.
         size_t link_count = zhashx_size (self->links);
-        if (item_capacity < link_count + 2) {
-            item_capacity = (link_count + 2) * 2;
+        if (item_capacity < link_count + 3) {
+            item_capacity = (link_count + 3) * 2;
             items = (zmq_pollitem_t *) realloc (items, item_capacity * sizeof *items);
             item_links = (s_link_t **) realloc (item_links, item_capacity * sizeof *item_links);
             ZMESH_ASSERT (items && item_links);
@@ -911,6 +925,7 @@ zmesh_balancer_actor (zsock_t *pipe, void *args)
         items [n++] = (zmq_pollitem_t){zsock_resolve (pipe), 0, ZMQ_POLLIN, 0};
         items [n++] =
             (zmq_pollitem_t){self->api_handle, 0, zlistx_size (self->backlog) ? 0 : ZMQ_POLLIN, 0};
+        items [n++] = (zmq_pollitem_t){NULL, self->view_fd, ZMQ_POLLIN, 0};
         for (s_link_t *link = (s_link_t *) zhashx_first (self->links); link;
              link = (s_link_t *) zhashx_next (self->links)) {
             item_links [n] = link;
@@ -925,8 +940,6 @@ zmesh_balancer_actor (zsock_t *pipe, void *args)
         if (scale_due < deadline)
             deadline = scale_due;
         long timeout = deadline <= now ? 0 : (long) (deadline - now);
-        if (timeout > 1000)
-            timeout = 1000;  //  the view version is polled, not signalled
         if (zmq_poll (items, (int) n, timeout) < 0 && zmq_errno () != EINTR)
             break;
         if (items [0].revents & ZMQ_POLLIN) {
@@ -941,12 +954,17 @@ zmesh_balancer_actor (zsock_t *pipe, void *args)
             if (self->terminated)
                 break;
         }
+        if (items [2].revents & ZMQ_POLLIN) {
+            uint64_t counter;
+            ssize_t rc = read (self->view_fd, &counter, sizeof counter);
+            (void) rc;  //  the version says what changed; the next rebuild sees it
+        }
         now = s_now ();
         if (now >= (uint64_t) self->view_at + S_VIEW_MS) {
             self->view_at = (int64_t) now;
             s_view_rebuild (self);
         }
-        for (size_t i = 2; i < n; i++)
+        for (size_t i = 3; i < n; i++)
             if (items [i].revents & ZMQ_POLLIN)
                 s_handle_link (self, item_links [i]);
         if (items [1].revents & ZMQ_POLLIN)
