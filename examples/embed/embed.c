@@ -7,11 +7,35 @@
     contact, then one line per event (membership, and state changes anywhere), for SECONDS
     (default 10), then the member list with each member's "color" key if it has one, and
     stops (announcing LEAVE).
+    Work: it registers a task handler, "upper" (the payload in capitals), which the mesh
+    learns from its gossip state, so any node can send it "upper" tasks; and it submits one
+    itself once it runs, printing "task upper OUTPUT on NODE".
 */
 #include <zmesh.h>
 #include <stdio.h>
+#include <ctype.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
+
+//  A task handler: runs on the node's executor threads, so it touches nothing shared.
+static int
+s_upper (zmesh_task_t *task, void *arg)
+{
+    (void) arg;
+    size_t size;
+    const char *text = (const char *) zmesh_task_payload (task, &size);
+    char *out = (char *) malloc (size ? size : 1);
+    if (!out) {
+        zmesh_task_error (task, "out of memory");
+        return -1;
+    }
+    for (size_t i = 0; i < size; i++)
+        out [i] = (char) toupper ((unsigned char) text [i]);
+    int rc = zmesh_task_output (task, out, size);
+    free (out);
+    return rc;
+}
 
 static int
 s_fail (const char *what, const char *err)
@@ -32,7 +56,8 @@ main (int argc, char **argv)
     if (zmesh_config_set (config, "node/data", argv [1], err, sizeof err)
         || zmesh_config_set (config, "node/name", "embedded", err, sizeof err)
         || zmesh_config_set (config, "node/bind", "tcp://127.0.0.1:*", err, sizeof err)
-        || zmesh_config_set (config, "node/actors", "gossip control", err, sizeof err)
+        || zmesh_config_set (config, "node/actors", "gossip worker balancer control", err,
+                             sizeof err)
         || zmesh_config_set (config, "trust/mode", "open", err, sizeof err)
         || (argc > 2 && zmesh_config_add_seed (config, argv [2], err, sizeof err)))
         return s_fail ("config", err);
@@ -40,6 +65,8 @@ main (int argc, char **argv)
     zmesh_config_destroy (&config);
     if (!node)
         return s_fail ("node", err);
+    if (zmesh_node_handler (node, "upper", s_upper, NULL) != ZMESH_OK)
+        return s_fail ("handler", "cannot register 'upper'");
     if (zmesh_node_start (node, err, sizeof err)) {
         zmesh_node_destroy (&node);
         return s_fail ("start", err);
@@ -50,6 +77,22 @@ main (int argc, char **argv)
     printf ("contact %s\n", contact);
     fflush (stdout);
     free (contact);
+
+    //  One task of our own: only this node offers "upper", so it runs here.
+    zmesh_task_spec_t spec;
+    zmesh_task_spec_init (&spec);
+    spec.handler = "upper";
+    spec.payload = "hello mesh";
+    spec.payload_size = strlen ("hello mesh");
+    zmesh_task_result_t *result = NULL;
+    int submitted = zmesh_node_submit (node, &spec, &result, 10000);
+    if (submitted == ZMESH_OK && result->success)
+        printf ("task upper %.*s on %.12s\n", (int) result->output_size,
+                (const char *) result->output, result->dispatched_to);
+    else
+        printf ("task upper failed: %s\n", submitted ? zmesh_strerror (submitted) : result->error);
+    fflush (stdout);
+    zmesh_task_result_destroy (&result);
 
     int seconds = argc > 3 ? atoi (argv [3]) : 10;
     time_t until = time (NULL) + seconds;

@@ -9,6 +9,9 @@ embed_pid=$!
 zm_wait 10 grep -q "event daemon .* none -> alive" "$ZM_TMP/embed.out" || zm_fail "no joined event"
 zm_wait 10 zm_has_count daemon alive 2 || zm_fail "zmeshd does not see the embedded node"
 zm_ok "embedded node joins a zmeshd node; joined event on the API"
+zm_wait 15 grep -q "^task upper HELLO MESH on " "$ZM_TMP/embed.out" \
+    || zm_fail "the embedded node's own task (its registered handler) did not run"
+zm_ok "a C handler registered with zmesh_node_handler runs a task submitted with zmesh_node_submit"
 zm_wait 10 bash -c "[ \"\$('$ZMESHCTL' --data '$ZM_TMP/daemon' state get role embedded 2>/dev/null)\" = embedded ]" \
     || zm_fail "zmeshd does not see the embedded node's role (zmesh_node_state_set)"
 zm_ctl daemon state set color teal >/dev/null || zm_fail "state set on the daemon"
