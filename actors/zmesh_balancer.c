@@ -439,6 +439,19 @@ s_done (void *arg, const zmesh_owner_result_t *result)
         zmesh_task_result_destroy (&out);  //  the client is gone
 }
 
+//  A redundant replica outvoted by the quorum: the node that produced it is named in the log
+//  (zmesh_task_disagreements_total counts them).
+static void
+s_disagree (void *arg, const zmesh_id_t *node, const zmesh_id_t *task_id)
+{
+    (void) arg;
+    char node_hex [ZMESH_ID_HEX_SIZE], task_hex [ZMESH_ID_HEX_SIZE];
+    zmesh_id_to_hex (node, node_hex);
+    zmesh_id_to_hex (task_id, task_hex);
+    zsys_warning ("balancer: node %s returned a result for task %s that the quorum outvoted",
+                  node_hex, task_hex);
+}
+
 //  ---------------------------------------------------------------------------------------------
 //  The view
 
