@@ -874,8 +874,12 @@ s_self_new (zsock_t *pipe, zmesh_node_ctx_t *ctx, char *err, size_t err_size)
     config.breaker.open_base_ms = (uint32_t) self->config->balancer_breaker_open_ms;
     if (config.breaker.open_max_ms < config.breaker.open_base_ms)
         config.breaker.open_max_ms = config.breaker.open_base_ms;
-    zmesh_owner_callbacks_t callbacks = {
-        .arg = self, .choose = s_choose, .send = s_send, .cancel = s_cancel, .done = s_done};
+    zmesh_owner_callbacks_t callbacks = {.arg = self,
+                                         .choose = s_choose,
+                                         .send = s_send,
+                                         .cancel = s_cancel,
+                                         .done = s_done,
+                                         .disagree = s_disagree};
     uint64_t seed;
     randombytes_buf (&seed, sizeof seed);
     self->owner = zmesh_owner_new (&config, &callbacks, seed, s_now ());
