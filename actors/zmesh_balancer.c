@@ -481,16 +481,18 @@ s_view_rebuild (self_t *self)
             || zmesh_public_from_sign_key (&pub, sign_public))
             continue;
         bool gone = streq (member->state, "dead") || streq (member->state, "left");
+        //  A suspect gets no new tasks (what it holds stays: its lease decides).
+        bool suspect = streq (member->state, "suspect");
         if (gone) {
             //  A worker membership lost: what it held is lost.
             s_view_node_t *old = s_view_find (self, &id);
-            if (old && old->alive)
+            if (old)
                 zmesh_owner_node_down (self->owner, now, &id);
             continue;
         }
         node->place.id = id;
         node->place.is_self = member->self;
-        node->alive = true;
+        node->alive = !suspect;
         memcpy (node->curve_public, pub.curve_public, ZMESH_KEY_SIZE);
         zmesh_work_info_t work;
         bool has_work = false;
@@ -546,7 +548,7 @@ s_view_rebuild (self_t *self)
         bool found = false;
         for (uint32_t j = 0; j < n && !found; j++)
             found = zmesh_id_equal (&view [j].place.id, &self->view [i].place.id);
-        if (!found && self->view [i].alive) {
+        if (!found) {
             bool listed = false;
             for (size_t k = 0; k < count && !listed; k++) {
                 char hex [ZMESH_ID_HEX_SIZE];

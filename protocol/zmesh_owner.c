@@ -1,4 +1,14 @@
-/*  zmesh_owner.c: the owner's side of a task. See zmesh_owner.h. */
+/*  zmesh_owner.c: the owner's side of a task. See zmesh_owner.h.
+
+    Inside. Tasks by id in a chained hash table; nodes by id in an open-addressing table that
+    never shrinks (nodes are few). A replica is in at most one list: its node's open list
+    (R_OPEN) or the back-off list (R_BACKOFF). A task waiting to be placed is in one of four
+    pending lists (one per priority, each in enqueue order) or in the park list. The pending
+    order is zmesh_taskq's (CRITICAL first; the others by virtual time enqueue_ms + (HIGH - L)
+    x aging_ms, then enqueue order), taken over the four heads: the head can be looked at
+    without taking it out, so a task that must wait for a window keeps its place, and a more
+    urgent task submitted later still goes before it.
+*/
 
 #include "zmesh_owner.h"
 #include "zmesh_place.h"
@@ -7,10 +17,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define S_NONE UINT32_MAX
+#define S_NONE            UINT32_MAX
+#define S_LOOKAHEAD_SCAN  256  //  pending tasks a pass looks at past the first that waits
+#define S_LOOKAHEAD_TRIES 8    //  tasks a pass tries in vain at most
+#define S_FAILED_MAX      8    //  nodes a task failed on that its next attempts avoid
 
 typedef enum {
-    R_WAIT = 0,  //  to be placed (the task is in the pending queue, held or parked)
+    R_WAIT = 0,  //  to be placed (the task is pending or parked)
     R_BACKOFF,   //  failed, waiting for its back-off to end
     R_OPEN,      //  an attempt is open on a worker
     R_DONE,      //  has a result (redundant tasks), or given up
@@ -21,18 +34,17 @@ typedef struct s_replica_s s_replica_t;
 
 struct s_replica_s {
     s_task_t *task;
-    uint8_t index;
     uint8_t state;
-    bool running;      //  the last lease said it runs
-    bool has_result;   //  R_DONE with a result (else given up)
-    uint8_t status;    //  of that result
-    uint32_t node;     //  node slot while R_OPEN, else S_NONE
-    uint32_t attempt;  //  the open (or last) attempt
-    uint64_t sent_ms;
-    uint64_t listed_ms;    //  last time a lease listed it (or sent_ms)
-    uint64_t due_ms;       //  R_BACKOFF: when it may go again
-    zmesh_id_t failed_on;  //  the node its last attempt failed on (avoided next)
-    bool has_failed_on;
+    bool running;            //  the last lease said it runs
+    bool has_result;         //  R_DONE with a result (else given up); redundant tasks only
+    bool trial;              //  its open attempt holds a HALF_OPEN trial slot of trial_on
+    uint8_t status;          //  of that result
+    uint32_t node;           //  node slot while R_OPEN, else S_NONE
+    uint32_t attempt;        //  the open (or last) attempt
+    uint64_t listed_ms;      //  last time a lease listed it (or it was sent or moved)
+    uint64_t due_ms;         //  R_BACKOFF: when it may go again
+    zmesh_id_t result_from;  //  has_result: the node that produced it
+    zmesh_id_t trial_on;     //  trial: the node whose breaker gave the slot
     uint8_t digest [ZMESH_OWNER_DIGEST_SIZE];
     uint8_t *output;  //  redundant tasks: this replica's output until a quorum
     uint32_t output_size;
@@ -45,29 +57,37 @@ struct s_task_s {
     uint8_t *checkpoint;
     uint32_t checkpoint_size;
     uint64_t submitted_ms;
-    uint64_t parked_ms;  //  when it was first parked (0: not parked)
-    uint32_t attempts;   //  dispatches so far, all replicas
-    uint32_t retries;    //  re-dispatches so far
+    uint64_t parked_ms;   //  when it was parked (while parked)
+    uint64_t enqueue_ms;  //  when it joined its pending list (while pending)
+    uint64_t seq;         //  enqueue order (while pending)
+    uint64_t kind;        //  hash of what choose looks at besides the id (never 0)
+    uint32_t attempts;    //  dispatches so far, all replicas
+    uint32_t retries;     //  re-dispatches so far
     bool placed_once;
-    bool queued;  //  in the pending queue, held or parked
-    bool parked;
+    bool pending;  //  in a pending list
+    bool parked;   //  in the park list
     zmesh_id_t selected;
     zmesh_id_t optimal;
     uint8_t last_status;
     char last_error [ZMESH_TASK_ERROR_MAX];
+    zmesh_id_t failed [S_FAILED_MAX];  //  distinct nodes it failed on lately, oldest first
+    uint32_t failed_count;
     s_replica_t replicas [ZMESH_OWNER_REDUNDANCY_MAX];
-    s_task_t *hash_next;  //  bucket chain
-    s_task_t *park_prev, *park_next;
+    s_task_t *hash_next;              //  bucket chain
+    s_task_t *wait_prev, *wait_next;  //  in its pending list or in the park list
 };
 
 typedef struct {
     zmesh_id_t id;
     bool used;
-    bool down;           //  membership said dead or left; no new attempts until heard again
-    bool expired;        //  lease expired; no new attempts until heard again
-    uint32_t in_flight;  //  open attempts
-    uint64_t heard_ms;   //  last message from it (or the first send)
-    s_replica_t *open;   //  its open attempts (doubly linked)
+    bool down;               //  membership said dead or left
+    bool expired;            //  its lease expired
+    uint32_t in_flight;      //  open attempts
+    uint64_t heard_ms;       //  last message from it (or when its first open attempt went)
+    uint64_t lost_until_ms;  //  down or expired: no new attempts before this, unless heard
+    uint32_t losses;         //  times lost since it was last heard (the shut-out doubles)
+    bool probation;          //  shut out and not heard since: one attempt at a time
+    s_replica_t *open;       //  its open attempts (doubly linked)
 } s_node_t;
 
 struct zmesh_owner_s {
@@ -83,16 +103,17 @@ struct zmesh_owner_s {
     s_node_t *nodes;
     uint32_t node_mask;
     uint32_t node_count;
-    //  pending: the queue by priority with aging, one task held at its head, parked ones
-    zmesh_taskq_t pending;
-    s_task_t *held;
+    //  pending: one list per priority; parked: one list, in the order they were parked
+    s_task_t *pend_head [ZMESH_PRIORITY_COUNT], *pend_tail [ZMESH_PRIORITY_COUNT];
+    uint32_t pend_count;
+    uint64_t pend_seq;  //  starts high: a retry pushed in front takes the head's seq - 1
     s_task_t *park_head, *park_tail;
     uint32_t parked;
-    uint64_t park_retry_ms;
+    uint64_t park_retry_ms;  //  next try of the parked tasks (or the first one's timeout)
     //  back-off
     s_replica_t *backoff;
     uint32_t backoff_count;
-    uint64_t backoff_due_ms;  //  earliest due, or UINT64_MAX
+    uint64_t backoff_due_ms;  //  earliest due, or UINT64_MAX (may be early, never late)
     uint64_t scan_ms;         //  next scan for attempts no lease lists
     bool draining;
     zmesh_breaker_t breaker;
@@ -252,15 +273,23 @@ s_node_get (zmesh_owner_t *self, const zmesh_id_t *id)
     return node;
 }
 
+//  ---------------------------------------------------------------------------------------------
+//  Lists
+
 static void
-s_open_link (s_node_t *node, s_replica_t *r)
+s_open_link (zmesh_owner_t *self, s_node_t *node, s_replica_t *r)
 {
+    if (node->in_flight == 0)
+        node->heard_ms = self->now_ms;  //  its lease starts now
     r->prev = NULL;
     r->next = node->open;
     if (node->open)
         node->open->prev = r;
     node->open = r;
     node->in_flight++;
+    self->stats.in_flight++;
+    r->node = s_node_slot (self, node);
+    r->state = R_OPEN;
 }
 
 static void
@@ -304,40 +333,134 @@ s_backoff_unlink (zmesh_owner_t *self, s_replica_t *r)
         r->next->prev = r->prev;
     r->prev = r->next = NULL;
     self->backoff_count--;
+    r->state = R_DONE;  //  until the caller says what follows
+}
+
+static void
+s_wait_link (s_task_t **head, s_task_t **tail, s_task_t *task)
+{
+    task->wait_prev = *tail;
+    task->wait_next = NULL;
+    if (*tail)
+        (*tail)->wait_next = task;
+    else
+        *head = task;
+    *tail = task;
+}
+
+static void
+s_wait_unlink (s_task_t **head, s_task_t **tail, s_task_t *task)
+{
+    if (task->wait_prev)
+        task->wait_prev->wait_next = task->wait_next;
+    else
+        *head = task->wait_next;
+    if (task->wait_next)
+        task->wait_next->wait_prev = task->wait_prev;
+    else
+        *tail = task->wait_prev;
+    task->wait_prev = task->wait_next = NULL;
+}
+
+static void
+s_pend_push (zmesh_owner_t *self, s_task_t *task)
+{
+    uint8_t priority = task->spec.priority;
+    task->pending = true;
+    task->enqueue_ms = self->now_ms;
+    task->seq = ++self->pend_seq;
+    s_wait_link (&self->pend_head [priority], &self->pend_tail [priority], task);
+    self->pend_count++;
+}
+
+//  A retry goes before every task of its priority that waits: it was submitted before them
+//  (or, if not, it has waited through its first attempt and its back-off already). It takes
+//  the head's place in the aging order, so the list stays sorted by enqueue time.
+static void
+s_pend_push_front (zmesh_owner_t *self, s_task_t *task)
+{
+    uint8_t priority = task->spec.priority;
+    s_task_t *head = self->pend_head [priority];
+    task->pending = true;
+    task->enqueue_ms =
+        head && head->enqueue_ms < task->submitted_ms ? head->enqueue_ms : task->submitted_ms;
+    task->seq = head ? head->seq - 1 : ++self->pend_seq;
+    task->wait_prev = NULL;
+    task->wait_next = head;
+    if (head)
+        head->wait_prev = task;
+    else
+        self->pend_tail [priority] = task;
+    self->pend_head [priority] = task;
+    self->pend_count++;
+}
+
+static void
+s_pend_remove (zmesh_owner_t *self, s_task_t *task)
+{
+    uint8_t priority = task->spec.priority;
+    s_wait_unlink (&self->pend_head [priority], &self->pend_tail [priority], task);
+    task->pending = false;
+    self->pend_count--;
+}
+
+//  The next pending task in zmesh_taskq's order (see the file header), from cursors into the
+//  four lists (start them at pend_head); the cursor of its list moves past it, so the caller
+//  may take it out of its list.
+static s_task_t *
+s_pend_next (const zmesh_owner_t *self, s_task_t **cursor)
+{
+    s_task_t *best = cursor [ZMESH_PRIORITY_CRITICAL];
+    uint64_t best_at = 0;
+    if (!best)
+        for (int level = ZMESH_PRIORITY_LOW; level <= ZMESH_PRIORITY_HIGH; level++) {
+            s_task_t *task = cursor [level];
+            if (!task)
+                continue;
+            uint64_t at =
+                task->enqueue_ms + (uint64_t) (ZMESH_PRIORITY_HIGH - level) * self->config.aging_ms;
+            if (!best || at < best_at || (at == best_at && task->seq < best->seq)) {
+                best = task;
+                best_at = at;
+            }
+        }
+    if (best)
+        cursor [best->spec.priority] = best->wait_next;
+    return best;
+}
+
+//  The next try of the parked tasks: a retry period from now, or the first one's timeout.
+static void
+s_park_schedule (zmesh_owner_t *self)
+{
+    self->park_retry_ms = UINT64_MAX;
+    if (!self->park_head)
+        return;
+    self->park_retry_ms = self->now_ms + ZMESH_OWNER_PARK_RETRY_MS;
+    uint64_t timeout = self->park_head->parked_ms + self->config.place_timeout_ms;
+    if (timeout < self->park_retry_ms)
+        self->park_retry_ms = timeout;
 }
 
 static void
 s_park (zmesh_owner_t *self, s_task_t *task)
 {
     task->parked = true;
-    if (!task->parked_ms)
-        task->parked_ms = self->now_ms ? self->now_ms : 1;
-    task->park_prev = self->park_tail;
-    task->park_next = NULL;
-    if (self->park_tail)
-        self->park_tail->park_next = task;
-    else
-        self->park_head = task;
-    self->park_tail = task;
+    task->parked_ms = self->now_ms;
+    s_wait_link (&self->park_head, &self->park_tail, task);
     self->parked++;
     if (self->park_retry_ms == UINT64_MAX)
-        self->park_retry_ms = self->now_ms + ZMESH_OWNER_PARK_RETRY_MS;
+        s_park_schedule (self);
 }
 
 static void
 s_unpark (zmesh_owner_t *self, s_task_t *task)
 {
-    if (task->park_prev)
-        task->park_prev->park_next = task->park_next;
-    else
-        self->park_head = task->park_next;
-    if (task->park_next)
-        task->park_next->park_prev = task->park_prev;
-    else
-        self->park_tail = task->park_prev;
-    task->park_prev = task->park_next = NULL;
+    s_wait_unlink (&self->park_head, &self->park_tail, task);
     task->parked = false;
     self->parked--;
+    if (!self->parked)
+        self->park_retry_ms = UINT64_MAX;  //  else a deadline in the past, for ever
 }
 
 //  ---------------------------------------------------------------------------------------------
@@ -360,6 +483,7 @@ zmesh_owner_new (const zmesh_owner_config_t *config,
     zmesh_owner_t *self = (zmesh_owner_t *) calloc (1, sizeof *self);
     if (!self)
         return NULL;
+    self->pend_seq = 1ull << 62;  //  room below for retries pushed in front
     self->config = *config;
     self->cb = *callbacks;
     self->rng = seed;
@@ -368,17 +492,10 @@ zmesh_owner_new (const zmesh_owner_config_t *config,
     self->buckets = (s_task_t **) calloc (self->bucket_mask + 1, sizeof *self->buckets);
     self->node_mask = 63;
     self->nodes = (s_node_t *) calloc (self->node_mask + 1, sizeof *self->nodes);
-    zmesh_taskq_config_t q;
-    zmesh_taskq_config_defaults (&q);
-    q.capacity = config->max_tasks;
-    q.aging_ms = config->aging_ms;
-    q.slots = 1;
-    q.critical_reserve = 0;
     self->park_retry_ms = UINT64_MAX;
     self->backoff_due_ms = UINT64_MAX;
     self->scan_ms = now_ms + config->lease_timeout_ms;
-    if (!self->buckets || !self->nodes || zmesh_taskq_init (&self->pending, &q, now_ms)
-        || zmesh_breaker_init (&self->breaker, &config->breaker)) {
+    if (!self->buckets || !self->nodes || zmesh_breaker_init (&self->breaker, &config->breaker)) {
         zmesh_owner_destroy (&self);
         return NULL;
     }
@@ -409,14 +526,50 @@ zmesh_owner_destroy (zmesh_owner_t **self_p)
             }
     free (self->buckets);
     free (self->nodes);
-    zmesh_taskq_fini (&self->pending);
     zmesh_breaker_fini (&self->breaker);
     free (self);
     *self_p = NULL;
 }
 
 //  ---------------------------------------------------------------------------------------------
-//  Ending a task
+//  Ending attempts and tasks
+
+//  The attempt of r ends. If it held a HALF_OPEN trial slot and its outcome is not recorded
+//  on that node (recorded_on NULL or another node), the slot goes back: an attempt moved
+//  away, cancelled or made useless would otherwise hold it for ever.
+static void
+s_trial_release (zmesh_owner_t *self, s_replica_t *r, const zmesh_id_t *recorded_on)
+{
+    if (!r->trial)
+        return;
+    r->trial = false;
+    if (!recorded_on || !zmesh_id_equal (recorded_on, &r->trial_on))
+        zmesh_breaker_cancel (&self->breaker, &r->trial_on);
+}
+
+//  The open attempt of r is not needed any more: cancel it (best effort) and close it.
+static void
+s_attempt_drop (zmesh_owner_t *self, s_replica_t *r)
+{
+    if (self->cb.cancel) {
+        zmesh_task_ref_t ref = {.id = r->task->spec.id, .attempt = r->attempt};
+        self->cb.cancel (self->cb.arg, &self->nodes [r->node].id, &ref);
+    }
+    s_trial_release (self, r, NULL);
+    s_open_unlink (self, r);
+}
+
+//  The open attempt of r is on `to` now (a steal moved it).
+static void
+s_attempt_move (zmesh_owner_t *self, s_replica_t *r, s_node_t *to)
+{
+    s_trial_release (self, r, NULL);
+    s_open_unlink (self, r);
+    r->listed_ms = self->now_ms;
+    r->running = false;
+    s_open_link (self, to, r);
+    self->stats.moved++;
+}
 
 static void
 s_task_remove (zmesh_owner_t *self, s_task_t *task)
@@ -426,21 +579,14 @@ s_task_remove (zmesh_owner_t *self, s_task_t *task)
             *at = task->hash_next;
             break;
         }
+    if (task->pending)
+        s_pend_remove (self, task);
     if (task->parked)
         s_unpark (self, task);
-    if (self->held == task)
-        self->held = NULL;
-    if (task->queued)
-        zmesh_taskq_remove (&self->pending, self->now_ms, &task->spec.id, NULL);
     for (uint32_t i = 0; i < task->spec.redundancy; i++) {
         s_replica_t *r = &task->replicas [i];
-        if (r->state == R_OPEN) {
-            if (self->cb.cancel) {
-                zmesh_task_ref_t ref = {.id = task->spec.id, .attempt = r->attempt};
-                self->cb.cancel (self->cb.arg, &self->nodes [r->node].id, &ref);
-            }
-            s_open_unlink (self, r);
-        }
+        if (r->state == R_OPEN)
+            s_attempt_drop (self, r);
         else if (r->state == R_BACKOFF)
             s_backoff_unlink (self, r);
         r->state = R_DONE;
@@ -449,12 +595,11 @@ s_task_remove (zmesh_owner_t *self, s_task_t *task)
     s_task_free (task);
 }
 
-//  Deliver the one result and forget the task. winner: the replica whose result it is (NULL
-//  if the task failed without one).
+//  Deliver the one result and forget the task. winner_node: the node whose result it is
+//  (NULL if the task failed without one); item: the winning RESULT (NULL if none).
 static void
 s_finish (zmesh_owner_t *self,
           s_task_t *task,
-          const s_replica_t *winner,
           const zmesh_id_t *winner_node,
           bool success,
           uint8_t status,
@@ -486,7 +631,6 @@ s_finish (zmesh_owner_t *self,
         .queued_us = item ? item->queued_us : 0,
         .run_us = item ? item->run_us : 0,
     };
-    (void) winner;
     self->stats.completed++;
     if (success)
         self->stats.succeeded++;
@@ -499,90 +643,155 @@ s_finish (zmesh_owner_t *self,
 //  ---------------------------------------------------------------------------------------------
 //  Placing
 
-static void s_queue (zmesh_owner_t *self, s_task_t *task);
-
-//  Place every waiting replica of task. Returns 1 if all are placed, 0 if it must wait for a
-//  window, ZMESH_ENOTFOUND if no node can take it.
-static int
-s_place (zmesh_owner_t *self, s_task_t *task)
+//  Does another replica of task have an attempt open on this node?
+static bool
+s_open_on (const zmesh_owner_t *self, const s_task_t *task, const zmesh_id_t *id)
 {
-    uint32_t waiting = 0;
-    zmesh_id_t avoid [ZMESH_OWNER_REDUNDANCY_MAX * 2];
-    uint32_t avoid_count = 0;
-    for (uint32_t i = 0; i < task->spec.redundancy; i++) {
-        s_replica_t *r = &task->replicas [i];
-        if (r->state == R_WAIT)
-            waiting++;
-        if (r->state == R_OPEN)
-            avoid [avoid_count++] = self->nodes [r->node].id;
-        if (r->state == R_WAIT && r->has_failed_on)
-            avoid [avoid_count++] = r->failed_on;
-    }
-    if (!waiting)
-        return 1;
+    for (uint32_t i = 0; i < task->spec.redundancy; i++)
+        if (task->replicas [i].state == R_OPEN
+            && zmesh_id_equal (&self->nodes [task->replicas [i].node].id, id))
+            return true;
+    return false;
+}
+
+//  Has task an attempt open anywhere?
+static bool
+s_any_open (const s_task_t *task)
+{
+    for (uint32_t i = 0; i < task->spec.redundancy; i++)
+        if (task->replicas [i].state == R_OPEN)
+            return true;
+    return false;
+}
+
+//  Dispatch replica r's next attempt to node.
+static void
+s_send_attempt (zmesh_owner_t *self, s_task_t *task, s_replica_t *r, s_node_t *node, bool trial)
+{
+    task->attempts++;
+    r->attempt = task->attempts;
+    r->running = false;
+    r->listed_ms = self->now_ms;
+    r->trial = trial;
+    if (trial)
+        r->trial_on = node->id;
+    s_open_link (self, node, r);
+    self->stats.dispatched++;
+    zmesh_owner_send_t send;
+    memset (&send, 0, sizeof send);
+    send.node = node->id;
+    zmesh_task_item_t *item = &send.item;
+    item->id = task->spec.id;
+    item->attempt = r->attempt;
+    item->priority = task->spec.priority;
+    item->flags = task->spec.flags;
+    item->timeout_ms = task->spec.timeout_ms;
+    item->cpu_millicores = task->spec.cpu_millicores;
+    item->memory_bytes = task->spec.memory_bytes;
+    item->gpus = task->spec.gpus;
+    memcpy (item->handler, task->spec.handler, sizeof item->handler);
+    item->payload = task->payload;
+    item->payload_size = task->spec.payload_size;
+    item->checkpoint = task->checkpoint;
+    item->checkpoint_size = task->checkpoint_size;
+    self->cb.send (self->cb.arg, &send);
+}
+
+//  One call of the shell's choose, with the first avoid_count nodes of avoid.
+static int
+s_ask (zmesh_owner_t *self,
+       s_task_t *task,
+       const zmesh_id_t *avoid,
+       uint32_t avoid_count,
+       uint32_t want,
+       zmesh_id_t *chosen,
+       zmesh_id_t *optimal)
+{
     zmesh_owner_choice_t choice = {
-        .task = &task->spec, .avoid = avoid, .avoid_count = avoid_count, .want = waiting};
-    zmesh_id_t chosen [ZMESH_OWNER_REDUNDANCY_MAX], optimal;
-    memset (&optimal, 0, sizeof optimal);
-    int count = self->cb.choose (self->cb.arg, self, &choice, chosen, &optimal);
-    if (count <= 0 && avoid_count) {
-        //  Avoiding failed nodes left nothing: a failed node is better than none.
-        choice.avoid_count = 0;
-        for (uint32_t i = 0; i < task->spec.redundancy; i++)
-            if (task->replicas [i].state == R_OPEN)
-                avoid [choice.avoid_count++] = self->nodes [task->replicas [i].node].id;
-        count = self->cb.choose (self->cb.arg, self, &choice, chosen, &optimal);
+        .task = &task->spec, .avoid = avoid, .avoid_count = avoid_count, .want = want};
+    memset (optimal, 0, sizeof *optimal);
+    int rc = self->cb.choose (self->cb.arg, self, &choice, chosen, optimal);
+    return rc < 0 ? ZMESH_ENOTFOUND : rc > (int) want ? (int) want : rc;
+}
+
+//  Ask the shell for nodes. The avoid list holds the nodes of open replicas (one node holds
+//  one attempt of a task) and the nodes that answered for the task (a second answer would
+//  be no vote), always; then the nodes the task failed on lately, the most recent first
+//  (not only the last one: two nodes that cannot run it must not take turns for ever). If
+//  that leaves nothing but the list without failed nodes does (the nodes that could take it
+//  all failed it), the failed nodes are dropped oldest first; the most recent goes last.
+static int
+s_choose (zmesh_owner_t *self, s_task_t *task, uint32_t want, zmesh_id_t *chosen)
+{
+    zmesh_id_t avoid [ZMESH_OWNER_REDUNDANCY_MAX + S_FAILED_MAX];
+    uint32_t count = 0;
+    for (uint32_t i = 0; i < task->spec.redundancy; i++)
+        if (task->replicas [i].state == R_OPEN)
+            avoid [count++] = self->nodes [task->replicas [i].node].id;
+    for (uint32_t i = 0; i < task->spec.redundancy; i++)
+        if (task->replicas [i].has_result)
+            avoid [count++] = task->replicas [i].result_from;
+    uint32_t kept = count;
+    for (uint32_t i = task->failed_count; i > 0; i--)
+        avoid [count++] = task->failed [i - 1];
+    zmesh_id_t optimal;
+    int rc = s_ask (self, task, avoid, count, want, chosen, &optimal);
+    if (rc <= 0 && count > kept) {
+        zmesh_id_t any [ZMESH_OWNER_REDUNDANCY_MAX], any_optimal;
+        int any_rc = s_ask (self, task, avoid, kept, want, any, &any_optimal);
+        rc = 0;
+        for (uint32_t size = count - 1; any_rc > 0 && size > kept && rc <= 0; size--)
+            rc = s_ask (self, task, avoid, size, want, chosen, &optimal);
+        if (rc <= 0) {
+            rc = any_rc;
+            if (any_rc > 0) {
+                memcpy (chosen, any, (size_t) any_rc * sizeof any [0]);
+                optimal = any_optimal;
+            }
+        }
     }
-    if (count < 0)
-        return ZMESH_ENOTFOUND;
-    if (count == 0)
-        return 0;
-    if (!task->placed_once) {
+    if (rc > 0 && !task->placed_once) {
         task->placed_once = true;
         task->selected = chosen [0];
         task->optimal = s_id_zero (&optimal) ? chosen [0] : optimal;
     }
-    uint32_t next = 0;
-    for (uint32_t i = 0; i < task->spec.redundancy && next < (uint32_t) count; i++) {
-        s_replica_t *r = &task->replicas [i];
-        if (r->state != R_WAIT)
-            continue;
-        zmesh_breaker_update_t update;
-        s_node_t *node = s_node_get (self, &chosen [next]);
-        if (!node || !zmesh_breaker_allow (&self->breaker, &chosen [next], self->now_ms, &update)) {
+    return rc;
+}
+
+//  Place every waiting replica of task. Returns 1 if all are placed, 0 if some must wait
+//  for a window (*none: choose found no node at all), ZMESH_ENOTFOUND if no node can take it.
+static int
+s_place (zmesh_owner_t *self, s_task_t *task, bool *none)
+{
+    *none = false;
+    uint32_t waiting = 0;
+    for (uint32_t i = 0; i < task->spec.redundancy; i++)
+        if (task->replicas [i].state == R_WAIT)
+            waiting++;
+    if (!waiting)
+        return 1;
+    zmesh_id_t chosen [ZMESH_OWNER_REDUNDANCY_MAX];
+    int count = s_choose (self, task, waiting, chosen);
+    *none = count == 0;
+    if (count <= 0)
+        return count;
+    uint32_t next = 0;  //  the next replica to place
+    for (int c = 0; c < count; c++) {
+        while (next < task->spec.redundancy && task->replicas [next].state != R_WAIT)
             next++;
+        if (next == task->spec.redundancy)
+            break;
+        if (s_open_on (self, task, &chosen [c]))
+            continue;  //  a shell that chose a node twice
+        s_node_t *node = s_node_get (self, &chosen [c]);
+        if (!node)
             continue;
-        }
-        next++;
-        task->attempts++;
-        r->attempt = task->attempts;
-        r->state = R_OPEN;
-        r->running = false;
-        r->sent_ms = r->listed_ms = self->now_ms;
-        r->node = s_node_slot (self, node);
-        if (node->in_flight == 0)
-            node->heard_ms = self->now_ms;  //  its lease starts now
-        s_open_link (node, r);
-        self->stats.in_flight++;
-        self->stats.dispatched++;
-        zmesh_owner_send_t send;
-        memset (&send, 0, sizeof send);
-        send.node = node->id;
-        zmesh_task_item_t *item = &send.item;
-        item->id = task->spec.id;
-        item->attempt = r->attempt;
-        item->priority = task->spec.priority;
-        item->flags = task->spec.flags;
-        item->timeout_ms = task->spec.timeout_ms;
-        item->cpu_millicores = task->spec.cpu_millicores;
-        item->memory_bytes = task->spec.memory_bytes;
-        item->gpus = task->spec.gpus;
-        memcpy (item->handler, task->spec.handler, sizeof item->handler);
-        item->payload = task->payload;
-        item->payload_size = task->spec.payload_size;
-        item->checkpoint = task->checkpoint;
-        item->checkpoint_size = task->checkpoint_size;
-        self->cb.send (self->cb.arg, &send);
+        bool trial = zmesh_breaker_state (&self->breaker, &chosen [c], self->now_ms)
+                     == ZMESH_BREAKER_HALF_OPEN;
+        zmesh_breaker_update_t update;
+        if (!zmesh_breaker_allow (&self->breaker, &chosen [c], self->now_ms, &update))
+            continue;
+        s_send_attempt (self, task, &task->replicas [next], node, trial);
     }
     for (uint32_t i = 0; i < task->spec.redundancy; i++)
         if (task->replicas [i].state == R_WAIT)
@@ -590,8 +799,22 @@ s_place (zmesh_owner_t *self, s_task_t *task)
     return 1;
 }
 
-//  Place what waits, in order: the held task, the parked ones (on their retry time), then
-//  the pending queue; stop at the first that must wait for a window.
+//  Did a task of this kind find no node in this pass already?
+static bool
+s_kind_waits (const uint64_t *kinds, uint32_t count, uint64_t kind)
+{
+    for (uint32_t i = 0; i < count; i++)
+        if (kinds [i] == kind)
+            return true;
+    return false;
+}
+
+//  Place the parked tasks (when parked_too), then the pending ones in order. A task that
+//  must wait keeps its place, and the pass looks further (S_LOOKAHEAD_SCAN tasks at most,
+//  S_LOOKAHEAD_TRIES of them tried in vain at most): a task whose nodes are busy or shut
+//  must not hold up tasks other nodes could run now. A fresh task of a kind that found no
+//  node in this pass is not tried again (whether choose finds a node depends on the task's
+//  needs, not on its id).
 static void
 s_drain (zmesh_owner_t *self, bool parked_too)
 {
@@ -599,59 +822,97 @@ s_drain (zmesh_owner_t *self, bool parked_too)
         return;
     self->draining = true;
     if (parked_too) {
-        self->park_retry_ms = UINT64_MAX;
         uint32_t count = self->parked;
         for (s_task_t *task = self->park_head, *next; task && count; task = next, count--) {
-            next = task->park_next;
-            int rc = s_place (self, task);
-            if (rc == 1) {
+            next = task->wait_next;
+            bool none;
+            int rc = s_place (self, task, &none);
+            if (rc == 1)
                 s_unpark (self, task);
-                task->queued = false;
-                task->parked_ms = 0;
+            else if (rc == 0) {
+                //  A node could take it now, once it has room: wait in line.
+                s_unpark (self, task);
+                s_pend_push (self, task);
             }
-            else if (rc == ZMESH_ENOTFOUND
-                     && self->now_ms - task->parked_ms >= self->config.place_timeout_ms)
-                s_finish (self, task, NULL, NULL, false, ZMESH_TASK_REFUSED,
+            else if (self->now_ms - task->parked_ms >= self->config.place_timeout_ms
+                     && !s_any_open (task))  //  open replicas may yet make a quorum
+                s_finish (self, task, NULL, false, ZMESH_TASK_REFUSED,
                           "no eligible node: no node has the handler, tags and resources it "
                           "needs",
                           NULL, 0, 0, NULL);
-            else if (rc == 0)
-                break;
         }
-        if (self->parked && self->park_retry_ms == UINT64_MAX)
-            self->park_retry_ms = self->now_ms + ZMESH_OWNER_PARK_RETRY_MS;
+        s_park_schedule (self);
     }
-    while (true) {
-        s_task_t *task = self->held;
-        if (!task) {
-            zmesh_taskq_entry_t entry;
-            if (!zmesh_taskq_next (&self->pending, self->now_ms, 0, &entry))
+    s_task_t *cursor [ZMESH_PRIORITY_COUNT];
+    memcpy (cursor, self->pend_head, sizeof cursor);
+    uint64_t kinds [S_LOOKAHEAD_TRIES];  //  kinds that found no node (0: not a fresh task)
+    uint32_t waited = 0, scanned = 0;
+    s_task_t *task;
+    while ((task = s_pend_next (self, cursor))) {
+        bool fresh = task->attempts == 0;
+        if (waited && ++scanned > S_LOOKAHEAD_SCAN)
+            break;
+        if (waited && fresh && s_kind_waits (kinds, waited, task->kind))
+            continue;
+        bool none;
+        int rc = s_place (self, task, &none);
+        if (rc == 0) {
+            kinds [waited++] = fresh && none ? task->kind : 0;
+            if (waited == S_LOOKAHEAD_TRIES)
                 break;
-            task = (s_task_t *) (uintptr_t) entry.handle;
-            self->held = task;
+            continue;
         }
-        int rc = s_place (self, task);
-        if (rc == 0)
-            break;  //  no window: stays held
-        self->held = NULL;
-        if (rc == 1)
-            task->queued = false;
-        else
+        s_pend_remove (self, task);
+        if (rc == ZMESH_ENOTFOUND)
             s_park (self, task);
     }
     self->draining = false;
 }
 
-static void
-s_queue (zmesh_owner_t *self, s_task_t *task)
+//  A replica of task waits to be placed: the task joins the pending tasks, unless it waits
+//  already.
+//  What choose looks at besides the task's id and the avoid list: its needs, and whether it
+//  must run here (LOCAL). FNV-1a, mixed; never 0.
+static uint64_t
+s_task_kind (const zmesh_owner_task_t *spec)
 {
-    if (task->queued)
-        return;
-    task->queued = true;
-    int rc = zmesh_taskq_push (&self->pending, self->now_ms, &task->spec.id, task->spec.priority,
-                               (uint64_t) (uintptr_t) task, task->spec.cpu_millicores);
-    if (rc)  //  cannot happen: the queue holds max_tasks, as many as can be owned
-        s_park (self, task);
+    uint64_t h = 0xcbf29ce484222325ull;
+    const char *texts [1 + ZMESH_TASK_TAGS_MAX];
+    size_t sizes [1 + ZMESH_TASK_TAGS_MAX];
+    uint32_t count = 0;
+    texts [count] = spec->handler;
+    sizes [count++] = sizeof spec->handler;
+    for (uint32_t i = 0; i < spec->tag_count; i++) {
+        texts [count] = spec->tags [i];
+        sizes [count++] = sizeof spec->tags [i];
+    }
+    for (uint32_t i = 0; i < count; i++) {
+        for (size_t j = 0; j < sizes [i] && texts [i][j]; j++)
+            h = (h ^ (uint8_t) texts [i][j]) * 0x100000001b3ull;
+        h = (h ^ 0xff) * 0x100000001b3ull;  //  end of a string
+    }
+    const uint64_t numbers [4] = {spec->cpu_millicores, spec->memory_bytes, spec->gpus,
+                                  spec->strategy == ZMESH_PLACE_LOCAL};
+    for (uint32_t i = 0; i < 4; i++)
+        h = zmesh_mix64 (h ^ numbers [i]);
+    return h | 1;
+}
+
+static bool
+s_spec_valid (const zmesh_owner_task_t *spec)
+{
+    if (!spec || spec->redundancy < 1 || spec->redundancy > ZMESH_OWNER_REDUNDANCY_MAX
+        || spec->priority >= ZMESH_PRIORITY_COUNT || spec->strategy >= ZMESH_PLACE_STRATEGY_COUNT
+        || spec->payload_size > ZMESH_TASK_PAYLOAD_MAX || (spec->payload_size && !spec->payload)
+        || spec->tag_count > ZMESH_TASK_TAGS_MAX || spec->affinity_size > ZMESH_OWNER_AFFINITY_MAX
+        || spec->max_retries > ZMESH_TASK_ATTEMPTS_MAX - ZMESH_OWNER_REDUNDANCY_MAX)
+        return false;
+    //  The handler: 1..63 printable ASCII bytes, as the wire takes it.
+    size_t length = 0;
+    for (; length < sizeof spec->handler && spec->handler [length]; length++)
+        if (spec->handler [length] < 0x20 || spec->handler [length] > 0x7e)
+            return false;
+    return length > 0 && length < sizeof spec->handler;
 }
 
 int
@@ -659,12 +920,7 @@ zmesh_owner_submit (zmesh_owner_t *self, uint64_t now_ms, const zmesh_owner_task
 {
     if (now_ms > self->now_ms)
         self->now_ms = now_ms;
-    if (!spec || spec->redundancy < 1 || spec->redundancy > ZMESH_OWNER_REDUNDANCY_MAX
-        || spec->priority >= ZMESH_PRIORITY_COUNT || spec->strategy >= ZMESH_PLACE_STRATEGY_COUNT
-        || spec->payload_size > ZMESH_TASK_PAYLOAD_MAX || (spec->payload_size && !spec->payload)
-        || !spec->handler [0] || memchr (spec->handler, 0, sizeof spec->handler) == NULL
-        || spec->tag_count > ZMESH_TASK_TAGS_MAX || spec->affinity_size > ZMESH_OWNER_AFFINITY_MAX
-        || spec->max_retries > ZMESH_TASK_ATTEMPTS_MAX - ZMESH_OWNER_REDUNDANCY_MAX)
+    if (!s_spec_valid (spec))
         return ZMESH_EINVAL;
     if (s_task_find (self, &spec->id))
         return ZMESH_ESTATE;
@@ -685,10 +941,10 @@ zmesh_owner_submit (zmesh_owner_t *self, uint64_t now_ms, const zmesh_owner_task
         memcpy (task->payload, spec->payload, spec->payload_size);
     }
     task->spec.payload = task->payload;
+    task->kind = s_task_kind (spec);
     task->submitted_ms = self->now_ms;
     for (uint32_t i = 0; i < spec->redundancy; i++) {
         task->replicas [i].task = task;
-        task->replicas [i].index = (uint8_t) i;
         task->replicas [i].node = S_NONE;
         task->replicas [i].state = R_WAIT;
     }
@@ -697,18 +953,7 @@ zmesh_owner_submit (zmesh_owner_t *self, uint64_t now_ms, const zmesh_owner_task
     *bucket = task;
     self->owned++;
     self->stats.submitted++;
-    //  Fast path: nothing waits ahead of it, so it may go at once.
-    if (!self->held && zmesh_taskq_depth (&self->pending) == 0 && !self->draining) {
-        int rc = s_place (self, task);
-        if (rc == 1)
-            return ZMESH_OK;
-        if (rc == ZMESH_ENOTFOUND) {
-            task->queued = true;
-            s_park (self, task);
-            return ZMESH_OK;
-        }
-    }
-    s_queue (self, task);
+    s_pend_push (self, task);
     s_drain (self, false);
     return ZMESH_OK;
 }
@@ -730,18 +975,29 @@ s_backoff_ms (zmesh_owner_t *self, uint32_t retry)
     return ms ? ms : 1;
 }
 
-//  Whether a quorum is still possible, and which digest has one.
-static uint32_t
-s_quorum (const s_task_t *task)
-{
-    return task->spec.redundancy / 2 + 1;
-}
-
 static bool s_check_quorum (zmesh_owner_t *self, s_task_t *task);
 
-//  Replica r's attempt failed (its node is recorded as failed on). Retry it or give it up.
-//  May finish (and free) the task: the caller must not touch it afterwards unless it returns
-//  false.
+//  The task failed on node: it goes to the end of the task's failed nodes (the most recent),
+//  the oldest dropping out when they are S_FAILED_MAX.
+static void
+s_failed_on (s_task_t *task, const zmesh_id_t *node)
+{
+    uint32_t kept = 0;
+    for (uint32_t i = 0; i < task->failed_count; i++)
+        if (!zmesh_id_equal (&task->failed [i], node))
+            task->failed [kept++] = task->failed [i];
+    if (kept == S_FAILED_MAX) {
+        memmove (&task->failed [0], &task->failed [1],
+                 (S_FAILED_MAX - 1) * sizeof task->failed [0]);
+        kept--;
+    }
+    task->failed [kept++] = *node;
+    task->failed_count = kept;
+}
+
+//  Replica r's attempt failed (on node, which its next attempts avoid; NULL: the node is not
+//  to blame). r is neither open nor backing off now. Retry it or give it up. Returns true if
+//  that finished (and freed) the task.
 static bool
 s_replica_failed (
     zmesh_owner_t *self, s_replica_t *r, const zmesh_id_t *node, uint8_t status, const char *error)
@@ -749,34 +1005,33 @@ s_replica_failed (
     s_task_t *task = r->task;
     task->last_status = status;
     snprintf (task->last_error, sizeof task->last_error, "%s", error);
-    if (node) {
-        r->failed_on = *node;
-        r->has_failed_on = true;
-    }
+    if (node)
+        s_failed_on (task, node);
     if (task->retries < task->spec.max_retries) {
         task->retries++;
         self->stats.retried++;
-        r->state = R_BACKOFF;
         r->due_ms = self->now_ms + s_backoff_ms (self, task->retries);
         s_backoff_link (self, r);
+        r->state = R_BACKOFF;
         return false;
     }
     r->state = R_DONE;
     r->has_result = false;
     if (task->spec.redundancy == 1) {
-        s_finish (self, task, NULL, NULL, false, status, task->last_error, NULL, 0, 0, NULL);
+        s_finish (self, task, NULL, false, status, task->last_error, NULL, 0, 0, NULL);
         return true;
     }
     return s_check_quorum (self, task);
 }
 
-//  The attempt open on r was lost with its worker (or never reached it).
+//  The attempt open on r was lost with its worker (or never reached it). Returns true if
+//  that finished the task.
 static bool
 s_lost (zmesh_owner_t *self, s_replica_t *r, const char *why)
 {
-    s_node_t *node = &self->nodes [r->node];
-    zmesh_id_t node_id = node->id;
+    zmesh_id_t node_id = self->nodes [r->node].id;
     bool running = r->running;
+    s_trial_release (self, r, &node_id);  //  the failure is recorded on that node, below
     s_open_unlink (self, r);
     self->stats.lost++;
     zmesh_breaker_update_t update;
@@ -792,62 +1047,57 @@ s_lost (zmesh_owner_t *self, s_replica_t *r, const char *why)
     return s_replica_failed (self, r, &node_id, ZMESH_TASK_TIMEOUT, why);
 }
 
+//  Replicas with a result whose digest equals r's.
+static uint32_t
+s_same_digest (const s_task_t *task, const s_replica_t *r)
+{
+    uint32_t same = 0;
+    for (uint32_t j = 0; j < task->spec.redundancy; j++)
+        if (task->replicas [j].has_result
+            && memcmp (task->replicas [j].digest, r->digest, ZMESH_OWNER_DIGEST_SIZE) == 0)
+            same++;
+    return same;
+}
+
 //  Finish the task if a quorum agrees, or if none is possible any more: true if it did (the
 //  task is freed).
 static bool
 s_check_quorum (zmesh_owner_t *self, s_task_t *task)
 {
-    uint32_t quorum = s_quorum (task);
-    uint32_t open = 0;
+    uint32_t quorum = task->spec.redundancy / 2 + 1;
+    uint32_t open = 0, best = 0;
     for (uint32_t i = 0; i < task->spec.redundancy; i++) {
-        const s_replica_t *r = &task->replicas [i];
+        s_replica_t *r = &task->replicas [i];
         if (r->state != R_DONE)
             open++;
         if (!r->has_result)
             continue;
-        uint32_t same = 0;
-        for (uint32_t j = 0; j < task->spec.redundancy; j++)
-            if (task->replicas [j].has_result
-                && memcmp (task->replicas [j].digest, r->digest, ZMESH_OWNER_DIGEST_SIZE) == 0)
-                same++;
-        if (same >= quorum) {
-            uint32_t disagreements = 0;
-            for (uint32_t j = 0; j < task->spec.redundancy; j++) {
-                const s_replica_t *other = &task->replicas [j];
-                if (other->has_result
-                    && memcmp (other->digest, r->digest, ZMESH_OWNER_DIGEST_SIZE) != 0) {
-                    disagreements++;
-                    self->stats.disagreements++;
-                    if (self->cb.disagree)
-                        self->cb.disagree (self->cb.arg, &other->failed_on, &task->spec.id);
-                }
-            }
-            //  failed_on of a replica with a result holds the node that produced it.
-            zmesh_id_t winner_node = r->failed_on;
-            s_finish (self, task, r, &winner_node, r->status == ZMESH_TASK_OK, r->status,
-                      r->status == ZMESH_TASK_OK ? "" : task->last_error, r->output, r->output_size,
-                      disagreements, NULL);
-            return true;
-        }
-    }
-    //  No quorum yet: is one still possible? The best digest plus every replica still open.
-    uint32_t best = 0;
-    for (uint32_t i = 0; i < task->spec.redundancy; i++) {
-        uint32_t same = 0;
-        if (!task->replicas [i].has_result)
-            continue;
-        for (uint32_t j = 0; j < task->spec.redundancy; j++)
-            if (task->replicas [j].has_result
-                && memcmp (task->replicas [j].digest, task->replicas [i].digest,
-                           ZMESH_OWNER_DIGEST_SIZE)
-                       == 0)
-                same++;
+        uint32_t same = s_same_digest (task, r);
         if (same > best)
             best = same;
+        if (same < quorum)
+            continue;
+        uint32_t disagreements = 0;
+        for (uint32_t j = 0; j < task->spec.redundancy; j++) {
+            const s_replica_t *other = &task->replicas [j];
+            if (other->has_result
+                && memcmp (other->digest, r->digest, ZMESH_OWNER_DIGEST_SIZE) != 0) {
+                disagreements++;
+                self->stats.disagreements++;
+                if (self->cb.disagree)
+                    self->cb.disagree (self->cb.arg, &other->result_from, &task->spec.id);
+            }
+        }
+        zmesh_id_t winner_node = r->result_from;
+        s_finish (self, task, &winner_node, r->status == ZMESH_TASK_OK, r->status,
+                  r->status == ZMESH_TASK_OK ? "" : task->last_error, r->output, r->output_size,
+                  disagreements, NULL);
+        return true;
     }
+    //  No quorum yet: is one still possible? The best digest plus every replica still open.
     if (best + open >= quorum)
         return false;
-    s_finish (self, task, NULL, NULL, false, task->last_status ? task->last_status : 1,
+    s_finish (self, task, NULL, false, task->last_status ? task->last_status : 1,
               "no quorum: the replicas' results disagree", NULL, 0, 0, NULL);
     return true;
 }
@@ -861,11 +1111,72 @@ zmesh_owner_heard (zmesh_owner_t *self, uint64_t now_ms, const zmesh_id_t *from)
     if (!node)
         return;
     node->heard_ms = self->now_ms;
-    if (node->expired || node->down) {
+    node->losses = 0;
+    bool was_out = node->expired || node->down || node->probation;
+    node->probation = false;
+    if (was_out) {
         node->expired = false;
         node->down = false;
         s_drain (self, false);
     }
+}
+
+//  The replica a RESULT is for: the one whose open attempt it names; else, for a task without
+//  redundancy, the one replica (a late answer of an earlier attempt), unless that is an error
+//  a retry is under way for already. *late tells which.
+static s_replica_t *
+s_result_replica (s_task_t *task, const zmesh_task_result_item_t *result, bool *late)
+{
+    *late = false;
+    for (uint32_t i = 0; i < task->spec.redundancy; i++)
+        if (task->replicas [i].state == R_OPEN && task->replicas [i].attempt == result->attempt)
+            return &task->replicas [i];
+    bool ran = result->status == ZMESH_TASK_OK || result->status == ZMESH_TASK_HANDLER_ERROR;
+    if (task->spec.redundancy > 1 || task->replicas [0].state == R_DONE || !ran)
+        return NULL;
+    if (result->status == ZMESH_TASK_HANDLER_ERROR && task->spec.retry_on_error
+        && task->retries < task->spec.max_retries)
+        return NULL;
+    *late = true;
+    return &task->replicas [0];
+}
+
+//  Did node give a result for another replica of task already?
+static bool
+s_answered_on (const s_task_t *task, const zmesh_id_t *node)
+{
+    for (uint32_t i = 0; i < task->spec.redundancy; i++)
+        if (task->replicas [i].has_result && zmesh_id_equal (&task->replicas [i].result_from, node))
+            return true;
+    return false;
+}
+
+//  A redundant replica's result: keep it until a quorum decides.
+static void
+s_replica_result (zmesh_owner_t *self,
+                  s_replica_t *r,
+                  const zmesh_id_t *from,
+                  const zmesh_task_result_item_t *result,
+                  const char *error)
+{
+    s_task_t *task = r->task;
+    r->state = R_DONE;
+    r->has_result = true;
+    r->status = result->status;
+    r->result_from = *from;
+    zmesh_owner_digest (result->status, result->output, result->output_size, r->digest);
+    if (result->status == ZMESH_TASK_HANDLER_ERROR) {
+        task->last_status = result->status;
+        snprintf (task->last_error, sizeof task->last_error, "%s", error);
+    }
+    if (result->output_size) {
+        r->output = (uint8_t *) malloc (result->output_size);
+        if (r->output) {
+            memcpy (r->output, result->output, result->output_size);
+            r->output_size = result->output_size;
+        }
+    }
+    s_check_quorum (self, task);
 }
 
 void
@@ -880,78 +1191,55 @@ zmesh_owner_result (zmesh_owner_t *self,
     if (from_node)
         from_node->heard_ms = self->now_ms;
     s_task_t *task = s_task_find (self, &result->id);
-    if (!task || result->status == ZMESH_TASK_CANCELLED) {
-        self->stats.duplicates += task ? 0 : 1;
+    if (!task) {
+        self->stats.duplicates++;
         return;
     }
-    //  Which replica: the one whose open attempt it is; else (a late answer of an earlier
-    //  attempt) the only replica of a task without redundancy.
-    s_replica_t *r = NULL;
-    for (uint32_t i = 0; i < task->spec.redundancy; i++)
-        if (task->replicas [i].state != R_DONE && task->replicas [i].attempt == result->attempt
-            && task->replicas [i].state == R_OPEN)
-            r = &task->replicas [i];
-    if (!r && task->spec.redundancy == 1 && task->replicas [0].state != R_DONE
-        && (result->status == ZMESH_TASK_OK || result->status == ZMESH_TASK_HANDLER_ERROR))
-        r = &task->replicas [0];
+    if (result->status == ZMESH_TASK_CANCELLED)
+        return;  //  we cancelled nothing of an open task; a worker's word, not a result
+    bool late;
+    s_replica_t *r = s_result_replica (task, result, &late);
     if (!r) {
         self->stats.duplicates++;
         return;
     }
-    if (r->state == R_OPEN)
-        s_open_unlink (self, r);
-    else if (r->state == R_BACKOFF)
-        s_backoff_unlink (self, r);
-    zmesh_breaker_update_t update;
     bool ran = result->status == ZMESH_TASK_OK || result->status == ZMESH_TASK_HANDLER_ERROR;
+    zmesh_breaker_update_t update;
     zmesh_breaker_record (&self->breaker, from,
                           result->status == ZMESH_TASK_OK ? ZMESH_BREAKER_SUCCESS
                           : ran                           ? ZMESH_BREAKER_TASK_ERROR
                                                           : ZMESH_BREAKER_SYSTEM_FAILURE,
                           self->now_ms, &update);
+    if (r->state == R_OPEN && late)
+        s_attempt_drop (self, r);  //  the attempt open now is not needed any more
+    else if (r->state == R_OPEN) {
+        s_trial_release (self, r, from);
+        s_open_unlink (self, r);
+    }
+    else if (r->state == R_BACKOFF)
+        s_backoff_unlink (self, r);
     char error [ZMESH_TASK_ERROR_MAX];
     uint32_t error_size =
         result->error_size < sizeof error - 1 ? result->error_size : (uint32_t) sizeof error - 1;
     if (error_size)
         memcpy (error, result->error, error_size);
     error [error_size] = 0;
-    if (!ran) {
-        if (!error [0])
-            snprintf (error, sizeof error, "%s", zmesh_task_status_name (result->status));
+    if (!ran && !error [0])
+        snprintf (error, sizeof error, "%s", zmesh_task_status_name (result->status));
+    if (!ran)
         s_replica_failed (self, r, from, result->status, error);
-        s_drain (self, false);
-        return;
-    }
-    if (result->status == ZMESH_TASK_HANDLER_ERROR && task->spec.retry_on_error
-        && task->retries < task->spec.max_retries) {
-        s_replica_failed (self, r, from, result->status, error);
-        s_drain (self, false);
-        return;
-    }
-    if (task->spec.redundancy == 1) {
-        s_finish (self, task, r, from, result->status == ZMESH_TASK_OK, result->status, error,
+    else if (result->status == ZMESH_TASK_HANDLER_ERROR && task->spec.retry_on_error
+             && task->retries < task->spec.max_retries)
+        s_replica_failed (self, r, NULL, result->status, error);  //  the node is healthy
+    else if (task->spec.redundancy == 1)
+        s_finish (self, task, from, result->status == ZMESH_TASK_OK, result->status, error,
                   result->output, result->output_size, 0, result);
-        s_drain (self, false);
-        return;
-    }
-    //  A replica's result: keep it until a quorum decides.
-    r->state = R_DONE;
-    r->has_result = true;
-    r->status = result->status;
-    r->failed_on = *from;  //  for a replica with a result: the node that produced it
-    zmesh_owner_digest (result->status, result->output, result->output_size, r->digest);
-    if (result->status == ZMESH_TASK_HANDLER_ERROR) {
-        task->last_status = result->status;
-        snprintf (task->last_error, sizeof task->last_error, "%s", error);
-    }
-    if (result->output_size) {
-        r->output = (uint8_t *) malloc (result->output_size);
-        if (r->output) {
-            memcpy (r->output, result->output, result->output_size);
-            r->output_size = result->output_size;
-        }
-    }
-    s_check_quorum (self, task);
+    else if (s_answered_on (task, from))
+        //  One node, one vote: a steal (or a fallback placement) gave it a second replica.
+        s_replica_failed (self, r, from, ZMESH_TASK_REFUSED,
+                          "a second answer from a node that answered already");
+    else
+        s_replica_result (self, r, from, result, error);
     s_drain (self, false);
 }
 
@@ -963,22 +1251,29 @@ zmesh_owner_lease (zmesh_owner_t *self,
                    uint32_t count)
 {
     zmesh_owner_heard (self, now_ms, from);
-    s_node_t *node = s_node_find (self, from);
-    if (!node)
-        return;
-    uint32_t slot = s_node_slot (self, node);
+    bool moved = false;
     for (uint32_t i = 0; i < count; i++) {
         s_task_t *task = s_task_find (self, &refs [i].id);
         if (!task)
             continue;
         for (uint32_t j = 0; j < task->spec.redundancy; j++) {
             s_replica_t *r = &task->replicas [j];
-            if (r->state == R_OPEN && r->node == slot && r->attempt == refs [i].attempt) {
-                r->listed_ms = self->now_ms;
-                r->running = refs [i].running != 0;
+            if (r->state != R_OPEN || r->attempt != refs [i].attempt)
+                continue;
+            s_node_t *node = s_node_get (self, from);
+            if (!node)
+                break;
+            if (r->node != s_node_slot (self, node)) {
+                //  Listed by another node than we thought: a steal whose MOVED we missed.
+                s_attempt_move (self, r, node);
+                moved = true;
             }
+            r->listed_ms = self->now_ms;
+            r->running = refs [i].running;
         }
     }
+    if (moved)
+        s_drain (self, false);
 }
 
 void
@@ -990,32 +1285,20 @@ zmesh_owner_moved (zmesh_owner_t *self,
                    uint32_t count)
 {
     zmesh_owner_heard (self, now_ms, from);
-    s_node_t *victim = s_node_find (self, from);
-    if (!victim || zmesh_id_equal (from, thief))
+    if (!s_node_find (self, from) || zmesh_id_equal (from, thief))
         return;
     s_node_t *to = s_node_get (self, thief);
     if (!to)
         return;
-    victim = s_node_find (self, from);  //  s_node_get may have moved the slots
-    uint32_t slot = s_node_slot (self, victim);
+    uint32_t slot = s_node_slot (self, s_node_find (self, from));  //  slots may have moved
     for (uint32_t i = 0; i < count; i++) {
         s_task_t *task = s_task_find (self, &refs [i].id);
         if (!task)
             continue;
         for (uint32_t j = 0; j < task->spec.redundancy; j++) {
             s_replica_t *r = &task->replicas [j];
-            if (r->state == R_OPEN && r->node == slot && r->attempt == refs [i].attempt) {
-                s_open_unlink (self, r);
-                if (to->in_flight == 0)
-                    to->heard_ms = self->now_ms;
-                r->node = s_node_slot (self, to);
-                r->state = R_OPEN;
-                r->listed_ms = self->now_ms;
-                r->running = false;
-                s_open_link (to, r);
-                self->stats.in_flight++;
-                self->stats.moved++;
-            }
+            if (r->state == R_OPEN && r->node == slot && r->attempt == refs [i].attempt)
+                s_attempt_move (self, r, to);
         }
     }
     s_drain (self, false);  //  the victim has window again
@@ -1031,7 +1314,15 @@ zmesh_owner_checkpoint (zmesh_owner_t *self,
 {
     zmesh_owner_heard (self, now_ms, from);
     s_task_t *task = s_task_find (self, &ref->id);
-    if (!task || size > ZMESH_TASK_PAYLOAD_MAX)
+    if (!task || size > ZMESH_TASK_PAYLOAD_MAX || (size && !data))
+        return;
+    //  Only an open attempt's: an older attempt's progress may lag the newest checkpoint.
+    bool open = false;
+    for (uint32_t i = 0; i < task->spec.redundancy; i++)
+        open =
+            open
+            || (task->replicas [i].state == R_OPEN && task->replicas [i].attempt == ref->attempt);
+    if (!open)
         return;
     uint8_t *copy = size ? (uint8_t *) malloc (size) : NULL;
     if (size && !copy)
@@ -1044,17 +1335,22 @@ zmesh_owner_checkpoint (zmesh_owner_t *self,
     self->stats.checkpoints++;
 }
 
-//  Every open attempt on node is lost.
+//  Every open attempt on node is lost. Nothing here adds nodes, so the table stays put.
 static void
 s_node_lost (zmesh_owner_t *self, s_node_t *node, const char *why)
 {
-    zmesh_id_t id = node->id;
-    while (node->open) {
+    while (node->open)
         s_lost (self, node->open, why);
-        node = s_node_find (self, &id);  //  retries may have added nodes (slots moved)
-        if (!node)
-            return;
-    }
+}
+
+//  How long a node just lost is shut out: lease_timeout_ms, doubled for each loss since it
+//  was last heard (a frozen worker that stays frozen is tried ever more rarely), at most 32x.
+static uint64_t
+s_shut_out_ms (s_node_t *node, const zmesh_owner_t *self)
+{
+    uint32_t shift = node->losses < 5 ? node->losses : 5;
+    node->losses++;
+    return (uint64_t) self->config.lease_timeout_ms << shift;
 }
 
 void
@@ -1066,6 +1362,7 @@ zmesh_owner_node_down (zmesh_owner_t *self, uint64_t now_ms, const zmesh_id_t *i
     if (!node)
         return;
     node->down = true;
+    node->lost_until_ms = self->now_ms + s_shut_out_ms (node, self);
     s_node_lost (self, node, "worker lost: membership declared it dead or gone");
     zmesh_breaker_forget (&self->breaker, id);
     s_drain (self, false);
@@ -1079,6 +1376,25 @@ zmesh_owner_kick (zmesh_owner_t *self, uint64_t now_ms)
     s_drain (self, self->parked > 0);
 }
 
+//  Attempts that no lease has listed for 2 x lease_timeout_ms are lost.
+static void
+s_scan (zmesh_owner_t *self)
+{
+    uint64_t limit = 2ull * self->config.lease_timeout_ms;
+    for (uint32_t i = 0; i <= self->node_mask; i++) {
+        s_node_t *node = &self->nodes [i];
+        if (!node->used)
+            continue;
+        for (s_replica_t *r = node->open, *next; r; r = next) {
+            next = r->next;
+            if (self->now_ms - r->listed_ms >= limit) {
+                s_lost (self, r, "attempt missing from its worker's leases");
+                next = node->open;  //  the list may have changed under us: start again
+            }
+        }
+    }
+}
+
 void
 zmesh_owner_tick (zmesh_owner_t *self, uint64_t now_ms)
 {
@@ -1087,36 +1403,26 @@ zmesh_owner_tick (zmesh_owner_t *self, uint64_t now_ms)
     now_ms = self->now_ms;
     zmesh_breaker_update_t update;
     zmesh_breaker_tick (&self->breaker, now_ms, &update);
-    //  Leases: a node silent for lease_timeout_ms loses what it holds.
     for (uint32_t i = 0; i <= self->node_mask; i++) {
         s_node_t *node = &self->nodes [i];
-        if (node->used && node->in_flight && !node->expired
-            && now_ms - node->heard_ms >= self->config.lease_timeout_ms) {
+        if (!node->used)
+            continue;
+        //  A lost node was shut out long enough: one that restarted empty never speaks to
+        //  us, and must not be shut out for ever.
+        if ((node->down || node->expired) && now_ms >= node->lost_until_ms) {
+            node->down = node->expired = false;
+            node->probation = true;  //  one attempt, until it speaks
+        }
+        //  Leases: a node silent for lease_timeout_ms loses what it holds.
+        if (node->in_flight && now_ms - node->heard_ms >= self->config.lease_timeout_ms) {
             node->expired = true;
-            zmesh_id_t id = node->id;
+            node->lost_until_ms = now_ms + s_shut_out_ms (node, self);
             s_node_lost (self, node, "worker lost: its lease expired (no word from it)");
-            (void) id;
         }
     }
-    //  Attempts that no lease has listed for lease_timeout_ms from a node that does speak.
     if (now_ms >= self->scan_ms) {
         self->scan_ms = now_ms + self->config.lease_timeout_ms / 2;
-        for (uint32_t i = 0; i <= self->node_mask; i++) {
-            s_node_t *node = &self->nodes [i];
-            if (!node->used)
-                continue;
-            zmesh_id_t id = node->id;
-            for (s_replica_t *r = node->open, *next; r; r = next) {
-                next = r->next;
-                if (now_ms - r->listed_ms >= 2ull * self->config.lease_timeout_ms) {
-                    s_lost (self, r, "attempt missing from its worker's leases");
-                    node = s_node_find (self, &id);
-                    if (!node)
-                        break;
-                    next = node->open;  //  the list changed under us: start again
-                }
-            }
-        }
+        s_scan (self);
     }
     //  Back-offs that ended go back to placing.
     if (now_ms >= self->backoff_due_ms) {
@@ -1126,7 +1432,8 @@ zmesh_owner_tick (zmesh_owner_t *self, uint64_t now_ms)
             if (r->due_ms <= now_ms) {
                 s_backoff_unlink (self, r);
                 r->state = R_WAIT;
-                s_queue (self, r->task);
+                if (!r->task->pending && !r->task->parked)
+                    s_pend_push_front (self, r->task);
             }
             else if (r->due_ms < self->backoff_due_ms)
                 self->backoff_due_ms = r->due_ms;
@@ -1144,19 +1451,17 @@ zmesh_owner_deadline_ms (const zmesh_owner_t *self)
     uint64_t breaker = zmesh_breaker_deadline_ms (&self->breaker);
     if (breaker < deadline)
         deadline = breaker;
-    if (self->stats.in_flight) {
-        //  The earliest lease that can expire, and the next scan.
-        for (uint32_t i = 0; i <= self->node_mask; i++) {
-            const s_node_t *node = &self->nodes [i];
-            if (node->used && node->in_flight && !node->expired) {
-                uint64_t at = node->heard_ms + self->config.lease_timeout_ms;
-                if (at < deadline)
-                    deadline = at;
-            }
-        }
-        if (self->scan_ms < deadline)
-            deadline = self->scan_ms;
+    for (uint32_t i = 0; i <= self->node_mask; i++) {
+        const s_node_t *node = &self->nodes [i];
+        if (!node->used)
+            continue;
+        if ((node->down || node->expired) && node->lost_until_ms < deadline)
+            deadline = node->lost_until_ms;
+        if (node->in_flight && node->heard_ms + self->config.lease_timeout_ms < deadline)
+            deadline = node->heard_ms + self->config.lease_timeout_ms;
     }
+    if (self->stats.in_flight && self->scan_ms < deadline)
+        deadline = self->scan_ms;
     return deadline;
 }
 
@@ -1167,7 +1472,10 @@ bool
 zmesh_owner_node_available (const zmesh_owner_t *self, const zmesh_id_t *id, uint64_t now_ms)
 {
     const s_node_t *node = s_node_find (self, id);
-    if (node && (node->in_flight >= self->config.window || node->expired || node->down))
+    if (node
+        && (node->in_flight >= self->config.window
+            || ((node->down || node->expired) && now_ms < node->lost_until_ms)
+            || (node->probation && node->in_flight > 0)))
         return false;
     return zmesh_breaker_available (&self->breaker, id, now_ms);
 }
@@ -1197,7 +1505,7 @@ zmesh_owner_stats (const zmesh_owner_t *self, uint64_t now_ms, zmesh_owner_stats
     (void) now_ms;
     *stats = self->stats;
     stats->owned = self->owned;
-    stats->pending = zmesh_taskq_depth (&self->pending) + self->parked + (self->held ? 1 : 0);
+    stats->pending = self->pend_count + self->parked;
 }
 
 uint32_t
