@@ -905,6 +905,9 @@ s_self_new (zsock_t *pipe, zmesh_node_ctx_t *ctx, char *err, size_t err_size)
         return NULL;
     }
     zsock_set_sndhwm (self->api, 0);
+    //  A result for a client that went away must fail to send, so that it is freed (it is a
+    //  pointer), rather than be dropped silently.
+    zsock_set_router_mandatory (self->api, 1);
     self->api_handle = zsock_resolve (self->api);
     self->view_fd = eventfd (0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (self->view_fd < 0) {

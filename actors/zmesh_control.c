@@ -5,9 +5,18 @@
     (docs/architecture.md). A request is one multipart message from a DEALER:
 
         [command] [arg]...                    strings, at most S_FRAMES_MAX frames
+        ["submit"] [options] [payload]        options: a msgpack map (S_OPTIONS_MAX bytes);
+                                              payload: 0..ZMESH_TASK_PAYLOAD_MAX bytes
     and the answer is always exactly two frames:
         ["ok"]    [payload]                   payload: one msgpack object
         ["error"] [message]                   message: one sentence for a person
+
+    Work. submit, tasks and metrics talk to the node's balancer (zmesh_balancer.h) through a
+    DEALER of this actor, made at the first need, polled with the ROUTER. They are answered
+    asynchronously, so the actor never waits on the balancer: a submit when its task's one
+    result comes (the table `submits` maps the task id to the requester's routing id; a result
+    whose requester went away is dropped by the ROUTER, and freed like every other), tasks and
+    metrics when the balancer's LIST answer comes, or after S_LIST_WAIT_MS without one.
 
     The actor reads the node's shared state (zmesh_node_ctx.h) and copies out under its lock;
     what must change another actor's state (join, trust, fault) goes to the supervisor as a
@@ -16,11 +25,14 @@
     an "error" reply, counted in zmesh_control_errors_total.
 */
 #include "zmesh_actors.h"
+#include "zmesh_balancer.h"
 #include "zmesh_gossip_state.h"
 #include "zmesh_node_ctx.h"
 #include "zmesh_mpack.h"
 #include "zmesh_topology.h"
+#include <ctype.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <msgpack.h>
 #include <stdarg.h>
 #include <string.h>
@@ -35,13 +47,24 @@
 
 #define S_FRAMES_MAX     8                  //  frames of one request: command + arguments
 #define S_ARG_MAX        ZMESH_CONTACT_MAX  //  bytes of one argument, NUL included
-#define S_MSG_BYTES_MAX  65536              //  libzmq drops a peer that sends a larger frame
 #define S_SOCKET_NAME    "control.sock"     //  in the data directory
 #define S_ERROR_MAX      512                //  bytes of an error message
 #define S_WATCHERS_MAX   16                 //  zmeshctl watch sessions at once
 #define S_WATCH_LEASE_MS 10000              //  a watcher that does not renew is dropped
 #define S_WATCH_TICK_MS  2000               //  "tick" to watchers, so they notice a dead node
 #define S_ROUTING_ID_MAX 256                //  bytes of a ROUTER routing id
+
+//  libzmq drops a peer that sends a larger frame: a submit's payload, and room to spare.
+#define S_MSG_BYTES_MAX (ZMESH_TASK_PAYLOAD_MAX + 65536)
+#define S_OPTIONS_MAX   4096    //  bytes of a submit's options (a msgpack map)
+#define S_SUBMITS_MAX   100000  //  submits waiting for their result at once
+#define S_WAITERS_MAX   64      //  tasks / metrics requests waiting for the balancer at once
+#define S_LIST_WAIT_MS  2000    //  how long they wait for its answer
+#define S_WORK_CHECK_MS 1000    //  while submits wait, how often the balancer is checked on
+#define S_RECV_BATCH    256     //  messages read from one socket per wake-up
+#define S_ROUTER_HWM    (S_SUBMITS_MAX + 1000)  //  answers queued to one zmeshctl at most
+#define S_DEFERRED      1                       //  a command's return: answered later
+
 //  Bytes of a unix socket path, NUL included (108 on Linux).
 #define S_PATH_MAX sizeof (((struct sockaddr_un *) 0)->sun_path)
 
@@ -61,7 +84,28 @@ typedef struct {
     } watchers [S_WATCHERS_MAX];  //  zmeshctl watch sessions
     size_t watcher_count;
     int64_t next_tick_ms;  //  next "tick" to watchers
+    //  Work: the DEALER to the balancer, and who waits for its answers.
+    zsock_t *work;               //  NULL until the first submit, tasks or metrics
+    uint32_t balancer_restarts;  //  the balancer's restart count when `work` was made
+    int64_t next_work_check_ms;  //  next look at the balancer's status while work waits
+    zhashx_t *submits;           //  task id (hex) -> s_submit_t: requests waiting for a result
+    struct {
+        uint8_t id [S_ROUTING_ID_MAX];  //  the requester's routing id
+        size_t id_size;
+        char command;           //  't' tasks, 'm' metrics
+        int64_t expires_ms;     //  zclock_mono time it is answered without the balancer
+    } waiters [S_WAITERS_MAX];  //  LIST requests sent, oldest first (the balancer is FIFO)
+    size_t waiter_count;
 } self_t;
+
+//  A submit waiting for its result.
+typedef struct {
+    uint8_t peer [S_ROUTING_ID_MAX];  //  the requester's routing id
+    size_t peer_size;
+    uint64_t seq;  //  the requester's number for it (map), echoed in the answer
+    bool has_seq;
+    char handler [ZMESH_TASK_HANDLER_MAX];
+} s_submit_t;
 
 //  One reply being built: a msgpack payload, or an error message.
 typedef struct {
@@ -71,6 +115,7 @@ typedef struct {
     char error [S_ERROR_MAX];  //  set when the command failed
 } s_reply_t;
 
+//  0 with a payload, -1 with an error, or S_DEFERRED: the answer is sent later.
 typedef int (s_command_fn) (self_t *self, char args [][S_ARG_MAX], s_reply_t *reply);
 
 //  ---------------------------------------------------------------------------------------------
@@ -428,9 +473,44 @@ s_cmd_trust (self_t *self, char args [][S_ARG_MAX], s_reply_t *reply)
     return 0;
 }
 
-//  Counters of the table as they are, then gauges computed now.
+//  One sample of the metrics answer, {name, labels, help, type, value}, up to its value: the
+//  caller packs that.
+static void
+s_pack_metric_head (
+    msgpack_packer *pk, const char *name, const char *labels, const char *help, const char *type)
+{
+    msgpack_pack_map (pk, 5);
+    s_pack_kv_str (pk, "name", name);
+    s_pack_kv_str (pk, "labels", labels);
+    s_pack_kv_str (pk, "help", help);
+    s_pack_kv_str (pk, "type", type);
+    zmesh_mp_pack_cstr (pk, "value");
+}
+
+#define S_WORK_GAUGES 10  //  samples s_metrics_pack adds from the balancer's list
+
+//  The tasks this node's worker has queued, as it last published them in its zmesh.work
+//  value (it republishes when its load changes band); 0 if it runs no worker.
+static uint64_t
+s_worker_queued (self_t *self)
+{
+    zchunk_t *chunk = zmesh_ctx_work (self->ctx);
+    if (!chunk)
+        return 0;
+    zmesh_work_info_t info;
+    uint64_t queued =
+        zmesh_work_info_decode (&info, zchunk_data (chunk), zchunk_size (chunk)) == ZMESH_OK
+            ? info.load.queued
+            : 0;
+    zchunk_destroy (&chunk);
+    return queued;
+}
+
+//  Counters of the table as they are, then gauges computed now: members and uptime, and the
+//  work plane's from the balancer's list (NULL: the node runs no balancer, or it did not
+//  answer in time).
 static int
-s_cmd_metrics (self_t *self, char args [][S_ARG_MAX], s_reply_t *reply)
+s_metrics_pack (self_t *self, s_reply_t *reply, const zmesh_work_list_t *list)
 {
     static const char *states [] = {"alive", "suspect", "dead", "left"};
     const size_t state_count = sizeof states / sizeof *states;
@@ -440,35 +520,569 @@ s_cmd_metrics (self_t *self, char args [][S_ARG_MAX], s_reply_t *reply)
         return s_fail (reply, "out of memory");
 
     msgpack_packer *pk = &reply->pk;
-    msgpack_pack_array (pk, ZMESH_M_COUNT + state_count + 1);
+    msgpack_pack_array (pk, ZMESH_M_COUNT + state_count + 1 + (list ? S_WORK_GAUGES : 0));
     for (int metric = 0; metric < ZMESH_M_COUNT; metric++) {
         const zmesh_metric_info_t *info = zmesh_metric_info ((zmesh_metric_t) metric);
-        msgpack_pack_map (pk, 5);
-        s_pack_kv_str (pk, "name", info->name);
-        s_pack_kv_str (pk, "labels", info->labels);
-        s_pack_kv_str (pk, "help", info->help);
-        s_pack_kv_str (pk, "type", "counter");
-        s_pack_kv_uint (pk, "value",
-                        zmesh_metrics_get (&self->ctx->metrics, (zmesh_metric_t) metric));
+        s_pack_metric_head (pk, info->name, info->labels, info->help, "counter");
+        msgpack_pack_uint64 (pk, zmesh_metrics_get (&self->ctx->metrics, (zmesh_metric_t) metric));
     }
     for (size_t i = 0; i < state_count; i++) {
         char labels [32];
         snprintf (labels, sizeof labels, "state=\"%s\"", states [i]);
-        msgpack_pack_map (pk, 5);
-        s_pack_kv_str (pk, "name", "zmesh_members");
-        s_pack_kv_str (pk, "labels", labels);
-        s_pack_kv_str (pk, "help", "Members known to this node, by state");
-        s_pack_kv_str (pk, "type", "gauge");
-        s_pack_kv_uint (pk, "value", s_count_state (members, member_count, states [i]));
+        s_pack_metric_head (pk, "zmesh_members", labels, "Members known to this node, by state",
+                            "gauge");
+        msgpack_pack_uint64 (pk, s_count_state (members, member_count, states [i]));
     }
-    msgpack_pack_map (pk, 5);
-    s_pack_kv_str (pk, "name", "zmesh_uptime_seconds");
-    s_pack_kv_str (pk, "labels", "");
-    s_pack_kv_str (pk, "help", "Seconds since the node started");
-    s_pack_kv_str (pk, "type", "gauge");
-    s_pack_kv_uint (pk, "value", s_uptime_s (self->ctx));
+    s_pack_metric_head (pk, "zmesh_uptime_seconds", "", "Seconds since the node started", "gauge");
+    msgpack_pack_uint64 (pk, s_uptime_s (self->ctx));
+    free (members);
+    if (!list)
+        return 0;
+    s_pack_metric_head (pk, "zmesh_nodes_active", "",
+                        "Nodes alive that offer work, as this node's balancer sees them", "gauge");
+    msgpack_pack_uint32 (pk, list->nodes_active);
+    s_pack_metric_head (pk, "zmesh_circuit_breakers_open", "",
+                        "Peers whose circuit breaker is open or half-open", "gauge");
+    msgpack_pack_uint32 (pk, list->breakers_open);
+    s_pack_metric_head (pk, "zmesh_queue_depth", "",
+                        "Tasks waiting: this node's tasks not placed yet, plus its worker's queue",
+                        "gauge");
+    msgpack_pack_uint64 (pk, list->stats.pending + s_worker_queued (self));
+    s_pack_metric_head (pk, "zmesh_tasks_in_flight", "",
+                        "Attempts of this node's tasks open on workers", "gauge");
+    msgpack_pack_uint32 (pk, list->stats.in_flight);
+    s_pack_metric_head (pk, "zmesh_tasks_owned", "",
+                        "Tasks this node owns: submitted here, no result yet", "gauge");
+    msgpack_pack_uint32 (pk, list->stats.owned);
+    s_pack_metric_head (pk, "zmesh_avg_latency_ms", "",
+                        "Moving average of this node's task latency, submit to result", "gauge");
+    msgpack_pack_double (pk, list->latency_ms);
+    static const zmesh_scale_decision_t decisions [] = {ZMESH_SCALE_HOLD, ZMESH_SCALE_UP,
+                                                        ZMESH_SCALE_DOWN};
+    for (size_t i = 0; i < 3; i++) {
+        char labels [48];
+        snprintf (labels, sizeof labels, "decision=\"%s\"",
+                  zmesh_scale_decision_name (decisions [i]));
+        s_pack_metric_head (pk, "zmesh_scaling_decision", labels,
+                            "The balancer's last scaling decision: 1 for the one in force",
+                            "gauge");
+        msgpack_pack_uint32 (pk, list->scale.decision == decisions [i]);
+    }
+    s_pack_metric_head (pk, "zmesh_scaling_d", "", "The figure D of the last scaling decision",
+                        "gauge");
+    msgpack_pack_double (pk, list->scale.d);
+    return 0;
+}
+
+//  ---------------------------------------------------------------------------------------------
+//  Work: submit, tasks and the metrics' gauges, through the balancer
+
+//  Send an answer to a requester: ["ok"][payload] if rc is 0, else ["error"][message].
+static void
+s_answer (self_t *self, const void *peer, size_t peer_size, int rc, s_reply_t *reply)
+{
+    if (rc == 0 && reply->out_of_memory)
+        rc = s_fail (reply, "out of memory");
+    if (rc)
+        zmesh_metrics_add (&self->ctx->metrics, ZMESH_M_CONTROL_ERRORS, 1);
+    zmsg_t *answer = zmsg_new ();
+    zmsg_addmem (answer, peer, peer_size);
+    if (rc) {
+        zmsg_addstr (answer, "error");
+        zmsg_addstr (answer, reply->error);
+    }
+    else {
+        zmsg_addstr (answer, "ok");
+        zmsg_addmem (answer, reply->buffer.data, reply->buffer.size);
+    }
+    zmsg_send (&answer, self->router);  //  a ROUTER drops it if the client went away
+}
+
+static void
+s_submit_free (void **item)
+{
+    free (*item);
+    *item = NULL;
+}
+
+//  The balancer's row of the actor table; false if it has none yet.
+static bool
+s_balancer_status (self_t *self, zmesh_actor_status_t *status)
+{
+    zmesh_actor_status_t actors [ZMESH_ACTORS_MAX];
+    size_t count = zmesh_ctx_actors (self->ctx, actors, ZMESH_ACTORS_MAX);
+    for (size_t i = 0; i < count; i++)
+        if (streq (actors [i].name, "balancer")) {
+            *status = actors [i];
+            return true;
+        }
+    return false;
+}
+
+//  A task's result as zmeshctl gets it: a map; output as bin.
+static void
+s_pack_result (msgpack_packer *pk, const s_submit_t *entry, const zmesh_task_result_t *result)
+{
+    msgpack_pack_map (pk, entry->has_seq ? 14 : 13);
+    if (entry->has_seq)
+        s_pack_kv_uint (pk, "seq", entry->seq);
+    s_pack_kv_str (pk, "task_id", result->task_id);
+    s_pack_kv_str (pk, "task_type", result->task_type);
+    s_pack_kv_str (pk, "selected_node", result->selected_node);
+    s_pack_kv_str (pk, "cost_optimal_node", result->cost_optimal_node);
+    s_pack_kv_str (pk, "dispatched_to", result->dispatched_to);
+    s_pack_kv_str (pk, "circuit_state", result->circuit_state);
+    zmesh_mp_pack_cstr (pk, "success");
+    result->success ? msgpack_pack_true (pk) : msgpack_pack_false (pk);
+    s_pack_kv_str (pk, "status", result->status);
+    s_pack_kv_str (pk, "error", result->error);
+    s_pack_kv_uint (pk, "latency_ms", result->latency_ms);
+    s_pack_kv_uint (pk, "attempts", result->attempts);
+    s_pack_kv_uint (pk, "disagreements", result->disagreements);
+    zmesh_mp_pack_cstr (pk, "output");
+    msgpack_pack_bin (pk, result->output_size);
+    msgpack_pack_bin_body (pk, result->output, result->output_size);
+}
+
+//  Answer the submit of task `id` with this result, and forget it.
+static void
+s_answer_result (self_t *self, const char *id, const zmesh_task_result_t *result)
+{
+    s_submit_t *entry = (s_submit_t *) zhashx_lookup (self->submits, id);
+    if (!entry)
+        return;  //  only this actor's submits come back on its socket: cannot happen
+    s_reply_t reply;
+    s_reply_init (&reply);
+    s_pack_result (&reply.pk, entry, result);
+    s_answer (self, entry->peer, entry->peer_size, 0, &reply);
+    msgpack_sbuffer_destroy (&reply.buffer);
+    zhashx_delete (self->submits, id);
+}
+
+//  Task lists are shown oldest first.
+static int
+s_task_age_compare (const void *x, const void *y)
+{
+    const zmesh_owner_task_info_t *a = (const zmesh_owner_task_info_t *) x;
+    const zmesh_owner_task_info_t *b = (const zmesh_owner_task_info_t *) y;
+    return a->age_ms != b->age_ms ? (a->age_ms > b->age_ms ? -1 : 1)
+                                  : memcmp (a->id.bytes, b->id.bytes, ZMESH_ID_SIZE);
+}
+
+//  The answer to tasks: the figures of the owner, and its tasks (up to ZMESH_WORK_LIST_MAX).
+static int
+s_tasks_pack (self_t *self, s_reply_t *reply, zmesh_work_list_t *list)
+{
+    size_t member_count = 0;
+    zmesh_member_t *members = s_members (self, &member_count);
+    qsort (list->tasks, list->count, sizeof *list->tasks, s_task_age_compare);
+    msgpack_packer *pk = &reply->pk;
+    msgpack_pack_map (pk, 4);
+    s_pack_kv_uint (pk, "owned", list->stats.owned);
+    s_pack_kv_uint (pk, "pending", list->stats.pending);
+    s_pack_kv_uint (pk, "in_flight", list->stats.in_flight);
+    zmesh_mp_pack_cstr (pk, "tasks");
+    msgpack_pack_array (pk, list->count);
+    for (uint32_t i = 0; i < list->count; i++) {
+        const zmesh_owner_task_info_t *task = &list->tasks [i];
+        char id [ZMESH_ID_HEX_SIZE], node [ZMESH_ID_HEX_SIZE] = "";
+        const char *name = "";
+        zmesh_id_to_hex (&task->id, id);
+        if (!task->pending) {
+            zmesh_id_to_hex (&task->node, node);
+            for (size_t m = 0; members && m < member_count; m++)
+                if (streq (members [m].id, node))
+                    name = members [m].name;
+        }
+        msgpack_pack_map (pk, 8);
+        s_pack_kv_str (pk, "id", id);
+        s_pack_kv_str (pk, "handler", task->handler);
+        s_pack_kv_uint (pk, "priority", task->priority);
+        s_pack_kv_uint (pk, "attempts", task->attempts);
+        s_pack_kv_uint (pk, "age_ms", task->age_ms);
+        zmesh_mp_pack_cstr (pk, "pending");
+        task->pending ? msgpack_pack_true (pk) : msgpack_pack_false (pk);
+        s_pack_kv_str (pk, "node", node);
+        s_pack_kv_str (pk, "node_name", name);
+    }
     free (members);
     return 0;
+}
+
+//  Answer the oldest tasks or metrics request waiting for the balancer: with its list, or
+//  without (list NULL: it did not answer within S_LIST_WAIT_MS). Any LIST answer will do, as
+//  each is the state of the moment: the answer to a request that timed out serves the next.
+static void
+s_waiter_answer (self_t *self, zmesh_work_list_t *list)
+{
+    if (!self->waiter_count)
+        return;  //  late: its requester was answered without it
+    uint8_t id [S_ROUTING_ID_MAX];
+    size_t id_size = self->waiters [0].id_size;
+    char command = self->waiters [0].command;
+    memcpy (id, self->waiters [0].id, id_size);
+    self->waiter_count--;
+    memmove (&self->waiters [0], &self->waiters [1], self->waiter_count * sizeof self->waiters [0]);
+    s_reply_t reply;
+    s_reply_init (&reply);
+    int rc;
+    if (command == 'm')
+        rc = s_metrics_pack (self, &reply, list);
+    else if (list)
+        rc = s_tasks_pack (self, &reply, list);
+    else
+        rc = s_fail (&reply, "the balancer did not answer within %d ms", S_LIST_WAIT_MS);
+    s_answer (self, id, id_size, rc, &reply);
+    msgpack_sbuffer_destroy (&reply.buffer);
+}
+
+//  Read what the balancer sent: results and lists. Returns how many were read.
+static int
+s_work_read (self_t *self)
+{
+    int n = 0;
+    for (; self->work && n < S_RECV_BATCH; n++) {
+        zmesh_work_reply_t reply;
+        int size = zmq_recv (zsock_resolve (self->work), &reply, sizeof reply, ZMQ_DONTWAIT);
+        if (size < 0)
+            break;
+        if (size != (int) sizeof reply)
+            continue;  //  the balancer sends nothing else: cannot happen
+        if (reply.kind == 'R' && reply.result)
+            s_answer_result (self, reply.result->task_id, reply.result);
+        else if (reply.kind == 'L' && reply.list)
+            s_waiter_answer (self, reply.list);
+        zmesh_task_result_destroy (&reply.result);
+        free (reply.list);
+    }
+    return n;
+}
+
+//  Drop the DEALER and everything that waits on it, after the balancer died: what it sent
+//  before is answered as usual; every other submit with a failed result ("lost": the task may
+//  or may not have run), every tasks or metrics request as if the balancer had not answered.
+static void
+s_work_reset (self_t *self)
+{
+    if (self->work) {
+        while (s_work_read (self) == S_RECV_BATCH)
+            ;
+        zpoller_remove (self->poller, self->work);
+        zsock_destroy (&self->work);
+    }
+    for (s_submit_t *entry = (s_submit_t *) zhashx_first (self->submits); entry;
+         entry = (s_submit_t *) zhashx_next (self->submits)) {
+        zmesh_task_result_t lost;
+        memset (&lost, 0, sizeof lost);
+        snprintf (lost.task_id, sizeof lost.task_id, "%s",
+                  (const char *) zhashx_cursor (self->submits));
+        snprintf (lost.task_type, sizeof lost.task_type, "%s", entry->handler);
+        snprintf (lost.status, sizeof lost.status, "lost");
+        snprintf (lost.error, sizeof lost.error,
+                  "the balancer of this node restarted: the task's result is lost (it may or "
+                  "may not have run)");
+        s_reply_t reply;
+        s_reply_init (&reply);
+        s_pack_result (&reply.pk, entry, &lost);
+        s_answer (self, entry->peer, entry->peer_size, 0, &reply);
+        msgpack_sbuffer_destroy (&reply.buffer);
+    }
+    zhashx_purge (self->submits);
+    while (self->waiter_count)
+        s_waiter_answer (self, NULL);
+}
+
+//  Work to check on at each wake-up: tasks and metrics requests that waited too long, and
+//  (every S_WORK_CHECK_MS) whether the balancer restarted under what waits for it.
+static void
+s_work_watch (self_t *self)
+{
+    int64_t now = zclock_mono ();
+    while (self->waiter_count && self->waiters [0].expires_ms <= now)
+        s_waiter_answer (self, NULL);
+    if (!self->work || now < self->next_work_check_ms)
+        return;
+    self->next_work_check_ms = now + S_WORK_CHECK_MS;
+    zmesh_actor_status_t status;
+    if (!s_balancer_status (self, &status) || status.restarts != self->balancer_restarts
+        || !streq (status.state, "running")) {
+        if (zhashx_size (self->submits))
+            zsys_warning ("control: the balancer restarted; %zu submits lost",
+                          zhashx_size (self->submits));
+        s_work_reset (self);
+    }
+}
+
+//  The DEALER to the balancer, made if need be: 0, or -1 with the reason in reply.
+static int
+s_work_socket (self_t *self, s_reply_t *reply)
+{
+    if (!zmesh_config_has_actor (&self->ctx->config, "balancer"))
+        return s_fail (reply, "this node runs no balancer (node/actors)");
+    zmesh_actor_status_t status;
+    if (!s_balancer_status (self, &status) || !streq (status.state, "running"))
+        return s_fail (reply, "the balancer of this node is %s; try again in a moment",
+                       s_balancer_status (self, &status) ? status.state : "not started");
+    if (self->work && status.restarts != self->balancer_restarts)
+        s_work_reset (self);
+    if (self->work)
+        return 0;
+    self->work = zsock_new (ZMQ_DEALER);
+    if (!self->work)
+        return s_fail (reply, "cannot create a socket to the balancer");
+    zsock_set_linger (self->work, 0);
+    zsock_set_sndhwm (self->work, S_SUBMITS_MAX + S_WAITERS_MAX);
+    zsock_set_rcvhwm (self->work, 0);  //  results are never dropped: they hold memory
+    if (zsock_connect (self->work, "%s", self->ctx->balancer_endpoint) != 0
+        || zpoller_add (self->poller, self->work) != 0) {
+        zsock_destroy (&self->work);
+        return s_fail (reply, "cannot connect to the balancer at %s", self->ctx->balancer_endpoint);
+    }
+    self->balancer_restarts = status.restarts;
+    self->next_work_check_ms = zclock_mono () + S_WORK_CHECK_MS;
+    return 0;
+}
+
+//  Ask the balancer for its list, for a tasks ('t') or metrics ('m') request: S_DEFERRED, or
+//  -1 with the reason.
+static int
+s_list_request (self_t *self, char command, s_reply_t *reply)
+{
+    if (s_work_socket (self, reply))
+        return -1;
+    size_t size = zframe_size (self->peer);
+    if (size > S_ROUTING_ID_MAX)
+        return s_fail (reply, "routing id too long");
+    if (self->waiter_count == S_WAITERS_MAX)
+        return s_fail (reply, "%d requests wait for the balancer already; try again",
+                       S_WAITERS_MAX);
+    zmesh_work_request_t request = {.kind = 'L', .submit = NULL};
+    if (zmq_send (zsock_resolve (self->work), &request, sizeof request, ZMQ_DONTWAIT)
+        != (int) sizeof request)
+        return s_fail (reply, "the balancer takes no requests now: %s",
+                       zmq_strerror (zmq_errno ()));
+    memcpy (self->waiters [self->waiter_count].id, zframe_data (self->peer), size);
+    self->waiters [self->waiter_count].id_size = size;
+    self->waiters [self->waiter_count].command = command;
+    self->waiters [self->waiter_count].expires_ms = zclock_mono () + S_LIST_WAIT_MS;
+    self->waiter_count++;
+    return S_DEFERRED;
+}
+
+static int
+s_cmd_metrics (self_t *self, char args [][S_ARG_MAX], s_reply_t *reply)
+{
+    //  With the balancer's gauges when the node runs one; without, if it cannot be asked.
+    if (zmesh_config_has_actor (&self->ctx->config, "balancer")
+        && s_list_request (self, 'm', reply) == S_DEFERRED)
+        return S_DEFERRED;
+    reply->error [0] = 0;
+    return s_metrics_pack (self, reply, NULL);
+}
+
+static int
+s_cmd_tasks (self_t *self, char args [][S_ARG_MAX], s_reply_t *reply)
+{
+    return s_list_request (self, 't', reply);
+}
+
+//  What a submit's options hold besides the spec's fields.
+typedef struct {
+    char handler [ZMESH_TASK_HANDLER_MAX];
+    char tags [ZMESH_TASK_TAGS_MAX][ZMESH_TASK_TAG_MAX];
+    const char *tag_list [ZMESH_TASK_TAGS_MAX];
+    char strategy [16];
+    uint64_t seq;
+    bool has_seq;
+} s_submit_options_t;
+
+static bool
+s_handler_valid (const char *name, size_t size)
+{
+    if (size < 1 || size >= ZMESH_TASK_HANDLER_MAX)
+        return false;
+    for (size_t i = 0; i < size; i++)
+        if (name [i] < 0x20 || name [i] > 0x7e)
+            return false;
+    return true;
+}
+
+//  A capability tag: 1..31 bytes of [A-Za-z0-9._:-].
+static bool
+s_tag_valid (const char *tag, size_t size)
+{
+    if (size < 1 || size >= ZMESH_TASK_TAG_MAX)
+        return false;
+    for (size_t i = 0; i < size; i++)
+        if (!isalnum ((unsigned char) tag [i]) && !strchr ("._:-", tag [i]))
+            return false;
+    return true;
+}
+
+//  An unsigned option: into the spec (or the seq), if within its range.
+static int
+s_submit_uint (zmesh_task_spec_t *spec,
+               s_submit_options_t *o,
+               const char *name,
+               uint64_t value,
+               s_reply_t *reply)
+{
+    static const struct {
+        const char *name;
+        uint64_t max;
+    } ranges [] = {{"priority", ZMESH_CRITICAL}, {"cpu_millicores", UINT32_MAX},
+                   {"memory_bytes", UINT64_MAX}, {"gpus", UINT32_MAX},
+                   {"redundancy", UINT32_MAX},   {"timeout_ms", UINT32_MAX},
+                   {"max_retries", 100},         {"seq", UINT64_MAX}};
+    for (size_t i = 0; i < sizeof ranges / sizeof *ranges; i++)
+        if (streq (name, ranges [i].name) && value > ranges [i].max)
+            return s_fail (reply, "submit: %s %" PRIu64 " is out of range (at most %" PRIu64 ")",
+                           name, value, ranges [i].max);
+    if (streq (name, "priority"))
+        spec->priority = (int) value;
+    else if (streq (name, "cpu_millicores"))
+        spec->cpu_millicores = (uint32_t) value;
+    else if (streq (name, "memory_bytes"))
+        spec->memory_bytes = value;
+    else if (streq (name, "gpus"))
+        spec->gpus = (uint32_t) value;
+    else if (streq (name, "redundancy"))
+        spec->redundancy = (uint32_t) value;
+    else if (streq (name, "timeout_ms"))
+        spec->timeout_ms = (uint32_t) value;
+    else if (streq (name, "max_retries"))
+        spec->max_retries = (int) value;
+    else {
+        o->seq = value;
+        o->has_seq = true;
+    }
+    return 0;
+}
+
+//  The options map of a submit: {handler: str, priority, cpu_millicores, memory_bytes, gpus,
+//  redundancy, timeout_ms, max_retries, seq: uint, tags: [str], strategy: str}; handler is
+//  required. Unknown keys and wrong types are refused.
+static int
+s_submit_options (zframe_t *frame, zmesh_task_spec_t *spec, s_submit_options_t *o, s_reply_t *reply)
+{
+    static const char *uints [] = {"priority",   "cpu_millicores", "memory_bytes", "gpus",
+                                   "redundancy", "timeout_ms",     "max_retries",  "seq"};
+    zmesh_mp_reader_t r;
+    zmesh_mp_reader_init (&r, zframe_data (frame), zframe_size (frame));
+    uint32_t count;
+    if (zmesh_mp_read_map (&r, &count))
+        return s_fail (reply, "submit: the options (frame 2) are not a msgpack map");
+    for (uint32_t i = 0; i < count; i++) {
+        const char *key, *text;
+        uint32_t key_size, text_size, tag_count;
+        char name [32], shown [64];
+        if (zmesh_mp_read_str (&r, &key, &key_size) || key_size >= sizeof name)
+            return s_fail (reply, "submit: option %u has no name (a str of 1..31 bytes)", i + 1);
+        memcpy (name, key, key_size);
+        name [key_size] = 0;
+        bool is_uint = false;
+        for (size_t u = 0; u < sizeof uints / sizeof *uints; u++)
+            is_uint |= streq (name, uints [u]);
+        int rc = 0;
+        if (is_uint) {
+            uint64_t value;
+            if ((rc = zmesh_mp_read_uint (&r, &value)) == 0
+                && s_submit_uint (spec, o, name, value, reply))
+                return -1;
+        }
+        else if (streq (name, "handler")) {
+            if ((rc = zmesh_mp_read_str (&r, &text, &text_size)) == 0) {
+                if (!s_handler_valid (text, text_size))
+                    return s_fail (reply, "submit: a handler name is 1..%d printable ASCII bytes",
+                                   ZMESH_TASK_HANDLER_MAX - 1);
+                memcpy (o->handler, text, text_size);
+                o->handler [text_size] = 0;
+            }
+        }
+        else if (streq (name, "strategy")) {
+            if ((rc = zmesh_mp_read_str (&r, &text, &text_size)) == 0) {
+                if (text_size >= sizeof o->strategy || memchr (text, 0, text_size))
+                    return s_fail (reply, "submit: strategy is score, auction, hash or local");
+                memcpy (o->strategy, text, text_size);
+                o->strategy [text_size] = 0;
+                spec->strategy = o->strategy;  //  checked by zmesh_work_submit_new
+            }
+        }
+        else if (streq (name, "tags")) {
+            if ((rc = zmesh_mp_read_array (&r, &tag_count)) == 0) {
+                if (tag_count > ZMESH_TASK_TAGS_MAX)
+                    return s_fail (reply, "submit: %u required tags; at most %d", tag_count,
+                                   ZMESH_TASK_TAGS_MAX);
+                for (uint32_t t = 0; t < tag_count; t++) {
+                    if (zmesh_mp_read_str (&r, &text, &text_size) || !s_tag_valid (text, text_size))
+                        return s_fail (reply,
+                                       "submit: tag %u is not 1..%d bytes of A-Z a-z 0-9 . _ : -",
+                                       t + 1, ZMESH_TASK_TAG_MAX - 1);
+                    memcpy (o->tags [t], text, text_size);
+                    o->tags [t][text_size] = 0;
+                    o->tag_list [t] = o->tags [t];
+                }
+                spec->tags = o->tag_list;
+                spec->tag_count = tag_count;
+            }
+        }
+        else
+            return s_fail (reply, "submit: unknown option '%s'",
+                           s_printable (shown, sizeof shown, name));
+        if (rc)
+            return s_fail (reply, "submit: option '%s' has the wrong type", name);
+    }
+    if (zmesh_mp_remaining (&r))
+        return s_fail (reply, "submit: bytes after the options map");
+    if (!o->handler [0])
+        return s_fail (reply, "submit: no handler given");
+    spec->handler = o->handler;
+    return 0;
+}
+
+//  ["submit"][options][payload]: hand the task to the balancer; the answer is its result.
+static int
+s_cmd_submit (self_t *self, zframe_t *options, zframe_t *payload, s_reply_t *reply)
+{
+    if (s_work_socket (self, reply))
+        return -1;
+    if (zhashx_size (self->submits) >= S_SUBMITS_MAX)
+        return s_fail (reply, "%d submits wait for their results already; try again later",
+                       S_SUBMITS_MAX);
+    size_t peer_size = zframe_size (self->peer);
+    if (peer_size > S_ROUTING_ID_MAX)
+        return s_fail (reply, "routing id too long");
+    zmesh_task_spec_t spec;
+    zmesh_task_spec_init (&spec);
+    s_submit_options_t o;
+    memset (&o, 0, sizeof o);
+    if (s_submit_options (options, &spec, &o, reply))
+        return -1;
+    spec.payload = zframe_data (payload);
+    spec.payload_size = zframe_size (payload);
+    char id [ZMESH_ID_HEX_SIZE], err [256];
+    zmesh_work_submit_t *submit = zmesh_work_submit_new (&spec, id, err, sizeof err);
+    if (!submit)
+        return s_fail (reply, "submit: %s", err);
+    s_submit_t *entry = (s_submit_t *) calloc (1, sizeof *entry);
+    if (!entry || zhashx_insert (self->submits, id, entry) != 0) {
+        free (entry);
+        zmesh_work_submit_destroy (&submit);
+        return s_fail (reply, "out of memory");
+    }
+    memcpy (entry->peer, zframe_data (self->peer), peer_size);
+    entry->peer_size = peer_size;
+    entry->seq = o.seq;
+    entry->has_seq = o.has_seq;
+    snprintf (entry->handler, sizeof entry->handler, "%s", o.handler);
+    zmesh_work_request_t request = {.kind = 'S', .submit = submit};
+    if (zmq_send (zsock_resolve (self->work), &request, sizeof request, ZMQ_DONTWAIT)
+        != (int) sizeof request) {
+        zmesh_work_submit_destroy (&submit);
+        zhashx_delete (self->submits, id);
+        return s_fail (reply, "the balancer takes no tasks now: %s", zmq_strerror (zmq_errno ()));
+    }
+    return S_DEFERRED;
 }
 
 //  Which node an argument names: "" or "self" (this one), a name, or an id or its prefix.
@@ -770,13 +1384,15 @@ s_forward_event (self_t *self, zmsg_t *event)
 static int
 s_cmd_fault (self_t *self, char args [][S_ARG_MAX], s_reply_t *reply)
 {
-    static const char *actors [] = {"gossip", "health", "beacon", "control"};
+    static const char *actors [] = {"gossip", "health", "beacon", "control", "worker", "balancer"};
     bool known = false;
     for (size_t i = 0; i < sizeof actors / sizeof *actors; i++)
         known |= strcmp (args [0], actors [i]) == 0;
     char shown [64];
     if (!known)
-        return s_fail (reply, "no actor '%s' to fault (gossip, health, beacon or control)",
+        return s_fail (reply,
+                       "no actor '%s' to fault (gossip, health, beacon, control, worker or "
+                       "balancer)",
                        s_printable (shown, sizeof shown, args [0]));
     if (!zmesh_config_has_actor (&self->ctx->config, args [0]))
         return s_fail (reply, "actor %s does not run on this node (node/actors)", args [0]);
@@ -801,6 +1417,8 @@ static const struct {
     {"metrics", 0, "metrics", false, s_cmd_metrics},
     {"watch", 0, "watch", false, s_cmd_watch},
     {"topology", 0, "topology", false, s_cmd_topology},
+    {"submit", 2, "submit OPTIONS PAYLOAD", false, NULL},  //  binary: s_dispatch_submit
+    {"tasks", 0, "tasks", false, s_cmd_tasks},
     {"state-set", 2, "state-set KEY VALUE", false, s_cmd_state_set},
     {"state-get", 2, "state-get NODE KEY", false, s_cmd_state_get},
     {"state-del", 1, "state-del KEY", false, s_cmd_state_del},
@@ -812,7 +1430,27 @@ static const struct {
 //  ---------------------------------------------------------------------------------------------
 //  Requests
 
-//  Check the frames of a request and run its command. 0 with a payload, or -1 with an error.
+//  ["submit"][options][payload]: the one request whose frames are not text.
+static int
+s_dispatch_submit (self_t *self, zmsg_t *request, s_reply_t *reply)
+{
+    size_t frames = zmsg_size (request);
+    if (frames != 3)
+        return s_fail (reply, "'submit' takes 2 arguments (options, payload), not %zu", frames - 1);
+    zmsg_first (request);
+    zframe_t *options = zmsg_next (request);
+    zframe_t *payload = zmsg_next (request);
+    if (zframe_size (options) > S_OPTIONS_MAX)
+        return s_fail (reply, "frame 2 (the options) is %zu bytes; at most %d",
+                       zframe_size (options), S_OPTIONS_MAX);
+    if (zframe_size (payload) > ZMESH_TASK_PAYLOAD_MAX)
+        return s_fail (reply, "frame 3 (the payload) is %zu bytes; at most %u",
+                       zframe_size (payload), ZMESH_TASK_PAYLOAD_MAX);
+    return s_cmd_submit (self, options, payload, reply);
+}
+
+//  Check the frames of a request and run its command. 0 with a payload, -1 with an error, or
+//  S_DEFERRED when the answer comes later.
 static int
 s_self_dispatch (self_t *self, zmsg_t *request, s_reply_t *reply)
 {
@@ -821,6 +1459,8 @@ s_self_dispatch (self_t *self, zmsg_t *request, s_reply_t *reply)
         return s_fail (reply, "empty request: expected a command");
     if (frames > S_FRAMES_MAX)
         return s_fail (reply, "request has %zu frames; at most %d", frames, S_FRAMES_MAX);
+    if (zframe_streq (zmsg_first (request), "submit"))
+        return s_dispatch_submit (self, request, reply);
 
     char args [S_FRAMES_MAX][S_ARG_MAX];
     size_t index = 0;
@@ -873,24 +1513,11 @@ s_self_handle_router (self_t *self)
     int rc = s_self_dispatch (self, request, &reply);
     self->peer = NULL;
     zmsg_destroy (&request);
-    if (rc == 0 && reply.out_of_memory) {
-        rc = s_fail (&reply, "out of memory");
-        self->fault_actor [0] = 0;
-    }
-    if (rc)
-        zmesh_metrics_add (&self->ctx->metrics, ZMESH_M_CONTROL_ERRORS, 1);
-
-    zmsg_t *answer = zmsg_new ();
-    zmsg_append (answer, &peer);
-    if (rc) {
-        zmsg_addstr (answer, "error");
-        zmsg_addstr (answer, reply.error);
-    }
-    else {
-        zmsg_addstr (answer, "ok");
-        zmsg_addmem (answer, reply.buffer.data, reply.buffer.size);
-    }
-    zmsg_send (&answer, self->router);  //  a ROUTER drops it if the client went away
+    if (rc == 0 && reply.out_of_memory)
+        self->fault_actor [0] = 0;  //  s_answer makes it an error
+    if (rc != S_DEFERRED)
+        s_answer (self, zframe_data (peer), zframe_size (peer), rc, &reply);
+    zframe_destroy (&peer);
     msgpack_sbuffer_destroy (&reply.buffer);
 
     if (self->fault_actor [0])
@@ -979,6 +1606,8 @@ s_self_bind (self_t *self, char *reason, size_t reason_size)
     }
     zsock_set_linger (self->router, 0);
     zsock_set_maxmsgsize (self->router, S_MSG_BYTES_MAX);
+    //  A map keeps many submits waiting; their answers must not be dropped at the default 1000.
+    zsock_set_sndhwm (self->router, S_ROUTER_HWM);
     if (zsock_bind (self->router, "ipc://%s", self->path) == -1) {
         snprintf (reason, reason_size, "cannot bind ipc://%s: %s", self->path,
                   zmq_strerror (zmq_errno ()));
@@ -1001,6 +1630,17 @@ s_self_destroy (self_t **self_p)
         return;
     zpoller_destroy (&self->poller);
     zsock_destroy (&self->router);
+    if (self->work) {
+        //  What the balancer sent and nobody will read: its pointers are ours to free.
+        zmesh_work_reply_t reply;
+        while (zmq_recv (zsock_resolve (self->work), &reply, sizeof reply, ZMQ_DONTWAIT)
+               == (int) sizeof reply) {
+            zmesh_task_result_destroy (&reply.result);
+            free (reply.list);
+        }
+        zsock_destroy (&self->work);
+    }
+    zhashx_destroy (&self->submits);
     //  libzmq leaves the file behind; without it zmeshctl can tell "not running" at once.
     if (self->path [0])
         unlink (self->path);
@@ -1018,6 +1658,13 @@ s_self_new (zsock_t *pipe, zmesh_node_ctx_t *ctx, char *reason, size_t reason_si
     }
     self->pipe = pipe;
     self->ctx = ctx;
+    self->submits = zhashx_new ();
+    if (!self->submits) {
+        snprintf (reason, reason_size, "out of memory");
+        s_self_destroy (&self);
+        return NULL;
+    }
+    zhashx_set_destructor (self->submits, s_submit_free);
     if (s_self_bind (self, reason, reason_size) == 0) {
         self->poller = zpoller_new (pipe, self->router, NULL);
         if (self->poller) {
@@ -1034,16 +1681,26 @@ s_self_new (zsock_t *pipe, zmesh_node_ctx_t *ctx, char *reason, size_t reason_si
 //  ---------------------------------------------------------------------------------------------
 //  The actor
 
-//  The poll timeout: until the next tick while anyone watches, else -1. Without watchers
-//  nothing here is periodic, so an idle node's control actor sleeps until a request comes.
-//  The last lease to run out is noticed at a tick (s_watchers_send), which stops the ticks.
+//  The poll timeout: until the next tick while anyone watches, the next expiry of a request
+//  waiting for the balancer, the next check on the balancer while submits wait; else -1.
+//  Without any of them nothing here is periodic, so an idle node's control actor sleeps until
+//  a request comes. The last lease to run out is noticed at a tick (s_watchers_send), which
+//  stops the ticks.
 static int
 s_self_timeout (self_t *self)
 {
-    if (!self->watcher_count)
+    int64_t now = zclock_mono ();
+    int64_t due = INT64_MAX;
+    if (self->watcher_count)
+        due =
+            self->next_tick_ms < now + S_WATCH_TICK_MS ? self->next_tick_ms : now + S_WATCH_TICK_MS;
+    if (self->waiter_count && self->waiters [0].expires_ms < due)
+        due = self->waiters [0].expires_ms;
+    if (self->work && zhashx_size (self->submits) && self->next_work_check_ms < due)
+        due = self->next_work_check_ms;
+    if (due == INT64_MAX)
         return -1;
-    int64_t wait = self->next_tick_ms - zclock_mono ();
-    return wait <= 0 ? 0 : wait < S_WATCH_TICK_MS ? (int) wait : S_WATCH_TICK_MS;
+    return due <= now ? 0 : (int) (due - now);
 }
 
 void
@@ -1068,8 +1725,16 @@ zmesh_control_actor (zsock_t *pipe, void *args)
             s_self_handle_pipe (self);
         else if (which == self->router)
             s_self_handle_router (self);
-        else if (zpoller_terminated (self->poller) && zmq_errno () != EINTR)
+        else if (!which && zpoller_terminated (self->poller) && zmq_errno () != EINTR)
             break;  //  the context is shutting down
+        //  Whatever else waits on either socket, in turns: a client sending many submits must
+        //  not starve the balancer's answers, nor the reverse.
+        for (int n = 1;
+             n < S_RECV_BATCH && !self->terminated && (zsock_events (self->router) & ZMQ_POLLIN);
+             n++)
+            s_self_handle_router (self);
+        s_work_read (self);
+        s_work_watch (self);
         if (self->watcher_count && zclock_mono () >= self->next_tick_ms) {
             s_watchers_send (self, "tick", "", 0);
             self->next_tick_ms = zclock_mono () + S_WATCH_TICK_MS;

@@ -602,8 +602,8 @@ test_control_bad_requests (void **state)
     s_fixture_t *fixture = s_serve (state);
     char *answer = s_ask (fixture, "reboot", NULL);
     assert_string_equal (answer, "error unknown command 'reboot' (commands: status, members, keys, "
-                                 "join, trust, metrics, watch, topology, state-set, state-get, "
-                                 "state-del, state-keys)");
+                                 "join, trust, metrics, watch, topology, submit, tasks, state-set, "
+                                 "state-get, state-del, state-keys)");
     free (answer);
     answer = s_ask (fixture, "", NULL);
     ASSERT_CONTAINS (answer, "error unknown command ''");
@@ -636,8 +636,9 @@ test_control_bad_requests (void **state)
     ASSERT_CONTAINS (answer, "error frame 2 is 3999 bytes; at most");
     free (answer);
     answer = s_ask (fixture, "fault", "mood", NULL);
-    assert_string_equal (answer,
-                         "error no actor 'mood' to fault (gossip, health, beacon or control)");
+    assert_string_equal (
+        answer,
+        "error no actor 'mood' to fault (gossip, health, beacon, control, worker or balancer)");
     free (answer);
 
     assert_int_equal (zmesh_metrics_get (&fixture->ctx->metrics, ZMESH_M_CONTROL_REQUESTS), 10);
