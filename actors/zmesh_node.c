@@ -80,6 +80,7 @@ zmesh_node_new (const zmesh_config_t *config, char *err, size_t err_size)
         zmesh_node_destroy (&self);
         return NULL;
     }
+    zmesh_trust_set_self (ctx->trust, ctx->identity.pub.curve_public);
     for (int i = 0; i < config->trusted_count; i++) {
         uint8_t key [ZMESH_KEY_SIZE];
         zmesh_hex_decode (key, ZMESH_KEY_SIZE, config->trusted [i]);

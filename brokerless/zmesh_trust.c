@@ -13,6 +13,8 @@ struct zmesh_trust_t {
     uint64_t version;                        //  bumped by each add
     size_t count;                            //  keys admitted
     uint8_t (*curve_keys) [ZMESH_KEY_SIZE];  //  X25519 forms, ZMESH_TRUST_KEYS_MAX entries
+    uint8_t self_key [ZMESH_KEY_SIZE];       //  the node's own X25519 key: always admitted
+    bool has_self;
 };
 
 zmesh_trust_t *
@@ -147,9 +149,20 @@ zmesh_trust_allows_curve (zmesh_trust_t *self, const uint8_t curve_public [ZMESH
     if (self->open)
         return true;
     pthread_mutex_lock (&self->mutex);
-    bool allowed = s_has (self, curve_public);
+    bool allowed =
+        s_has (self, curve_public)
+        || (self->has_self && memcmp (self->self_key, curve_public, ZMESH_KEY_SIZE) == 0);
     pthread_mutex_unlock (&self->mutex);
     return allowed;
+}
+
+void
+zmesh_trust_set_self (zmesh_trust_t *self, const uint8_t curve_public [ZMESH_KEY_SIZE])
+{
+    pthread_mutex_lock (&self->mutex);
+    memcpy (self->self_key, curve_public, ZMESH_KEY_SIZE);
+    self->has_self = true;
+    pthread_mutex_unlock (&self->mutex);
 }
 
 size_t

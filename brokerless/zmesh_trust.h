@@ -35,6 +35,9 @@ bool zmesh_trust_is_open (zmesh_trust_t *self);
 bool zmesh_trust_allows_curve (zmesh_trust_t *self, const uint8_t curve_public [ZMESH_KEY_SIZE]);
 //  Number of keys admitted explicitly.
 size_t zmesh_trust_count (zmesh_trust_t *self);
+//  The node's own key (X25519), admitted in every mode without being listed or counted: a
+//  node's balancer connects to its own worker like to any other.
+void zmesh_trust_set_self (zmesh_trust_t *self, const uint8_t curve_public [ZMESH_KEY_SIZE]);
 //  Grows each time a key is added: lets a reader notice a change without a callback.
 uint64_t zmesh_trust_version (zmesh_trust_t *self);
 
