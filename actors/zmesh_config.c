@@ -101,7 +101,7 @@ static const s_key_t s_keys [] = {
     {"worker/aging_ms", S_INT, S_FIELD (worker_aging_ms), 1, 86400000, "5000", "ms",
      "Wait that raises a queued task one priority level, so LOW never starves"},
     {"worker/critical_reserve", S_INT, S_FIELD (worker_critical_reserve), 0, 4095, "1", "slots",
-     "Executor slots only CRITICAL tasks may take; at most worker/slots - 1 are"},
+     "Executor slots only CRITICAL tasks may take; at most a quarter of worker/slots are"},
     {"worker/tags", S_STR, S_FIELD (worker_tags), 0, 0, "", "list",
      "Capabilities this node offers, space separated (tasks --require them); gpu is added "
      "when the profile shows a GPU"},

@@ -1400,9 +1400,11 @@ s_self_new (zsock_t *pipe, zmesh_node_ctx_t *ctx, char *err, size_t err_size)
     q.capacity = (uint32_t) self->config->worker_queue;
     q.aging_ms = (uint32_t) self->config->worker_aging_ms;
     q.slots = self->slots;
+    //  At most a quarter of the slots are kept for CRITICAL work: on a node of 2 or 3 slots,
+    //  keeping one idle for it would halve what the rest of the work gets.
     q.critical_reserve = (uint32_t) self->config->worker_critical_reserve;
-    if (q.critical_reserve >= q.slots)
-        q.critical_reserve = q.slots - 1;
+    if (q.critical_reserve > q.slots / 4)
+        q.critical_reserve = q.slots / 4;
     if (zmesh_taskq_init (&self->queue, &q, (uint64_t) zclock_mono ())) {
         snprintf (err, err_size, "worker: cannot create the queue (worker/queue %d)",
                   self->config->worker_queue);
