@@ -122,22 +122,26 @@ def s_fault(sig):
     done = 0
     signalled = None
     pending = set(futures)
-    finished_after = None
     while pending:
-        finished, pending = wait(list(pending), timeout=0.05, return_when="FIRST_COMPLETED")
+        try:
+            finished, pending = wait(list(pending), timeout=0.2, return_when="FIRST_COMPLETED")
+        except TimeoutError:
+            finished = set()
         done += len(finished)
         if signalled is None and done >= 500:
             os.kill(pids[1], sig)
             signalled = time.time()
         if signalled and sig == signal.SIGSTOP and time.time() - signalled > 10 and pending:
-            finished_after = None
             break
     if pending:
         print("stop: 2000 x sleep 20 ms on 4 workers x 2 threads, worker 2 SIGSTOPped after 500 "
               "results: %d tasks still not done 10 s after the signal (stuck with the frozen "
               "worker)" % len(pending))
         os.kill(pids[1], signal.SIGCONT)
-        wait(list(pending), timeout=30)
+        try:
+            wait(list(pending), timeout=30)
+        except TimeoutError:
+            pass
     else:
         us = time.time() - start
         errors = sum(1 for f in futures if f.status != "finished")

@@ -18,6 +18,9 @@ bench=$build/bench/bench_work
 scenarios=("$@")
 [ ${#scenarios[@]} -gt 0 ] || scenarios=(noop rtt sleep steal mixed kill stop)
 echo "work_vs_dask: $(nproc) cores, $(date -u +%Y-%m-%dT%H:%M:%SZ), zmesh $(git -C "$here" rev-parse --short HEAD 2>/dev/null || echo '?'), dask $(/usr/bin/python3 -c 'import distributed; print(distributed.__version__)')"
+# The floor of a round trip on this machine now: raw libzmq CURVE over loopback (bench_link).
+link=$build/bench/bench_link
+[ -x "$link" ] && printf 'raw    %s\n' "$("$link" 2>/dev/null | awk '/^raw libzmq CURVE/ { printf "libzmq CURVE round trip, no zmesh: p50 %s us, p99 %s us", $5, $6 }')"
 for s in "${scenarios[@]}"; do
     n=200000; dn=10000
     [ "$s" = rtt ] && { n=10000; dn=2000; }
