@@ -292,10 +292,14 @@ s_choose (void *arg,
         candidate->eligible = node->alive && node->has_work;
         if (!candidate->eligible)
             continue;
-        possible++;
+        bool avoided = false;
         for (uint32_t j = 0; j < choice->avoid_count; j++)
-            if (zmesh_id_equal (&choice->avoid [j], &candidate->id))
-                candidate->eligible = false;
+            avoided = avoided || zmesh_id_equal (&choice->avoid [j], &candidate->id);
+        if (avoided) {
+            candidate->eligible = false;  //  this task already uses it: no use waiting for it
+            continue;
+        }
+        possible++;
         if (candidate->eligible && !zmesh_owner_node_available (owner, &candidate->id, now))
             candidate->eligible = false;
         //  What this owner has in flight there counts as queued, on top of what it reported.
@@ -326,8 +330,13 @@ s_choose (void *arg,
                                  self->ring_built ? &self->ring : NULL, &self->rng, &result);
     if (rc == ZMESH_ENOTFOUND) {
         //  Nothing eligible now: is that for lack of room (wait), or for good (park)?
-        for (uint32_t i = 0; i < self->view_count; i++)
-            self->candidates [i].eligible = self->view [i].alive && self->view [i].has_work;
+        for (uint32_t i = 0; i < self->view_count; i++) {
+            bool avoided = false;
+            for (uint32_t j = 0; j < choice->avoid_count; j++)
+                avoided = avoided || zmesh_id_equal (&choice->avoid [j], &self->candidates [i].id);
+            self->candidates [i].eligible =
+                self->view [i].alive && self->view [i].has_work && !avoided;
+        }
         zmesh_place_result_t any;
         if (zmesh_place_scan (&self->place, &request, self->candidates, self->view_count, &any)
             == ZMESH_OK)
