@@ -1,7 +1,7 @@
 /*  zmesh_supervisor.c: composes a node's actors, routes between them, restarts the dead.
 
-    Starts the actors node/actors names in dependency order (gossip, beacon, control), one at
-    a time, each confirming READY before the next starts. Routes "ROUTE actor ..." messages
+    Starts the actors node/actors names in dependency order (gossip, health, worker,
+    balancer, beacon, control), one at a time, each confirming READY before the next starts. Routes "ROUTE actor ..." messages
     between them and forwards membership events to the node's event socket. An actor that
     returns without being told to has died: it is restarted after a back-off that doubles
     from supervisor/restart_backoff_ms up to supervisor/restart_backoff_max_ms, and resets

@@ -1,7 +1,7 @@
 /*  zmesh.h: the public API of libzmesh, the only header a service embedding zmesh includes.
 
-    A node is a supervisor composing actors (gossip, beacon, control) in threads of the
-    calling process. Typical use:
+    A node is a supervisor composing actors (gossip, health, worker, balancer, beacon,
+    control) in threads of the calling process. Typical use:
 
         zmesh_config_t *config = zmesh_config_new ();
         zmesh_config_set (config, "node/data", "/var/lib/myservice/zmesh", err, sizeof err);
