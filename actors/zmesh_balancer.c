@@ -825,7 +825,7 @@ s_self_destroy (self_t **self_p)
     if (!self)
         return;
     if (self->view_fd >= 0) {
-        zmesh_ctx_view_watch (self->ctx, 1, -1);
+        zmesh_ctx_view_watch (self->ctx, 1, -1, 0);
         close (self->view_fd);
     }
     zmesh_owner_destroy (&self->owner);
@@ -924,7 +924,9 @@ s_self_new (zsock_t *pipe, zmesh_node_ctx_t *ctx, char *err, size_t err_size)
         s_self_destroy (&self);
         return NULL;
     }
-    zmesh_ctx_view_watch (ctx, 1, self->view_fd);
+    //  Woken when members come, go or change state, and when work offers change; profiles
+    //  are read at the next rebuild.
+    zmesh_ctx_view_watch (ctx, 1, self->view_fd, ZMESH_VIEW_MEMBERS | ZMESH_VIEW_WORK);
     return self;
 }
 
@@ -964,8 +966,13 @@ zmesh_balancer_actor (zsock_t *pipe, void *args)
         }
         uint64_t now = s_now ();
         uint64_t deadline = zmesh_owner_deadline_ms (self->owner);
+        //  The view is rebuilt while this node owns tasks (a lost worker must be seen), or
+        //  when a submission comes; an idle balancer does not follow the mesh's every change.
+        zmesh_owner_stats_t owned;
+        zmesh_owner_stats (self->owner, now, &owned);
+        bool view_stale = zmesh_ctx_view_version (self->ctx) != self->view_version;
         uint64_t view_due = (uint64_t) self->view_at + S_VIEW_MS;
-        if (zmesh_ctx_view_version (self->ctx) != self->view_version && view_due < deadline)
+        if (view_stale && owned.owned && view_due < deadline)
             deadline = view_due;
         uint64_t scale_due = (uint64_t) self->scale_at + (uint64_t) self->config->scale_interval_ms;
         if (scale_due < deadline)
@@ -991,7 +998,8 @@ zmesh_balancer_actor (zsock_t *pipe, void *args)
             (void) rc;  //  the version says what changed; the next rebuild sees it
         }
         now = s_now ();
-        if (now >= (uint64_t) self->view_at + S_VIEW_MS) {
+        if (view_stale && (owned.owned || (items [1].revents & ZMQ_POLLIN))
+            && now >= (uint64_t) self->view_at + S_VIEW_MS) {
             self->view_at = (int64_t) now;
             s_view_rebuild (self);
         }

@@ -48,7 +48,7 @@ zmesh_ctx_publish_members (zmesh_node_ctx_t *self, const zmesh_member_t *members
     pthread_mutex_unlock (&self->mutex);
     free (old);
     if (changed)
-        zmesh_ctx_view_changed (self);
+        zmesh_ctx_view_changed (self, ZMESH_VIEW_MEMBERS);
     return ZMESH_OK;
 }
 
@@ -160,7 +160,7 @@ zmesh_ctx_set_member_profile (zmesh_node_ctx_t *self,
     else
         zhashx_delete (self->member_profiles, id_hex);
     pthread_mutex_unlock (&self->mutex);
-    zmesh_ctx_view_changed (self);
+    zmesh_ctx_view_changed (self, ZMESH_VIEW_PROFILES);
 }
 
 bool
@@ -191,7 +191,7 @@ zmesh_ctx_set_member_work (zmesh_node_ctx_t *self,
     else
         zhashx_delete (self->member_work, id_hex);
     pthread_mutex_unlock (&self->mutex);
-    zmesh_ctx_view_changed (self);
+    zmesh_ctx_view_changed (self, ZMESH_VIEW_WORK);
 }
 
 bool
@@ -229,12 +229,14 @@ zmesh_ctx_work (zmesh_node_ctx_t *self)
 }
 
 void
-zmesh_ctx_view_changed (zmesh_node_ctx_t *self)
+zmesh_ctx_view_changed (zmesh_node_ctx_t *self, uint32_t what)
 {
     __atomic_add_fetch (&self->view_version, 1, __ATOMIC_RELEASE);
+    if (what & ZMESH_VIEW_WORK)
+        __atomic_add_fetch (&self->work_version, 1, __ATOMIC_RELEASE);
     pthread_mutex_lock (&self->mutex);
     for (int i = 0; i < 2; i++)
-        if (self->view_fds [i] >= 0) {
+        if (self->view_fds [i] >= 0 && (self->view_masks [i] & what)) {
             uint64_t one = 1;
             ssize_t rc = write (self->view_fds [i], &one, sizeof one);
             (void) rc;  //  a full counter (never in practice) still reads as readable
@@ -243,11 +245,18 @@ zmesh_ctx_view_changed (zmesh_node_ctx_t *self)
 }
 
 void
-zmesh_ctx_view_watch (zmesh_node_ctx_t *self, int slot, int fd)
+zmesh_ctx_view_watch (zmesh_node_ctx_t *self, int slot, int fd, uint32_t mask)
 {
     pthread_mutex_lock (&self->mutex);
     self->view_fds [slot] = fd;
+    self->view_masks [slot] = mask;
     pthread_mutex_unlock (&self->mutex);
+}
+
+uint64_t
+zmesh_ctx_work_version (zmesh_node_ctx_t *self)
+{
+    return __atomic_load_n (&self->work_version, __ATOMIC_ACQUIRE);
 }
 
 uint64_t

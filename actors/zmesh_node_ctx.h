@@ -50,9 +50,10 @@ typedef struct {
     //  Handlers: registered before start, read-only while the node runs.
     zmesh_handler_entry_t handlers [ZMESH_HANDLERS_MAX];
     size_t handler_count;
-    uint64_t view_version;  //  grows (atomically) when members, profiles or work infos change
-    int view_fds [2];       //  eventfds of the worker and balancer, written at each change
-                            //  (-1: none); set under mutex
+    uint64_t view_version;    //  grows (atomically) when members, profiles or work infos change
+    uint64_t work_version;    //  grows when a zmesh.work value (this node's or a member's) changes
+    int view_fds [2];         //  eventfds of the worker and balancer (-1: none), set under mutex,
+    uint32_t view_masks [2];  //  written at the changes their ZMESH_VIEW_* mask names
     char bound [ZMESH_ENDPOINT_MAX];     //  what gossip bound first; a restart binds it again
     pthread_mutex_t mutex;               //  guards the fields below
     char endpoint [ZMESH_ENDPOINT_MAX];  //  advertised tcp endpoint ("" until bound)
@@ -105,10 +106,14 @@ bool zmesh_ctx_member_work (zmesh_node_ctx_t *self, const char *id_hex, zmesh_wo
 void zmesh_ctx_set_work (zmesh_node_ctx_t *self, const uint8_t *data, size_t size);
 zchunk_t *zmesh_ctx_work (zmesh_node_ctx_t *self);  //  a copy, or NULL; caller destroys
 //  The view version: bump after a change the balancer should see; read it cheaply.
-void zmesh_ctx_view_changed (zmesh_node_ctx_t *self);
+#define ZMESH_VIEW_MEMBERS  (1u << 0)  //  a member's id, state or generation
+#define ZMESH_VIEW_PROFILES (1u << 1)  //  a member's profile
+#define ZMESH_VIEW_WORK     (1u << 2)  //  a zmesh.work value
+void zmesh_ctx_view_changed (zmesh_node_ctx_t *self, uint32_t what);
+uint64_t zmesh_ctx_work_version (zmesh_node_ctx_t *self);
 uint64_t zmesh_ctx_view_version (zmesh_node_ctx_t *self);
-//  Be woken at each view change: an eventfd (slot 0 worker, 1 balancer; fd -1 to stop).
-void zmesh_ctx_view_watch (zmesh_node_ctx_t *self, int slot, int fd);
+//  Be woken at the view changes of mask: an eventfd (slot 0 worker, 1 balancer; fd -1 stops).
+void zmesh_ctx_view_watch (zmesh_node_ctx_t *self, int slot, int fd, uint32_t mask);
 //  The handler of that name, or NULL.
 const zmesh_handler_entry_t *zmesh_ctx_handler (const zmesh_node_ctx_t *self, const char *name);
 //  Create / free what the context allocates (lock, member profiles table, snapshot).

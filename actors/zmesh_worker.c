@@ -117,8 +117,9 @@ struct self_s {
     //  stealing
     w_victim_t *victims;  //  nodes whose published load says they are worth stealing from
     uint32_t victim_count;
-    zhashx_t *dealers;  //  id (16 bytes) -> w_victim_t with a dealer (kept across rebuilds)
-    uint64_t view_version;
+    zhashx_t *dealers;      //  id (16 bytes) -> w_victim_t with a dealer (kept across rebuilds)
+    uint64_t view_version;  //  the work version the victims were built from
+    bool victims_dirty;     //  membership or work changed since
     int view_fd;
     bool steal_pending;
     int64_t steal_sent;
@@ -988,10 +989,13 @@ s_give (self_t *self, w_owner_t *thief, uint32_t max)
 static void
 s_victims_rebuild (self_t *self)
 {
-    uint64_t version = zmesh_ctx_view_version (self->ctx);
-    if (version == self->view_version)
+    //  Who is worth stealing from changes with the zmesh.work values and with membership;
+    //  the eventfd says "membership or work" (victims_dirty), the work version the rest.
+    uint64_t version = zmesh_ctx_work_version (self->ctx);
+    if (version == self->view_version && !self->victims_dirty)
         return;
     self->view_version = version;
+    self->victims_dirty = false;
     size_t count;
     zmesh_member_t *members = zmesh_ctx_members (self->ctx, &count);
     free (self->victims);
@@ -1291,7 +1295,7 @@ s_publish (self_t *self, bool force)
     self->published_at = now;
     self->published_load = load;
     zmesh_ctx_set_work (self->ctx, encoded, size);
-    zmesh_ctx_view_changed (self->ctx);
+    zmesh_ctx_view_changed (self->ctx, ZMESH_VIEW_WORK);
     zsock_send (self->pipe, "sssb", "ROUTE", "gossip", "WORK", encoded, size);
 }
 
@@ -1347,7 +1351,7 @@ s_self_destroy (self_t **self_p)
     zhashx_destroy (&self->dealers);
     free (self->victims);
     if (self->view_fd >= 0) {
-        zmesh_ctx_view_watch (self->ctx, 0, -1);
+        zmesh_ctx_view_watch (self->ctx, 0, -1, 0);
         close (self->view_fd);
     }
     if (self->event_fd >= 0)
@@ -1448,7 +1452,7 @@ s_self_new (zsock_t *pipe, zmesh_node_ctx_t *ctx, char *err, size_t err_size)
         zmesh_work_endpoint_with_port (self->endpoint, gossip [0] ? gossip : bound,
                                        port ? port + 1 : "*");
     }
-    zmesh_ctx_view_watch (ctx, 0, self->view_fd);
+    zmesh_ctx_view_watch (ctx, 0, self->view_fd, ZMESH_VIEW_MEMBERS | ZMESH_VIEW_WORK);
     self->threads = (pthread_t *) calloc (self->slots, sizeof *self->threads);
     ZMESH_ASSERT (self->threads);
     for (uint32_t i = 0; i < self->slots; i++) {
@@ -1539,6 +1543,7 @@ zmesh_worker_actor (zsock_t *pipe, void *args)
             uint64_t counter;
             ssize_t rc = read (self->view_fd, &counter, sizeof counter);
             (void) rc;
+            self->victims_dirty = true;
             s_victims_rebuild (self);
         }
         if (self->monitor && (items [monitor_at].revents & ZMQ_POLLIN))
