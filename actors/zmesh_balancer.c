@@ -522,6 +522,7 @@ s_view_rebuild (self_t *self)
             node->place.handler_count = work.handler_count;
             memcpy (node->place.handlers, work.handlers, sizeof node->place.handlers);
             node->place.all_handlers = work.handler_count == 0;
+            node->place.cost_permille = work.cost_permille;
             node->place.slots = work.load.slots;
             node->place.busy = work.load.busy;
             node->place.queued = work.load.queued;

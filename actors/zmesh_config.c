@@ -107,6 +107,9 @@ static const s_key_t s_keys [] = {
      "when the profile shows a GPU"},
     {"worker/exec_allow", S_STR, S_FIELD (worker_exec_allow), 0, 0, "", "list",
      "Commands the exec handler may run, as NAME=/absolute/path words; empty: exec is off"},
+    {"worker/cost", S_INT, S_FIELD (worker_cost), 0, 1000, "0", "permille",
+     "This node's cost weight, published with its work offer: placement prefers cheaper nodes "
+     "(balancer/weight_cost)"},
     {"worker/lease_interval_ms", S_INT, S_FIELD (worker_lease_interval_ms), 50, 60000, "500", "ms",
      "Time between two lease renewals the worker sends each owner whose tasks it holds"},
     {"worker/steal", S_BOOL, S_FIELD (worker_steal), 0, 1, "1", "bool",
@@ -153,7 +156,7 @@ static const s_key_t s_keys [] = {
     {"balancer/weight_memory", S_INT, S_FIELD (balancer_weights [4]), 0, 1000, "100", "permille",
      "Score weight of the free memory left after the task"},
     {"balancer/weight_cost", S_INT, S_FIELD (balancer_weights [5]), 0, 1000, "100", "permille",
-     "Score weight of the node's cost, 1 - cost / 1000 (every node costs 0 for now)"},
+     "Score weight of the node's cost, 1 - worker/cost / 1000"},
     {"balancer/weight_match", S_INT, S_FIELD (balancer_weights [6]), 0, 1000, "100", "permille",
      "Score weight of the capability match score"},
     {"balancer/weight_gpu", S_INT, S_FIELD (balancer_weights [7]), 0, 1000, "50", "permille",

@@ -56,6 +56,7 @@ struct _zmesh_config_t {
     int worker_critical_reserve;                 //  worker/critical_reserve
     char worker_tags [512];                      //  worker/tags, space separated
     char worker_exec_allow [1024];  //  worker/exec_allow: NAME=PATH words; "" = exec off
+    int worker_cost;                //  worker/cost (permille)
     int worker_lease_interval_ms;   //  worker/lease_interval_ms
     int worker_steal;               //  worker/steal (bool)
     int worker_steal_threshold;     //  worker/steal_threshold (permille)

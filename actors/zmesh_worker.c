@@ -1280,6 +1280,7 @@ s_publish (self_t *self, bool force)
                   self->ctx->handlers [i].name);
     }
     info.load = load;
+    info.cost_permille = (uint32_t) self->config->worker_cost;
     uint8_t encoded [1024];
     size_t size;
     int rc = zmesh_work_info_encode (&info, encoded, sizeof encoded, &size);

@@ -627,7 +627,7 @@ int
 zmesh_work_info_encode (const zmesh_work_info_t *info, uint8_t *buf, size_t capacity, size_t *size)
 {
     if (!s_endpoint_valid (info->worker_endpoint) || info->tag_count > ZMESH_TASK_TAGS_MAX
-        || info->handler_count > ZMESH_TASK_TAGS_MAX)
+        || info->handler_count > ZMESH_TASK_TAGS_MAX || info->cost_permille > 1000)
         return ZMESH_EINVAL;
     for (uint32_t i = 0; i < info->tag_count; i++)
         if (!s_tag_valid (info->tags [i], strnlen (info->tags [i], ZMESH_TASK_TAG_MAX)))
@@ -639,7 +639,7 @@ zmesh_work_info_encode (const zmesh_work_info_t *info, uint8_t *buf, size_t capa
     zmesh_mp_writer_t writer;
     zmesh_mp_writer_init (&writer, buf, capacity);
     msgpack_packer *pk = &writer.pk;
-    msgpack_pack_array (pk, 4);
+    msgpack_pack_array (pk, 5);
     zmesh_mp_pack_cstr (pk, info->worker_endpoint);
     msgpack_pack_array (pk, info->tag_count);
     for (uint32_t i = 0; i < info->tag_count; i++)
@@ -648,6 +648,7 @@ zmesh_work_info_encode (const zmesh_work_info_t *info, uint8_t *buf, size_t capa
     for (uint32_t i = 0; i < info->handler_count; i++)
         zmesh_mp_pack_cstr (pk, info->handlers [i]);
     s_pack_load (pk, &info->load);
+    msgpack_pack_uint32 (pk, info->cost_permille);
     return zmesh_mp_writer_finish (&writer, size);
 }
 
@@ -689,8 +690,21 @@ zmesh_work_info_decode (zmesh_work_info_t *info, const uint8_t *data, size_t siz
     for (uint32_t i = 0; i < info->handler_count; i++)
         if (s_read_handler (&r, info->handlers [i]))
             return ZMESH_EPROTO;
-    if (s_read_load (&r, &info->load) || zmesh_mp_skip_extra (&r, count, 4)
-        || zmesh_mp_remaining (&r) != 0)
+    if (s_read_load (&r, &info->load))
+        return ZMESH_EPROTO;
+    //  Element 4, the cost (since 0.1): an unsigned integer up to 1000; anything else there is
+    //  skipped as an element this version does not know, and the cost is 0.
+    if (count > 4) {
+        zmesh_mp_reader_t peek = r;
+        uint64_t cost;
+        if (zmesh_mp_read_uint (&peek, &cost) == ZMESH_OK && cost <= 1000) {
+            info->cost_permille = (uint32_t) cost;
+            r = peek;
+        }
+        else if (zmesh_mp_skip (&r))
+            return ZMESH_EPROTO;
+    }
+    if (zmesh_mp_skip_extra (&r, count, count > 4 ? 5 : 4) || zmesh_mp_remaining (&r) != 0)
         return ZMESH_EPROTO;
     return ZMESH_OK;
 }

@@ -241,6 +241,7 @@ typedef struct {
     uint32_t handler_count;  //  0..ZMESH_TASK_TAGS_MAX handlers it has (names, as tags)
     char handlers [ZMESH_TASK_TAGS_MAX][ZMESH_TASK_HANDLER_MAX];
     zmesh_task_load_t load;  //  when published
+    uint32_t cost_permille;  //  the operator's cost weight of the node, 0..1000 (worker/cost)
 } zmesh_work_info_t;
 
 //  Encode / strictly decode the value, a msgpack array:
@@ -249,7 +250,7 @@ typedef struct {
 //  are 1..31 bytes of [A-Za-z0-9._:-]; handlers are names as in a task. Encode: ZMESH_EINVAL
 //  for values the wire does not allow, ZMESH_ETOOBIG if buf is too small (the longest value
 //  takes ZMESH_WORK_INFO_SIZE_MAX bytes). Decode: ZMESH_EPROTO for anything malformed.
-#define ZMESH_WORK_INFO_SIZE_MAX 1837
+#define ZMESH_WORK_INFO_SIZE_MAX 1840
 
 int
 zmesh_work_info_encode (const zmesh_work_info_t *info, uint8_t *buf, size_t capacity, size_t *size);

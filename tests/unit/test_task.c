@@ -1170,6 +1170,7 @@ s_work_info (zmesh_work_info_t *info, bool longest)
         info->handler_count = 2;
         strcpy (info->handlers [0], "image.resize");
         strcpy (info->handlers [1], "hash file (sha256)");
+        info->cost_permille = 250;
         return;
     }
     char *endpoint = info->worker_endpoint;
@@ -1183,6 +1184,7 @@ s_work_info (zmesh_work_info_t *info, bool longest)
         memset (info->handlers [i], 'A' + i, ZMESH_TASK_HANDLER_MAX - 1);
     }
     info->load.slots = info->load.busy = info->load.queued = info->load.stealable = UINT32_MAX;
+    info->cost_permille = 1000;
 }
 
 static void
@@ -1196,6 +1198,7 @@ s_assert_work_info (const zmesh_work_info_t *a, const zmesh_work_info_t *b)
     for (uint32_t i = 0; i < a->handler_count; i++)
         assert_string_equal (a->handlers [i], b->handlers [i]);
     s_assert_load (&a->load, &b->load);
+    assert_int_equal (a->cost_permille, b->cost_permille);
 }
 
 static void
@@ -1263,6 +1266,42 @@ test_work_info_encode_refuses (void **state)
     info = good;
     info.handlers [1][2] = '\r';
     assert_int_equal (zmesh_work_info_encode (&info, buf, sizeof buf, &size), ZMESH_EINVAL);
+    info = good;
+    info.cost_permille = 1001;
+    assert_int_equal (zmesh_work_info_encode (&info, buf, sizeof buf, &size), ZMESH_EINVAL);
+}
+
+//  The cost (element 4): read when it is an unsigned integer up to 1000, else skipped as an
+//  element this version does not know (cost 0); absent in a 4-element value (cost 0).
+static void
+test_work_info_cost (void **state)
+{
+    static zmesh_work_info_t info, out;
+    uint8_t buf [ZMESH_WORK_INFO_SIZE_MAX + 16];
+    size_t size = 0;
+    s_work_info (&info, false);
+    assert_int_equal (zmesh_work_info_encode (&info, buf, sizeof buf, &size), ZMESH_OK);
+    assert_int_equal (zmesh_work_info_decode (&out, buf, size), ZMESH_OK);
+    assert_int_equal (out.cost_permille, 250);
+    //  The encoder writes 250 last, as uint 8 (cc fa): make it 1001, then a str.
+    assert_int_equal (buf [size - 2], 0xcc);
+    assert_int_equal (buf [size - 1], 250);
+    uint8_t wide [ZMESH_WORK_INFO_SIZE_MAX + 16];
+    memcpy (wide, buf, size);
+    //  250 takes 2 bytes (cc fa); 1001 takes 3 (cd 03 e9).
+    size_t head = size - 2;
+    memcpy (wide + head, "\xcd\x03\xe9", 3);
+    assert_int_equal (zmesh_work_info_decode (&out, wide, head + 3), ZMESH_OK);
+    assert_int_equal (out.cost_permille, 0);
+    memcpy (wide + head, "\xa2hi", 3);
+    assert_int_equal (zmesh_work_info_decode (&out, wide, head + 3), ZMESH_OK);
+    assert_int_equal (out.cost_permille, 0);
+    //  Without it: the array of 4 (0x95 -> 0x94), the cost cut off.
+    memcpy (wide, buf, size);
+    assert_int_equal (wide [0], 0x95);
+    wide [0] = 0x94;
+    assert_int_equal (zmesh_work_info_decode (&out, wide, head), ZMESH_OK);
+    assert_int_equal (out.cost_permille, 0);
 }
 
 //  A zmesh.work value packed by hand, spoiled as s_bad says.
@@ -1356,6 +1395,7 @@ main (void)
         cmocka_unit_test (test_work_info_round_trip),
         cmocka_unit_test (test_work_info_encode_refuses),
         cmocka_unit_test (test_work_info_decode_by_hand),
+        cmocka_unit_test (test_work_info_cost),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
