@@ -34,12 +34,14 @@
 
 extern char **environ;
 
-#define S_VIEW_MS       100   //  least time between two rebuilds of the view
-#define S_PERF_HANDLERS 16    //  handlers whose latency one node keeps
-#define S_RECV_BATCH    256   //  messages read from one socket per wake-up
-#define S_CLIENTS_MAX   1024  //  API and control connections at once
-#define S_LATENCY_ALPHA 0.05  //  weight of a new task latency in the average
-#define S_PIPELINE_MS   2.0   //  work kept in flight per slot beyond 2 tasks (late binding)
+#define S_VIEW_MS       100       //  least time between two rebuilds of the view
+#define S_PERF_HANDLERS 16        //  handlers whose latency one node keeps
+#define S_RECV_BATCH    256       //  messages read from one socket per wake-up
+#define S_CLIENTS_MAX   1024      //  API and control connections at once
+#define S_LATENCY_ALPHA 0.05      //  weight of a new task latency in the average
+#define S_PIPELINE_MS   2.0       //  work kept in flight per slot beyond 2 tasks (late binding)
+#define S_RTT_ALPHA     0.2       //  weight of a new round-trip sample in a link's average
+#define S_PROBE_LOST_US 10000000  //  a probe without a result this long is given up
 
 typedef struct {
     char handler [ZMESH_TASK_HANDLER_MAX];
@@ -57,7 +59,11 @@ typedef struct {
     uint8_t *buf;
     zmesh_task_writer_t cancel;  //  CANCEL batch being filled
     uint8_t *cancel_buf;
-    double rtt_us;  //  moving average of (round trip - queue - run)
+    double rtt_us;  //  moving average of (round trip - queue - run); 0 unknown
+    //  One task at a time is timed (a probe): when it went, to learn rtt_us from its result.
+    bool probing;
+    zmesh_id_t probe_id;
+    uint64_t probe_sent_us;
     s_perf_t perf [S_PERF_HANDLERS];
     uint32_t perf_count;
     bool dirty;
@@ -367,6 +373,12 @@ s_send (void *arg, const zmesh_owner_send_t *send)
         return;  //  no way to reach it: the lease will expire and the task go elsewhere
     zmesh_task_item_t item = send->item;
     item.owner = self->ctx->identity.pub.id;
+    uint64_t now_us = (uint64_t) zclock_usecs ();
+    if (!link->probing || now_us - link->probe_sent_us > S_PROBE_LOST_US) {
+        link->probing = true;
+        link->probe_id = item.id;
+        link->probe_sent_us = now_us;
+    }
     if (!link->writer.buf)
         zmesh_task_writer_begin (&link->writer, link->buf, ZMESH_TASK_MSG_MAX,
                                  &self->ctx->identity.pub.id, ZMESH_TASK_KIND_SUBMIT, &s_zero_load);
@@ -620,6 +632,24 @@ s_hello (self_t *self, const zmesh_id_t *node)
     link->writer.buf = NULL;
 }
 
+//  The result of a link's probe: the round trip less the time the task spent at the worker
+//  (queued and running) is the network's and both ends' share, which placement's latency term
+//  reads (moving average, weight S_RTT_ALPHA per sample).
+static void
+s_probe_result (s_link_t *link, const zmesh_task_result_item_t *result)
+{
+    if (!link->probing || !zmesh_id_equal (&link->probe_id, &result->id))
+        return;
+    link->probing = false;
+    uint64_t round_trip = (uint64_t) zclock_usecs () - link->probe_sent_us;
+    uint64_t there = result->queued_us + result->run_us;
+    double sample = round_trip > there ? (double) (round_trip - there) : 0.0;
+    link->rtt_us =
+        link->rtt_us == 0 ? sample : link->rtt_us * (1 - S_RTT_ALPHA) + sample * S_RTT_ALPHA;
+    if (link->rtt_us < 1)
+        link->rtt_us = 1;  //  0 means unknown
+}
+
 static void
 s_handle_link (self_t *self, s_link_t *link)
 {
@@ -638,6 +668,7 @@ s_handle_link (self_t *self, s_link_t *link)
             switch (msg->kind) {
                 case ZMESH_TASK_KIND_RESULT:
                     for (uint32_t i = 0; i < msg->count; i++) {
+                        s_probe_result (link, &msg->u.results [i]);
                         zmesh_owner_result (self->owner, now, &link->id, &msg->u.results [i]);
                     }
                     break;
