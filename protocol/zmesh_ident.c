@@ -59,6 +59,29 @@ s_hex_digit (char c)
     return -1;
 }
 
+//  Case-insensitive equality with a lowercase name, without the locale (ctype is per locale).
+static bool
+s_name_equal (const char *text, const char *name)
+{
+    for (; *name; text++, name++) {
+        char c = *text;
+        if (c >= 'A' && c <= 'Z')
+            c = (char) (c - 'A' + 'a');
+        if (c != *name)
+            return false;
+    }
+    return *text == '\0';
+}
+
+int
+zmesh_name_index (const char *text, const char *const *names, int count)
+{
+    for (int i = 0; text && i < count; i++)
+        if (s_name_equal (text, names [i]))
+            return i;
+    return -1;
+}
+
 int
 zmesh_hex_decode (uint8_t *dest, size_t size, const char *hex)
 {

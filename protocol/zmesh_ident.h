@@ -61,6 +61,9 @@ zmesh_mix64 (uint64_t z)
 void zmesh_hex_encode (char *dest, const uint8_t *src, size_t size);
 //  Exactly 2 * size hex digits (either case) into size bytes; ZMESH_EINVAL otherwise.
 int zmesh_hex_decode (uint8_t *dest, size_t size, const char *hex);
+//  The index of text in names [0 .. count) (lowercase names), compared without regard to ASCII
+//  case and without the locale; -1 if none (or text is NULL). For the name tables of enums.
+int zmesh_name_index (const char *text, const char *const *names, int count);
 void zmesh_id_to_hex (const zmesh_id_t *id, char hex [ZMESH_ID_HEX_SIZE]);
 
 //  A tcp endpoint as zmesh accepts it: "tcp://HOST:PORT" (PORT 1..65535 or '*' when binding),

@@ -88,8 +88,8 @@ zmesh_place_request_init (zmesh_place_request_t *request)
     request->replicas = 1;
 }
 
-static const char *s_strategy_names [ZMESH_PLACE_STRATEGY_COUNT] = {"score", "auction", "hash",
-                                                                    "local"};
+static const char *const s_strategy_names [ZMESH_PLACE_STRATEGY_COUNT] = {"score", "auction",
+                                                                          "hash", "local"};
 
 const char *
 zmesh_place_strategy_name (int strategy)
@@ -99,32 +99,15 @@ zmesh_place_strategy_name (int strategy)
     return s_strategy_names [strategy];
 }
 
-//  Case-insensitive equality with a lowercase name, without the locale.
-static bool
-s_name_equal (const char *text, const char *name)
-{
-    for (; *name; text++, name++) {
-        char c = *text;
-        if (c >= 'A' && c <= 'Z')
-            c = (char) (c - 'A' + 'a');
-        if (c != *name)
-            return false;
-    }
-    return *text == '\0';
-}
-
 int
 zmesh_place_strategy_parse (const char *text, zmesh_place_strategy_t *strategy)
 {
     ZMESH_ASSERT (strategy);
-    if (!text)
+    int index = zmesh_name_index (text, s_strategy_names, ZMESH_PLACE_STRATEGY_COUNT);
+    if (index < 0)
         return ZMESH_EINVAL;
-    for (int i = 0; i < ZMESH_PLACE_STRATEGY_COUNT; i++)
-        if (s_name_equal (text, s_strategy_names [i])) {
-            *strategy = (zmesh_place_strategy_t) i;
-            return ZMESH_OK;
-        }
-    return ZMESH_EINVAL;
+    *strategy = (zmesh_place_strategy_t) index;
+    return ZMESH_OK;
 }
 
 //  The config to use (NULL: the defaults), or NULL if it is bad (*rc says why).

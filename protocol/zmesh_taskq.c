@@ -17,7 +17,8 @@
 //  --------------------------------------------------------------------------------------------
 //  Priorities
 
-static const char *s_priority_names [ZMESH_PRIORITY_COUNT] = {"low", "normal", "high", "critical"};
+static const char *const s_priority_names [ZMESH_PRIORITY_COUNT] = {"low", "normal", "high",
+                                                                    "critical"};
 
 const char *
 zmesh_priority_name (int priority)
@@ -27,32 +28,15 @@ zmesh_priority_name (int priority)
     return s_priority_names [priority];
 }
 
-//  Case-insensitive equality with a lowercase name, without the locale (ctype is per locale).
-static bool
-s_name_equal (const char *text, const char *name)
-{
-    for (; *name; text++, name++) {
-        char c = *text;
-        if (c >= 'A' && c <= 'Z')
-            c = (char) (c - 'A' + 'a');
-        if (c != *name)
-            return false;
-    }
-    return *text == '\0';
-}
-
 int
 zmesh_priority_parse (const char *text, zmesh_priority_t *priority)
 {
     ZMESH_ASSERT (priority);
-    if (!text)
+    int index = zmesh_name_index (text, s_priority_names, ZMESH_PRIORITY_COUNT);
+    if (index < 0)
         return ZMESH_EINVAL;
-    for (int level = 0; level < ZMESH_PRIORITY_COUNT; level++)
-        if (s_name_equal (text, s_priority_names [level])) {
-            *priority = (zmesh_priority_t) level;
-            return ZMESH_OK;
-        }
-    return ZMESH_EINVAL;
+    *priority = (zmesh_priority_t) index;
+    return ZMESH_OK;
 }
 
 //  --------------------------------------------------------------------------------------------
