@@ -147,34 +147,57 @@ zmesh_ctx_fini (zmesh_node_ctx_t *self)
     pthread_mutex_destroy (&self->mutex);
 }
 
+//  A member's value in one of the tables above (profiles, work offers): replace it with a copy
+//  of data (NULL: remove it), then tell the watchers what changed.
+static void
+s_member_set (zmesh_node_ctx_t *self,
+              zhashx_t *table,
+              const char *id_hex,
+              const uint8_t *data,
+              size_t size,
+              uint32_t what)
+{
+    zchunk_t *chunk = data ? zchunk_new (data, size) : NULL;
+    pthread_mutex_lock (&self->mutex);
+    if (chunk)
+        zhashx_update (table, id_hex, chunk);
+    else
+        zhashx_delete (table, id_hex);
+    pthread_mutex_unlock (&self->mutex);
+    zmesh_ctx_view_changed (self, what);
+}
+
+//  Copy a member's value out of one of the tables into buffer (capacity bytes): its size, or 0
+//  if there is none or it is larger.
+static size_t
+s_member_copy (
+    zmesh_node_ctx_t *self, zhashx_t *table, const char *id_hex, uint8_t *buffer, size_t capacity)
+{
+    size_t size = 0;
+    pthread_mutex_lock (&self->mutex);
+    zchunk_t *chunk = (zchunk_t *) zhashx_lookup (table, id_hex);
+    if (chunk && zchunk_size (chunk) <= capacity) {
+        size = zchunk_size (chunk);
+        memcpy (buffer, zchunk_data (chunk), size);
+    }
+    pthread_mutex_unlock (&self->mutex);
+    return size;
+}
+
 void
 zmesh_ctx_set_member_profile (zmesh_node_ctx_t *self,
                               const char *id_hex,
                               const uint8_t *data,
                               size_t size)
 {
-    zchunk_t *chunk = data ? zchunk_new (data, size) : NULL;
-    pthread_mutex_lock (&self->mutex);
-    if (chunk)
-        zhashx_update (self->member_profiles, id_hex, chunk);
-    else
-        zhashx_delete (self->member_profiles, id_hex);
-    pthread_mutex_unlock (&self->mutex);
-    zmesh_ctx_view_changed (self, ZMESH_VIEW_PROFILES);
+    s_member_set (self, self->member_profiles, id_hex, data, size, ZMESH_VIEW_PROFILES);
 }
 
 bool
 zmesh_ctx_member_profile (zmesh_node_ctx_t *self, const char *id_hex, zmesh_profile_t *out)
 {
     uint8_t buffer [ZMESH_PROFILE_ENCODED_MAX];
-    size_t size = 0;
-    pthread_mutex_lock (&self->mutex);
-    zchunk_t *chunk = (zchunk_t *) zhashx_lookup (self->member_profiles, id_hex);
-    if (chunk && zchunk_size (chunk) <= sizeof buffer) {
-        size = zchunk_size (chunk);
-        memcpy (buffer, zchunk_data (chunk), size);
-    }
-    pthread_mutex_unlock (&self->mutex);
+    size_t size = s_member_copy (self, self->member_profiles, id_hex, buffer, sizeof buffer);
     return size && zmesh_profile_decode (out, buffer, size) == ZMESH_OK;
 }
 
@@ -184,28 +207,14 @@ zmesh_ctx_set_member_work (zmesh_node_ctx_t *self,
                            const uint8_t *data,
                            size_t size)
 {
-    zchunk_t *chunk = data ? zchunk_new (data, size) : NULL;
-    pthread_mutex_lock (&self->mutex);
-    if (chunk)
-        zhashx_update (self->member_work, id_hex, chunk);
-    else
-        zhashx_delete (self->member_work, id_hex);
-    pthread_mutex_unlock (&self->mutex);
-    zmesh_ctx_view_changed (self, ZMESH_VIEW_WORK);
+    s_member_set (self, self->member_work, id_hex, data, size, ZMESH_VIEW_WORK);
 }
 
 bool
 zmesh_ctx_member_work (zmesh_node_ctx_t *self, const char *id_hex, zmesh_work_info_t *out)
 {
-    uint8_t buffer [4096];
-    size_t size = 0;
-    pthread_mutex_lock (&self->mutex);
-    zchunk_t *chunk = (zchunk_t *) zhashx_lookup (self->member_work, id_hex);
-    if (chunk && zchunk_size (chunk) <= sizeof buffer) {
-        size = zchunk_size (chunk);
-        memcpy (buffer, zchunk_data (chunk), size);
-    }
-    pthread_mutex_unlock (&self->mutex);
+    uint8_t buffer [ZMESH_WORK_INFO_SIZE_MAX];
+    size_t size = s_member_copy (self, self->member_work, id_hex, buffer, sizeof buffer);
     return size && zmesh_work_info_decode (out, buffer, size) == ZMESH_OK;
 }
 
