@@ -45,8 +45,6 @@
 #define S_PENDING_MAX_AGE_MS      2000   //  and for how long, before they are dropped
 #define S_JOIN_RETRY_MS           2000   //  next join candidate while the active view is empty
 #define S_JOIN_CANDIDATES_MAX     64     //  contacts remembered to join through
-#define S_REBIND_ATTEMPTS         40     //  a restarted gossip tries its old port this many times,
-#define S_REBIND_PAUSE_MS         50     //  this far apart (2 s in all)
 #define S_RECV_BATCH              256    //  messages handled per wake-up before timers get a turn
 #define S_TIMER_SLOT_MS           25     //  timers are coalesced on this grid (s_timeout)
 #define S_HOUSEKEEPING_MS         1000   //  link upkeep, joins, members snapshot (silent_ms)
@@ -1053,18 +1051,11 @@ s_self_new (zsock_t *pipe, zmesh_node_ctx_t *ctx, char *err, size_t err_size)
         return NULL;
     }
     //  A restarted gossip binds where the first one did, so peers' links still reach it.
-    //  libzmq closes the old listener in its I/O thread, a moment after the old actor ended:
-    //  retry the same port for a bounded while.
     char bound [ZMESH_ENDPOINT_MAX];
     const char *bind = ctx->bound [0] ? ctx->bound : ctx->config.bind;
-    for (int attempt = 0; !self->server && attempt < S_REBIND_ATTEMPTS; attempt++) {
-        self->server = zmesh_link_server_new (&ctx->identity, ctx->identity.id_hex, bind,
-                                              &self->link, bound, err, err_size);
-        if (!self->server && ctx->bound [0])
-            zclock_sleep (S_REBIND_PAUSE_MS);
-        else
-            break;
-    }
+    self->server =
+        zmesh_link_server_rebind (&ctx->identity, ctx->identity.id_hex, bind, &self->link,
+                                  ctx->bound [0] != 0, bound, err, err_size);
     if (!self->server) {
         s_self_destroy (&self);
         return NULL;

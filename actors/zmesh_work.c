@@ -2,16 +2,7 @@
 #include "zmesh_work.h"
 #include "zmesh_error.h"
 
-static void
-s_count_drop (zmesh_metrics_t *metrics, int rc)
-{
-    zmesh_metrics_add (metrics,
-                       rc == ZMESH_EVERSION  ? ZMESH_M_DROP_VERSION
-                       : rc == ZMESH_ETYPE   ? ZMESH_M_DROP_UNKNOWN_TYPE
-                       : rc == ZMESH_ETOOBIG ? ZMESH_M_DROP_OVERSIZED
-                                             : ZMESH_M_DROP_MALFORMED,
-                       1);
-}
+#include "zmesh_link.h"
 
 int
 zmesh_work_recv_check (zmesh_metrics_t *metrics,
@@ -30,7 +21,7 @@ zmesh_work_recv_check (zmesh_metrics_t *metrics,
     int rc =
         zmesh_task_envelope_decode (msg, sender, (const uint8_t *) zmq_msg_data (payload), size);
     if (rc) {
-        s_count_drop (metrics, rc);
+        zmesh_metrics_add (metrics, zmesh_link_drop_metric (rc), 1);
         return rc;
     }
     zmesh_id_t authenticated;
@@ -55,7 +46,7 @@ zmesh_work_recv_from (zmesh_metrics_t *metrics,
     int rc =
         zmesh_task_envelope_decode (msg, &sender, (const uint8_t *) zmq_msg_data (payload), size);
     if (rc) {
-        s_count_drop (metrics, rc);
+        zmesh_metrics_add (metrics, zmesh_link_drop_metric (rc), 1);
         return rc;
     }
     //  A CURVE client authenticated the server's key when it connected: the only node that

@@ -30,8 +30,6 @@
 #include <sys/eventfd.h>
 #include <sys/wait.h>
 
-#define S_REBIND_ATTEMPTS     40
-#define S_REBIND_PAUSE_MS     50
 #define S_PUBLISH_MIN_MS      1000  //  least time between two load publications
 #define S_RECV_BATCH          256   //  messages read per wake-up before flushing
 #define S_SLEEP_CHECKPOINT_MS 500   //  the sleep handler saves its progress this often
@@ -1426,14 +1424,8 @@ s_self_new (zsock_t *pipe, zmesh_node_ctx_t *ctx, char *err, size_t err_size)
         zmesh_work_endpoint_with_port (bind, ctx->bound [0] ? ctx->bound : self->config->bind, "*");
     zmesh_link_config_t link = {.max_message_bytes = ZMESH_TASK_MSG_MAX, .linger_ms = 0};
     char bound [ZMESH_ENDPOINT_MAX];
-    for (int attempt = 0; !self->server && attempt < S_REBIND_ATTEMPTS; attempt++) {
-        self->server = zmesh_link_server_new (&ctx->identity, ctx->identity.id_hex, bind, &link,
-                                              bound, err, err_size);
-        if (!self->server && ctx->worker_bound [0])
-            zclock_sleep (S_REBIND_PAUSE_MS);
-        else
-            break;
-    }
+    self->server = zmesh_link_server_rebind (&ctx->identity, ctx->identity.id_hex, bind, &link,
+                                             ctx->worker_bound [0] != 0, bound, err, err_size);
     if (!self->server) {
         s_self_destroy (&self);
         return NULL;

@@ -49,6 +49,27 @@ zmesh_link_server_new (const zmesh_identity_t *identity,
 }
 
 zsock_t *
+zmesh_link_server_rebind (const zmesh_identity_t *identity,
+                          const char *domain,
+                          const char *endpoint,
+                          const zmesh_link_config_t *config,
+                          bool again,
+                          char *bound,
+                          char *err,
+                          size_t err_size)
+{
+    zsock_t *server = NULL;
+    for (int attempt = 0; !server && attempt < ZMESH_LINK_REBIND_ATTEMPTS; attempt++) {
+        server = zmesh_link_server_new (identity, domain, endpoint, config, bound, err, err_size);
+        if (!server && again)
+            zclock_sleep (ZMESH_LINK_REBIND_PAUSE_MS);
+        else
+            break;
+    }
+    return server;
+}
+
+zsock_t *
 zmesh_link_client_new (const zmesh_identity_t *identity,
                        const uint8_t server_curve_public [ZMESH_KEY_SIZE],
                        const char *endpoint,
@@ -105,8 +126,8 @@ s_drain (void *handle)
     }
 }
 
-static zmesh_metric_t
-s_drop_reason (int rc)
+zmesh_metric_t
+zmesh_link_drop_metric (int rc)
 {
     switch (rc) {
         case ZMESH_EVERSION:
@@ -201,7 +222,7 @@ zmesh_link_recv (zsock_t *server,
     }
     rc = zmesh_msg_decode (msg, (const uint8_t *) zmq_msg_data (payload), size);
     if (rc) {
-        zmesh_metrics_add (metrics, s_drop_reason (rc), 1);
+        zmesh_metrics_add (metrics, zmesh_link_drop_metric (rc), 1);
         goto done;
     }
     zmesh_id_t authenticated;

@@ -41,6 +41,22 @@ zsock_t *zmesh_link_server_new (const zmesh_identity_t *identity,
                                 char *bound,
                                 char *err,
                                 size_t err_size);
+//  The same for an actor that may be restarting: `again` says endpoint is the one a previous
+//  run of the actor bound (a restart keeps its port, so peers still reach it). libzmq closes
+//  the old listener in its I/O thread a moment after that run ended, so the bind is retried
+//  ZMESH_LINK_REBIND_ATTEMPTS times, ZMESH_LINK_REBIND_PAUSE_MS apart (2 s in all).
+#define ZMESH_LINK_REBIND_ATTEMPTS 40
+#define ZMESH_LINK_REBIND_PAUSE_MS 50
+zsock_t *zmesh_link_server_rebind (const zmesh_identity_t *identity,
+                                   const char *domain,
+                                   const char *endpoint,
+                                   const zmesh_link_config_t *config,
+                                   bool again,
+                                   char *bound,
+                                   char *err,
+                                   size_t err_size);
+//  The drop counter for a decoder's error: version, unknown_type, oversized, else malformed.
+zmesh_metric_t zmesh_link_drop_metric (int rc);
 //  A CURVE client connected to a peer's server.
 zsock_t *zmesh_link_client_new (const zmesh_identity_t *identity,
                                 const uint8_t server_curve_public [ZMESH_KEY_SIZE],
