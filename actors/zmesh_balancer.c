@@ -264,6 +264,16 @@ s_pipeline (const zmesh_place_node_t *node, const s_perf_t *perf)
     return limit > UINT32_MAX ? UINT32_MAX : (uint32_t) limit;
 }
 
+//  Is the node one this task already uses, or failed on (the owner's avoid list)?
+static bool
+s_avoided (const zmesh_owner_choice_t *choice, const zmesh_id_t *node)
+{
+    for (uint32_t i = 0; i < choice->avoid_count; i++)
+        if (zmesh_id_equal (&choice->avoid [i], node))
+            return true;
+    return false;
+}
+
 static int
 s_choose (void *arg,
           zmesh_owner_t *owner,
@@ -298,15 +308,12 @@ s_choose (void *arg,
         candidate->eligible = node->alive && node->has_work;
         if (!candidate->eligible)
             continue;
-        bool avoided = false;
-        for (uint32_t j = 0; j < choice->avoid_count; j++)
-            avoided = avoided || zmesh_id_equal (&choice->avoid [j], &candidate->id);
-        if (avoided) {
+        if (s_avoided (choice, &candidate->id)) {
             candidate->eligible = false;  //  this task already uses it: no use waiting for it
             continue;
         }
         possible++;
-        if (candidate->eligible && !zmesh_owner_node_available (owner, &candidate->id, now))
+        if (!zmesh_owner_node_available (owner, &candidate->id, now))
             candidate->eligible = false;
         //  What this owner has in flight there counts as queued, on top of what it reported.
         uint32_t in_flight = zmesh_owner_node_in_flight (owner, &candidate->id);
@@ -336,13 +343,9 @@ s_choose (void *arg,
                                  self->ring_built ? &self->ring : NULL, &self->rng, &result);
     if (rc == ZMESH_ENOTFOUND) {
         //  Nothing eligible now: is that for lack of room (wait), or for good (park)?
-        for (uint32_t i = 0; i < self->view_count; i++) {
-            bool avoided = false;
-            for (uint32_t j = 0; j < choice->avoid_count; j++)
-                avoided = avoided || zmesh_id_equal (&choice->avoid [j], &self->candidates [i].id);
-            self->candidates [i].eligible =
-                self->view [i].alive && self->view [i].has_work && !avoided;
-        }
+        for (uint32_t i = 0; i < self->view_count; i++)
+            self->candidates [i].eligible = self->view [i].alive && self->view [i].has_work
+                                            && !s_avoided (choice, &self->candidates [i].id);
         zmesh_place_result_t any;
         if (zmesh_place_scan (&self->place, &request, self->candidates, self->view_count, &any)
             == ZMESH_OK)
@@ -571,12 +574,11 @@ s_view_rebuild (self_t *self)
         for (uint32_t j = 0; j < n && !found; j++)
             found = zmesh_id_equal (&view [j].place.id, &self->view [i].place.id);
         if (!found) {
+            char hex [ZMESH_ID_HEX_SIZE];
+            zmesh_id_to_hex (&self->view [i].place.id, hex);
             bool listed = false;
-            for (size_t k = 0; k < count && !listed; k++) {
-                char hex [ZMESH_ID_HEX_SIZE];
-                zmesh_id_to_hex (&self->view [i].place.id, hex);
+            for (size_t k = 0; k < count && !listed; k++)
                 listed = streq (members [k].id, hex);
-            }
             if (!listed)
                 zmesh_owner_node_down (self->owner, now, &self->view [i].place.id);
         }
