@@ -30,7 +30,6 @@
 #include "zmesh_node_ctx.h"
 #include "zmesh_mpack.h"
 #include "zmesh_topology.h"
-#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <msgpack.h>
@@ -896,29 +895,6 @@ typedef struct {
     bool has_seq;
 } s_submit_options_t;
 
-static bool
-s_handler_valid (const char *name, size_t size)
-{
-    if (size < 1 || size >= ZMESH_TASK_HANDLER_MAX)
-        return false;
-    for (size_t i = 0; i < size; i++)
-        if (name [i] < 0x20 || name [i] > 0x7e)
-            return false;
-    return true;
-}
-
-//  A capability tag: 1..31 bytes of [A-Za-z0-9._:-].
-static bool
-s_tag_valid (const char *tag, size_t size)
-{
-    if (size < 1 || size >= ZMESH_TASK_TAG_MAX)
-        return false;
-    for (size_t i = 0; i < size; i++)
-        if (!isalnum ((unsigned char) tag [i]) && !strchr ("._:-", tag [i]))
-            return false;
-    return true;
-}
-
 //  An unsigned option: into the spec (or the seq), if within its range.
 static int
 s_submit_uint (zmesh_task_spec_t *spec,
@@ -992,7 +968,7 @@ s_submit_options (zframe_t *frame, zmesh_task_spec_t *spec, s_submit_options_t *
         }
         else if (streq (name, "handler")) {
             if ((rc = zmesh_mp_read_str (&r, &text, &text_size)) == 0) {
-                if (!s_handler_valid (text, text_size))
+                if (!zmesh_task_handler_valid (text, text_size))
                     return s_fail (reply, "submit: a handler name is 1..%d printable ASCII bytes",
                                    ZMESH_TASK_HANDLER_MAX - 1);
                 memcpy (o->handler, text, text_size);
@@ -1014,7 +990,8 @@ s_submit_options (zframe_t *frame, zmesh_task_spec_t *spec, s_submit_options_t *
                     return s_fail (reply, "submit: %u required tags; at most %d", tag_count,
                                    ZMESH_TASK_TAGS_MAX);
                 for (uint32_t t = 0; t < tag_count; t++) {
-                    if (zmesh_mp_read_str (&r, &text, &text_size) || !s_tag_valid (text, text_size))
+                    if (zmesh_mp_read_str (&r, &text, &text_size)
+                        || !zmesh_task_tag_valid (text, text_size))
                         return s_fail (reply,
                                        "submit: tag %u is not 1..%d bytes of A-Z a-z 0-9 . _ : -",
                                        t + 1, ZMESH_TASK_TAG_MAX - 1);

@@ -907,12 +907,8 @@ s_spec_valid (const zmesh_owner_task_t *spec)
         || spec->tag_count > ZMESH_TASK_TAGS_MAX || spec->affinity_size > ZMESH_OWNER_AFFINITY_MAX
         || spec->max_retries > ZMESH_TASK_ATTEMPTS_MAX - ZMESH_OWNER_REDUNDANCY_MAX)
         return false;
-    //  The handler: 1..63 printable ASCII bytes, as the wire takes it.
-    size_t length = 0;
-    for (; length < sizeof spec->handler && spec->handler [length]; length++)
-        if (spec->handler [length] < 0x20 || spec->handler [length] > 0x7e)
-            return false;
-    return length > 0 && length < sizeof spec->handler;
+    //  The handler as the wire takes it (no NUL within its array: too long).
+    return zmesh_task_handler_valid (spec->handler, strnlen (spec->handler, sizeof spec->handler));
 }
 
 int

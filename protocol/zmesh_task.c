@@ -60,9 +60,8 @@ s_attempt_valid (uint64_t attempt)
     return attempt >= 1 && attempt <= ZMESH_TASK_ATTEMPTS_MAX;
 }
 
-//  A handler name: 1..63 bytes of printable ASCII.
-static bool
-s_handler_valid (const char *name, size_t size)
+bool
+zmesh_task_handler_valid (const char *name, size_t size)
 {
     if (size < 1 || size >= ZMESH_TASK_HANDLER_MAX)
         return false;
@@ -72,9 +71,8 @@ s_handler_valid (const char *name, size_t size)
     return true;
 }
 
-//  A capability tag: 1..31 bytes of [A-Za-z0-9._:-].
-static bool
-s_tag_valid (const char *tag, size_t size)
+bool
+zmesh_task_tag_valid (const char *tag, size_t size)
 {
     if (size < 1 || size >= ZMESH_TASK_TAG_MAX)
         return false;
@@ -98,7 +96,8 @@ static bool
 s_task_valid (const zmesh_task_item_t *task)
 {
     return s_attempt_valid (task->attempt) && task->priority <= 3
-           && s_handler_valid (task->handler, strnlen (task->handler, ZMESH_TASK_HANDLER_MAX))
+           && zmesh_task_handler_valid (task->handler,
+                                        strnlen (task->handler, ZMESH_TASK_HANDLER_MAX))
            && s_bytes_valid (task->payload, task->payload_size)
            && (task->checkpoint ? task->checkpoint_size <= ZMESH_TASK_PAYLOAD_MAX
                                 : task->checkpoint_size == 0);
@@ -457,7 +456,7 @@ s_read_handler (zmesh_mp_reader_t *r, char *dest)
 {
     const char *name;
     uint32_t size;
-    if (zmesh_mp_read_str (r, &name, &size) || !s_handler_valid (name, size))
+    if (zmesh_mp_read_str (r, &name, &size) || !zmesh_task_handler_valid (name, size))
         return ZMESH_EPROTO;
     memcpy (dest, name, size);
     dest [size] = 0;
@@ -630,11 +629,11 @@ zmesh_work_info_encode (const zmesh_work_info_t *info, uint8_t *buf, size_t capa
         || info->handler_count > ZMESH_TASK_TAGS_MAX || info->cost_permille > 1000)
         return ZMESH_EINVAL;
     for (uint32_t i = 0; i < info->tag_count; i++)
-        if (!s_tag_valid (info->tags [i], strnlen (info->tags [i], ZMESH_TASK_TAG_MAX)))
+        if (!zmesh_task_tag_valid (info->tags [i], strnlen (info->tags [i], ZMESH_TASK_TAG_MAX)))
             return ZMESH_EINVAL;
     for (uint32_t i = 0; i < info->handler_count; i++)
-        if (!s_handler_valid (info->handlers [i],
-                              strnlen (info->handlers [i], ZMESH_TASK_HANDLER_MAX)))
+        if (!zmesh_task_handler_valid (info->handlers [i],
+                                       strnlen (info->handlers [i], ZMESH_TASK_HANDLER_MAX)))
             return ZMESH_EINVAL;
     zmesh_mp_writer_t writer;
     zmesh_mp_writer_init (&writer, buf, capacity);
@@ -665,7 +664,7 @@ s_read_tag (zmesh_mp_reader_t *r, char *dest)
 {
     const char *tag;
     uint32_t size;
-    if (zmesh_mp_read_str (r, &tag, &size) || !s_tag_valid (tag, size))
+    if (zmesh_mp_read_str (r, &tag, &size) || !zmesh_task_tag_valid (tag, size))
         return ZMESH_EPROTO;
     memcpy (dest, tag, size);
     dest [size] = 0;

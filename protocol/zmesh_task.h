@@ -88,6 +88,11 @@ typedef enum {
     ZMESH_TASK_STATUS_MAX = 5
 } zmesh_task_status_t;
 
+//  The wire's rules for names: a handler is 1..63 bytes of printable ASCII (0x20..0x7e); a
+//  capability tag 1..31 bytes of [A-Za-z0-9._:-]. size: the bytes of name (no NUL among them).
+bool zmesh_task_handler_valid (const char *name, size_t size);
+bool zmesh_task_tag_valid (const char *tag, size_t size);
+
 //  "ok", "handler_error", ...; "?" out of range.
 const char *zmesh_task_status_name (int status);
 
