@@ -496,6 +496,16 @@ zmesh_node_submit_async (zmesh_node_t *self,
     return ZMESH_OK;
 }
 
+//  What is left of a deadline (zclock_mono ms; -1: none) as a timeout: -1 forever, else >= 0.
+static int
+s_wait_ms (int64_t deadline)
+{
+    if (deadline < 0)
+        return -1;
+    int64_t left = deadline - zclock_mono ();
+    return left > 0 ? (int) left : 0;
+}
+
 //  One reply from the balancer within timeout_ms.
 static int
 s_work_recv (zmesh_node_t *self, zmesh_work_reply_t *reply, int timeout_ms)
@@ -519,11 +529,8 @@ zmesh_node_result_recv (zmesh_node_t *self, zmesh_task_result_t **result, int ti
         return ZMESH_OK;
     int64_t deadline = timeout_ms < 0 ? -1 : zclock_mono () + timeout_ms;
     while (true) {
-        int wait = deadline < 0 ? -1 : (int) (deadline - zclock_mono ());
-        if (deadline >= 0 && wait < 0)
-            wait = 0;
         zmesh_work_reply_t reply;
-        if (s_work_recv (self, &reply, wait))
+        if (s_work_recv (self, &reply, s_wait_ms (deadline)))
             return ZMESH_ETIMEOUT;
         if (reply.kind == 'R') {
             *result = reply.result;
@@ -548,11 +555,8 @@ zmesh_node_submit (zmesh_node_t *self,
     if (rc)
         return rc;
     while (true) {
-        int wait = deadline < 0 ? -1 : (int) (deadline - zclock_mono ());
-        if (deadline >= 0 && wait < 0)
-            wait = 0;
         zmesh_work_reply_t reply;
-        if (s_work_recv (self, &reply, wait))
+        if (s_work_recv (self, &reply, s_wait_ms (deadline)))
             return ZMESH_ETIMEOUT;
         if (reply.kind != 'R') {
             free (reply.list);
