@@ -12,20 +12,16 @@ zmesh_work_recv_check (zmesh_metrics_t *metrics,
 {
     size_t size = zmq_msg_size (payload);
     zmesh_metrics_add (metrics, ZMESH_M_BYTES_RECEIVED, size);
-    const char *user_id = zmq_msg_gets (payload, "User-Id");
     uint8_t curve_public [ZMESH_KEY_SIZE];
-    if (!user_id || zmesh_hex_decode (curve_public, ZMESH_KEY_SIZE, user_id) != 0) {
-        zmesh_metrics_add (metrics, ZMESH_M_DROP_UNAUTHENTICATED, 1);
+    zmesh_id_t authenticated;
+    if (zmesh_link_peer (payload, curve_public, &authenticated, metrics))
         return ZMESH_ECRYPTO;
-    }
     int rc =
         zmesh_task_envelope_decode (msg, sender, (const uint8_t *) zmq_msg_data (payload), size);
     if (rc) {
         zmesh_metrics_add (metrics, zmesh_link_drop_metric (rc), 1);
         return rc;
     }
-    zmesh_id_t authenticated;
-    zmesh_id_from_curve_key (&authenticated, curve_public);
     if (!zmesh_id_equal (&authenticated, sender)) {
         zmesh_metrics_add (metrics, ZMESH_M_DROP_SENDER_MISMATCH, 1);
         return ZMESH_ECRYPTO;

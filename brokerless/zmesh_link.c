@@ -182,6 +182,21 @@ s_payload_next (void)
 }
 
 int
+zmesh_link_peer (zmq_msg_t *payload,
+                 uint8_t curve_public [ZMESH_KEY_SIZE],
+                 zmesh_id_t *id,
+                 zmesh_metrics_t *metrics)
+{
+    const char *user_id = zmq_msg_gets (payload, "User-Id");
+    if (!user_id || zmesh_hex_decode (curve_public, ZMESH_KEY_SIZE, user_id) != 0) {
+        zmesh_metrics_add (metrics, ZMESH_M_DROP_UNAUTHENTICATED, 1);
+        return ZMESH_ECRYPTO;
+    }
+    zmesh_id_from_curve_key (id, curve_public);
+    return ZMESH_OK;
+}
+
+int
 zmesh_link_recv (zsock_t *server,
                  zmesh_msg_t *msg,
                  uint8_t curve_public [ZMESH_KEY_SIZE],
@@ -210,11 +225,9 @@ zmesh_link_recv (zsock_t *server,
     }
     size_t size = zmq_msg_size (payload);
     zmesh_metrics_add (metrics, ZMESH_M_BYTES_RECEIVED, size);
-    const char *user_id = zmq_msg_gets (payload, "User-Id");
-    if (!user_id || zmesh_hex_decode (curve_public, ZMESH_KEY_SIZE, user_id) != 0) {
-        zmesh_metrics_add (metrics, ZMESH_M_DROP_UNAUTHENTICATED, 1);
+    zmesh_id_t authenticated;
+    if (zmesh_link_peer (payload, curve_public, &authenticated, metrics))
         goto done;
-    }
     if (size > config->max_message_bytes) {
         zmesh_metrics_add (metrics, ZMESH_M_DROP_OVERSIZED, 1);
         rc = ZMESH_ETOOBIG;
@@ -225,8 +238,6 @@ zmesh_link_recv (zsock_t *server,
         zmesh_metrics_add (metrics, zmesh_link_drop_metric (rc), 1);
         goto done;
     }
-    zmesh_id_t authenticated;
-    zmesh_id_from_curve_key (&authenticated, curve_public);
     if (!zmesh_id_equal (&authenticated, &msg->sender)) {
         zmesh_metrics_add (metrics, ZMESH_M_DROP_SENDER_MISMATCH, 1);
         rc = ZMESH_ECRYPTO;

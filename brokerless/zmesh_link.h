@@ -77,6 +77,13 @@ int zmesh_link_recv (zsock_t *server,
                      uint8_t curve_public [ZMESH_KEY_SIZE],
                      const zmesh_link_config_t *config,
                      zmesh_metrics_t *metrics);
+//  Who sent a message a server received: the key CURVE authenticated for its connection (the
+//  ZAP User-Id) and the node id that key gives. ZMESH_ECRYPTO, counted as unauthenticated, if
+//  the message carries none.
+int zmesh_link_peer (zmq_msg_t *payload,
+                     uint8_t curve_public [ZMESH_KEY_SIZE],
+                     zmesh_id_t *id,
+                     zmesh_metrics_t *metrics);
 //  Watch a server socket's connections and handshakes, to count what never became a link:
 //  handshakes libzmq reports failed, and tcp connections closed before any handshake
 //  completed (garbage, another protocol). libzmq does not say which connection a handshake
