@@ -1,15 +1,19 @@
 /*  sim_common.h: what every seeded simulator shares: the PRNG (splitmix64, Steele, Lea and
-    Flood 2014) and the trace hash (FNV-1a over 64-bit values). Same seed, same numbers, same
+    Flood 2014), the trace hash (FNV-1a over 64-bit values), the seeds to run, and how a
+    failure or an abort is reported. Same seed, same numbers, same
     hash: a run replays exactly from ZMESH_SIM_SEED.
 */
 #ifndef SIM_COMMON_H_INCLUDED
 #define SIM_COMMON_H_INCLUDED
 
 #include <inttypes.h>
+#include <signal.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 static inline uint64_t
 sim_rand (uint64_t *state)
@@ -70,6 +74,37 @@ sim_report_determinism (
     printf ("%s: seed %u twice: %016" PRIx64 " %016" PRIx64 " (%s)\n", name, seed, a, b,
             deterministic ? "deterministic" : "NOT DETERMINISTIC");
     return deterministic;
+}
+
+//  The simulator's name and the seed being run, for the abort handler: set sim_name once,
+//  sim_current_seed at each seed.
+static const char *sim_name = "sim";
+static volatile sig_atomic_t sim_current_seed;
+
+//  An assertion or a sanitizer aborts the process: say which seed to replay first.
+static inline void
+sim_on_abort (int signum)
+{
+    char line [96];
+    int n = snprintf (line, sizeof line, "%s: aborted; replay: ZMESH_SIM_SEED=%d\n", sim_name,
+                      (int) sim_current_seed);
+    if (n > 0 && write (STDERR_FILENO, line, (size_t) n) < 0)
+        _exit (134);
+    signal (signum, SIG_DFL);
+    raise (signum);
+}
+
+//  The first failure of a seed, on stderr, with how to replay it. *failed: whether the seed
+//  already failed (only the first is told); set by the call.
+static inline void
+sim_fail_report (bool *failed, uint32_t seed, uint64_t now_ms, const char *format, va_list args)
+{
+    if (*failed)
+        return;
+    *failed = true;
+    fprintf (stderr, "%s: seed %u, t=%" PRIu64 " ms: ", sim_name, seed, now_ms);
+    vfprintf (stderr, format, args);
+    fprintf (stderr, "\n  replay: ZMESH_SIM_SEED=%u\n", seed);
 }
 
 //  The closing line a test runner reads; the exit status.

@@ -176,21 +176,8 @@ typedef struct {
     uint64_t drops [ZMESH_STATE_DROP_COUNT];
 } sim_t;
 
-static volatile sig_atomic_t s_current_seed;
 static zmesh_state_msg_buf_t s_decoded;
 static uint8_t s_wire [ZMESH_STATE_MSG_SIZE_MAX];
-
-static void
-s_on_abort (int signum)
-{
-    char line [64];
-    int n = snprintf (line, sizeof line, "sim_state: aborted; replay: ZMESH_SIM_SEED=%d\n",
-                      (int) s_current_seed);
-    if (n > 0 && write (STDERR_FILENO, line, (size_t) n) < 0)
-        _exit (134);
-    signal (signum, SIG_DFL);
-    raise (signum);
-}
 
 static uint64_t
 s_bytes_hash (const void *data, size_t size)
@@ -206,15 +193,10 @@ s_bytes_hash (const void *data, size_t size)
 static void
 s_fail (sim_t *sim, const char *format, ...)
 {
-    if (sim->failed)
-        return;
-    sim->failed = true;
     va_list args;
     va_start (args, format);
-    fprintf (stderr, "sim_state: seed %u, t=%" PRIu64 " ms: ", sim->seed, sim->now_ms);
-    vfprintf (stderr, format, args);
+    sim_fail_report (&sim->failed, sim->seed, sim->now_ms, format, args);
     va_end (args);
-    fprintf (stderr, "\n  replay: ZMESH_SIM_SEED=%u\n", sim->seed);
 }
 
 //  Node n's id: byte 0 and 1 say which node; the rest spreads ids over the id space.
@@ -1021,7 +1003,7 @@ s_run (uint32_t seed, sim_scenario_t scenario, bool verbose, sim_result_t *resul
     sim.scenario = scenario;
     sim.rng = seed;
     sim.hash = 0xcbf29ce484222325ull;
-    s_current_seed = (sig_atomic_t) seed;
+    sim_current_seed = (sig_atomic_t) seed;
     s_draw_scenario (&sim);
     sim.heap = malloc (SIM_EVENTS_MAX * sizeof *sim.heap);
     sim.node = calloc (sim.nodes, sizeof *sim.node);
@@ -1120,7 +1102,8 @@ s_run (uint32_t seed, sim_scenario_t scenario, bool verbose, sim_result_t *resul
 int
 main (void)
 {
-    signal (SIGABRT, s_on_abort);
+    sim_name = "sim_state";
+    signal (SIGABRT, sim_on_abort);
     setvbuf (stdout, NULL, _IOLBF, 0);
     uint32_t first, count;
     sim_seed_range (SIM_SEEDS_DEFAULT, &first, &count);

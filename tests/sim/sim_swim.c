@@ -167,7 +167,6 @@ typedef struct {
     bool heal_pending;
 } sim_t;
 
-static volatile sig_atomic_t s_current_seed;
 static int s_trace = -1;
 static int s_trace2 = -1;  //  ZMESH_SIM_TRACE=p: print what happens to node p
 
@@ -178,13 +177,10 @@ s_fail (sim_t *sim, const char *format, ...)
 {
     if (sim->failed)
         return;
-    sim->failed = true;
     va_list args;
     va_start (args, format);
-    fprintf (stderr, "sim_swim: seed %u, t=%" PRIu64 " ms: ", sim->seed, sim->now_ms);
-    vfprintf (stderr, format, args);
+    sim_fail_report (&sim->failed, sim->seed, sim->now_ms, format, args);
     va_end (args);
-    fprintf (stderr, "\n  replay: ZMESH_SIM_SEED=%u\n", sim->seed);
     for (uint32_t i = 0; s_trace >= 0 && i < sim->sc.nodes; i++) {
         if (!sim->node [i].core)
             continue;
@@ -900,7 +896,7 @@ s_run (sim_t *sim)
     const sim_scenario_t *sc = &sim->sc;
     uint32_t n = sc->nodes;
     ZMESH_ASSERT (n >= 2 && n <= SIM_NODES_MAX);
-    s_current_seed = (sig_atomic_t) sim->seed;
+    sim_current_seed = (sig_atomic_t) sim->seed;
     sim->rng = sim->seed * 0x2545f4914f6cdd1dull + 1;
     sim->hash = 0xcbf29ce484222325ull;
     sim->node = calloc (n, sizeof *sim->node);
@@ -1047,22 +1043,11 @@ s_run_seed (uint32_t seed, bool verbose, bool *passed)
     return hash;
 }
 
-static void
-s_on_abort (int signum)
-{
-    char line [64];
-    int n = snprintf (line, sizeof line, "sim_swim: aborted; replay: ZMESH_SIM_SEED=%d\n",
-                      (int) s_current_seed);
-    if (n > 0 && write (STDERR_FILENO, line, (size_t) n) < 0)
-        _exit (134);
-    signal (signum, SIG_DFL);
-    raise (signum);
-}
-
 int
 main (void)
 {
-    signal (SIGABRT, s_on_abort);
+    sim_name = "sim_swim";
+    signal (SIGABRT, sim_on_abort);
     setvbuf (stdout, NULL, _IOLBF, 0);
     const char *trace = getenv ("ZMESH_SIM_TRACE");
     if (trace && *trace)

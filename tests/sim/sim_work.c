@@ -219,22 +219,16 @@ struct sim_s {
     uint8_t buf [SIM_BUF_SIZE];
 };
 
-static volatile sig_atomic_t s_current_seed;
 static bool s_trace;
 static zmesh_task_msg_t s_msg;  //  the one decoded message (large: not on the stack)
 
 static void
 s_fail (sim_t *sim, const char *format, ...)
 {
-    if (sim->failed)
-        return;
-    sim->failed = true;
     va_list args;
     va_start (args, format);
-    fprintf (stderr, "sim_work: seed %u, t=%" PRIu64 " ms: ", sim->seed, sim->now_ms);
-    vfprintf (stderr, format, args);
+    sim_fail_report (&sim->failed, sim->seed, sim->now_ms, format, args);
     va_end (args);
-    fprintf (stderr, "\n  replay: ZMESH_SIM_SEED=%u\n", sim->seed);
 }
 
 static void
@@ -1561,7 +1555,7 @@ s_run_seed (uint32_t seed, bool verbose, bool *passed)
     static sim_t sim_storage;
     sim_t *sim = &sim_storage;
     memset (sim, 0, sizeof *sim);
-    s_current_seed = (sig_atomic_t) seed;
+    sim_current_seed = (sig_atomic_t) seed;
     sim->seed = seed;
     sim->verbose = verbose;
     sim->rng = seed * 0x2545f4914f6cdd1dull + 7;
@@ -1621,22 +1615,11 @@ s_run_seed (uint32_t seed, bool verbose, bool *passed)
     return sim->hash;
 }
 
-static void
-s_on_abort (int signum)
-{
-    char line [64];
-    int n = snprintf (line, sizeof line, "sim_work: aborted; replay: ZMESH_SIM_SEED=%d\n",
-                      (int) s_current_seed);
-    if (n > 0 && write (STDERR_FILENO, line, (size_t) n) < 0)
-        _exit (134);
-    signal (signum, SIG_DFL);
-    raise (signum);
-}
-
 int
 main (void)
 {
-    signal (SIGABRT, s_on_abort);
+    sim_name = "sim_work";
+    signal (SIGABRT, sim_on_abort);
     setvbuf (stdout, NULL, _IOLBF, 0);
     const char *trace = getenv ("ZMESH_SIM_TRACE");
     s_trace = trace && *trace && *trace != '0';
