@@ -22,6 +22,7 @@
 #include "zmesh_actors.h"
 #include "zmesh_balancer.h"
 #include "zmesh_link.h"
+#include "zmesh_spin.h"
 #include "zmesh_node_ctx.h"
 #include "zmesh_owner.h"
 #include "zmesh_place.h"
@@ -1012,7 +1013,8 @@ zmesh_balancer_actor (zsock_t *pipe, void *args)
         if (scale_due < deadline)
             deadline = scale_due;
         long timeout = deadline <= now ? 0 : (long) (deadline - now);
-        if (zmq_poll (items, (int) n, timeout) < 0 && zmq_errno () != EINTR)
+        if (zmesh_poll_spin (items, (int) n, timeout, self->config->spin_us) < 0
+            && zmq_errno () != EINTR)
             break;
         if (items [0].revents & ZMQ_POLLIN) {
             char *command = zstr_recv (pipe);

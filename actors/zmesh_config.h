@@ -50,6 +50,7 @@ struct _zmesh_config_t {
     int state_budget_bytes;                      //  state/budget_bytes
     char worker_bind [ZMESH_ENDPOINT_MAX];       //  worker/bind ("" = node/bind's host, any port)
     char worker_advertise [ZMESH_ENDPOINT_MAX];  //  worker/advertise ("" = derived)
+    int spin_us;                                 //  node/spin_us
     int worker_slots;                            //  worker/slots (0 = CPU cores)
     int worker_queue;                            //  worker/queue
     int worker_aging_ms;                         //  worker/aging_ms

@@ -5,6 +5,7 @@
 #include "zmesh_gossip_state.h"
 #include "zmesh_mpack.h"
 #include "zmesh_node_ctx.h"
+#include "zmesh_spin.h"
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/time.h>
@@ -510,8 +511,10 @@ s_wait_ms (int64_t deadline)
 static int
 s_work_recv (zmesh_node_t *self, zmesh_work_reply_t *reply, int timeout_ms)
 {
-    zsock_set_rcvtimeo (self->work, timeout_ms);
-    if (zmq_recv (zsock_resolve (self->work), reply, sizeof *reply, 0) != sizeof *reply)
+    zmq_pollitem_t item = {zsock_resolve (self->work), 0, ZMQ_POLLIN, 0};
+    if (zmesh_poll_spin (&item, 1, timeout_ms, self->ctx.config.spin_us) <= 0)
+        return ZMESH_ETIMEOUT;
+    if (zmq_recv (zsock_resolve (self->work), reply, sizeof *reply, ZMQ_DONTWAIT) != sizeof *reply)
         return ZMESH_ETIMEOUT;
     return ZMESH_OK;
 }

@@ -20,6 +20,7 @@
 */
 #include "zmesh_actors.h"
 #include "zmesh_link.h"
+#include "zmesh_spin.h"
 #include "zmesh_node_ctx.h"
 #include "zmesh_taskq.h"
 #include "zmesh_work.h"
@@ -90,6 +91,8 @@ struct self_s {
     zmesh_link_monitor_t *monitor;
     char endpoint [ZMESH_ENDPOINT_MAX];
     int event_fd;
+    uint64_t queued;   //  tasks ever queued (atomic): what a looking executor watches
+    bool spinning;     //  an idle executor is looking (changed under lock)
     zhashx_t *tasks;   //  id (16 bytes) -> w_task_t
     zhashx_t *owners;  //  id (16 bytes) -> w_owner_t
     uint32_t slots;
@@ -579,6 +582,17 @@ s_executor (void *arg)
     while (!self->stopping) {
         zmesh_taskq_entry_t entry;
         if (!zmesh_taskq_next (&self->queue, (uint64_t) zclock_mono (), self->busy, &entry)) {
+            //  One idle executor at a time looks for the next task before it sleeps.
+            if (self->config->spin_us && !self->spinning) {
+                self->spinning = true;
+                uint64_t seen = __atomic_load_n (&self->queued, __ATOMIC_ACQUIRE);
+                pthread_mutex_unlock (&self->lock);
+                zmesh_spin_counter (&self->queued, seen, self->config->spin_us);
+                pthread_mutex_lock (&self->lock);
+                self->spinning = false;
+                if (self->stopping || __atomic_load_n (&self->queued, __ATOMIC_ACQUIRE) != seen)
+                    continue;  //  a task came (or we stop) while we looked
+            }
             pthread_cond_wait (&self->wake, &self->lock);
             continue;
         }
@@ -898,6 +912,8 @@ s_submit (self_t *self, const zmesh_task_msg_t *msg)
         owner->held++;
         added++;
     }
+    if (added)
+        __atomic_add_fetch (&self->queued, added, __ATOMIC_RELEASE);
     if (added == 1)
         pthread_cond_signal (&self->wake);
     else if (added > 1)
@@ -1515,7 +1531,8 @@ zmesh_worker_actor (zsock_t *pipe, void *args)
                 next = at;
         }
         long timeout = next == INT64_MAX ? -1 : next > now ? (long) (next - now) : 0;
-        if (zmq_poll (items, (int) n, timeout) < 0 && zmq_errno () != EINTR)
+        if (zmesh_poll_spin (items, (int) n, timeout, self->config->spin_us) < 0
+            && zmq_errno () != EINTR)
             break;
         if (items [0].revents & ZMQ_POLLIN) {
             zmsg_t *msg = zmsg_recv (pipe);

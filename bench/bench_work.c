@@ -1,7 +1,8 @@
 /*  bench_work: the work plane's figures, with real zmeshd worker processes on 127.0.0.1.
 
-    bench_work [-z ZMESHD] [-s SCENARIO] [-n TASKS] [-t]
+    bench_work [-z ZMESHD] [-s SCENARIO] [-n TASKS] [-S SPIN_US] [-t]
 
+    -S: node/spin_us of every node (default 0: threads sleep as soon as they have nothing to do).
     -t (tests): skip the checks that depend on the machine's speed (the share stolen, the 3 s
     of `stop`); what must always hold (every task ends exactly once, successfully) is checked.
 
@@ -12,7 +13,10 @@
     Scenarios (default: all):
         noop     one submitter, 2 workers x 2 slots: N no-op tasks (echo, empty payload) kept
                  in flight; tasks per second from the first submit to the last result
-        rtt      the same mesh, one task at a time: round trip p50 / p99 / max
+        rtt      the same mesh, one task at a time: round trip p50 / p99 / max, beside the
+                 round trip of raw libzmq CURVE between this process and an echo process of
+                 its own (a DEALER and a ROUTER with no zmesh between them), in rounds of 100
+                 alternating ABBA, so both see the same machine
         sleep    2 workers x 2 slots: 2000 tasks of sleep 10 ms; makespan against the ideal
                  (2000 x 10 ms / 4 slots)
         steal    4 workers x 1 slot: 2000 tasks of sleep 10 ms all aimed at one node (strategy
@@ -37,6 +41,7 @@ typedef struct {
 } s_worker_t;
 
 static const char *s_zmeshd = "build/zmeshd";
+static char s_spin_arg [40] = "node/spin_us=0";  //  -S: node/spin_us of every node
 static char s_root [200];
 static s_worker_t s_workers [S_WORKERS_MAX];
 static int s_worker_count;
@@ -98,6 +103,8 @@ s_worker_start (int index, int slots, const char *seed)
         argv [argc++] = slots_arg;
         argv [argc++] = "--set";
         argv [argc++] = "worker/critical_reserve=0";
+        argv [argc++] = "--set";
+        argv [argc++] = s_spin_arg;
         if (seed) {
             argv [argc++] = "--seed";
             argv [argc++] = seed;
@@ -179,6 +186,7 @@ s_mesh_start (int workers, int slots)
     zmesh_config_set (config, "beacon/enabled", "0", err, sizeof err);
     zmesh_config_set (config, "balancer/window", "4096", err, sizeof err);
     zmesh_config_set (config, "balancer/local_threshold", "0", err, sizeof err);
+    zmesh_config_set (config, "node/spin_us", strchr (s_spin_arg, '=') + 1, err, sizeof err);
     zmesh_config_add_seed (config, seed, err, sizeof err);
     free (seed);
     s_node = zmesh_node_new (config, err, sizeof err);
@@ -371,28 +379,158 @@ s_noop (int count)
     s_mesh_stop ();
 }
 
+//  -E FILE: the raw baseline's other end, run as a process of its own. A ROUTER (CURVE
+//  server, its own zmq context, no ZAP handler) on 127.0.0.1 that sends back every message;
+//  its endpoint and public key go to FILE. It ends when its parent does.
+static int
+s_raw_echo (const char *file)
+{
+    char public_key [41], secret_key [41], endpoint [256];
+    void *context = zmq_ctx_new ();
+    void *server = zmq_socket (context, ZMQ_ROUTER);
+    int one = 1, timeout = 500;
+    size_t size = sizeof endpoint;
+    if (zmq_curve_keypair (public_key, secret_key)
+        || zmq_setsockopt (server, ZMQ_CURVE_SERVER, &one, sizeof one)
+        || zmq_setsockopt (server, ZMQ_CURVE_SECRETKEY, secret_key, 40)
+        || zmq_setsockopt (server, ZMQ_RCVTIMEO, &timeout, sizeof timeout)
+        || zmq_bind (server, "tcp://127.0.0.1:*")
+        || zmq_getsockopt (server, ZMQ_LAST_ENDPOINT, endpoint, &size))
+        return 1;
+    char temporary [300];
+    snprintf (temporary, sizeof temporary, "%s.tmp", file);
+    FILE *out = fopen (temporary, "w");
+    if (!out || fprintf (out, "%s %s\n", endpoint, public_key) < 0 || fclose (out)
+        || rename (temporary, file))
+        return 1;
+    pid_t parent = getppid ();
+    while (getppid () == parent) {
+        zmq_msg_t routing, body;
+        zmq_msg_init (&routing);
+        zmq_msg_init (&body);
+        if (zmq_msg_recv (&routing, server, 0) >= 0 && zmq_msg_more (&routing)
+            && zmq_msg_recv (&body, server, 0) >= 0) {
+            zmq_msg_send (&routing, server, ZMQ_SNDMORE);
+            zmq_msg_send (&body, server, 0);
+        }
+        zmq_msg_close (&routing);
+        zmq_msg_close (&body);
+    }
+    zmq_close (server);
+    zmq_ctx_term (context);
+    return 0;
+}
+
+static const char *s_self_path;
+
+//  The raw baseline's client: a DEALER (CURVE client, own context) connected to a raw echo
+//  process. Returns the socket; *context and *pid to release with s_raw_stop.
+static void *
+s_raw_start (void **context, pid_t *pid)
+{
+    char file [300];
+    snprintf (file, sizeof file, "%s/raw-echo", s_root);
+    *pid = fork ();
+    if (*pid == 0) {
+        execl (s_self_path, s_self_path, "-E", file, (char *) NULL);
+        _exit (127);
+    }
+    char *line = NULL;
+    for (int i = 0; i < 500 && !line; i++) {
+        line = s_read_file (file);
+        if (!line)
+            zclock_sleep (10);
+    }
+    char endpoint [256], server_key [64], public_key [41], secret_key [41];
+    if (!line || sscanf (line, "%255s %63s", endpoint, server_key) != 2) {
+        fprintf (stderr, "bench_work: rtt: the raw echo process did not start\n");
+        exit (1);
+    }
+    free (line);
+    *context = zmq_ctx_new ();
+    void *client = zmq_socket (*context, ZMQ_DEALER);
+    int timeout = 10000;
+    if (zmq_curve_keypair (public_key, secret_key)
+        || zmq_setsockopt (client, ZMQ_CURVE_SERVERKEY, server_key, 40)
+        || zmq_setsockopt (client, ZMQ_CURVE_PUBLICKEY, public_key, 40)
+        || zmq_setsockopt (client, ZMQ_CURVE_SECRETKEY, secret_key, 40)
+        || zmq_setsockopt (client, ZMQ_RCVTIMEO, &timeout, sizeof timeout)
+        || zmq_connect (client, endpoint)) {
+        fprintf (stderr, "bench_work: rtt: raw client: %s\n", zmq_strerror (zmq_errno ()));
+        exit (1);
+    }
+    return client;
+}
+
+static void
+s_raw_stop (void **context, void *client, pid_t pid)
+{
+    int linger = 0;
+    zmq_setsockopt (client, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_close (client);
+    zmq_ctx_term (*context);
+    kill (pid, SIGTERM);
+    waitpid (pid, NULL, 0);
+}
+
+//  One task at a time, against raw libzmq CURVE between two processes in the same run: rounds
+//  of S_RTT_ROUND round trips alternate in ABBA order (raw, zmesh, zmesh, raw...), so the
+//  machine's moods fall on both alike.
+#define S_RTT_ROUND 100
+#define S_RTT_WARM  200
+
 static void
 s_rtt (int count)
 {
     s_mesh_start (2, 2);
-    int64_t *samples = (int64_t *) calloc ((size_t) count, sizeof *samples);
+    void *raw_context;
+    pid_t raw_pid;
+    void *raw = s_raw_start (&raw_context, &raw_pid);
+    count -= count % S_RTT_ROUND;
+    int64_t *samples [2];
+    samples [0] = (int64_t *) calloc ((size_t) count, sizeof (int64_t));  //  raw
+    samples [1] = (int64_t *) calloc ((size_t) count, sizeof (int64_t));  //  zmesh
     zmesh_task_spec_t spec = s_spec ("echo", "x");
-    for (int i = 0; i < count + 200; i++) {
-        zmesh_task_result_t *result;
-        int64_t start = s_now_us ();
-        if (zmesh_node_submit (s_node, &spec, &result, 10000) || !result->success) {
-            fprintf (stderr, "bench_work: rtt: a task failed\n");
-            exit (1);
+    int rounds = count / S_RTT_ROUND + 2 * (S_RTT_WARM / S_RTT_ROUND);
+    int done [2] = {0, 0};
+    for (int round = 0; round < 2 * rounds; round++) {
+        int side = (round % 4 == 1 || round % 4 == 2);  //  A B B A
+        bool warm = round < 2 * 2 * (S_RTT_WARM / S_RTT_ROUND);
+        for (int i = 0; i < S_RTT_ROUND; i++) {
+            int64_t start = s_now_us ();
+            if (side == 0) {
+                char message [64];
+                memset (message, 'x', 41);  //  about the size of a SUBMIT of echo "x"
+                if (zmq_send (raw, message, 41, 0) != 41 || zmq_recv (raw, message, 64, 0) != 41) {
+                    fprintf (stderr, "bench_work: rtt: no raw echo\n");
+                    exit (1);
+                }
+            }
+            else {
+                zmesh_task_result_t *result;
+                if (zmesh_node_submit (s_node, &spec, &result, 10000) || !result->success) {
+                    fprintf (stderr, "bench_work: rtt: a task failed\n");
+                    exit (1);
+                }
+                zmesh_task_result_destroy (&result);
+            }
+            if (!warm && done [side] < count)
+                samples [side][done [side]++] = s_now_us () - start;
         }
-        if (i >= 200)  //  the first 200 warm the links up
-            samples [i - 200] = s_now_us () - start;
-        zmesh_task_result_destroy (&result);
     }
-    qsort (samples, (size_t) count, sizeof *samples, s_compare_i64);
-    printf ("rtt:    %d tasks one at a time: p50 %lld us, p99 %lld us, max %lld us\n", count,
-            (long long) samples [count / 2], (long long) samples [count * 99 / 100],
-            (long long) samples [count - 1]);
-    free (samples);
+    for (int side = 0; side < 2; side++)
+        qsort (samples [side], (size_t) done [side], sizeof (int64_t), s_compare_i64);
+    int n = done [1] < done [0] ? done [1] : done [0];
+    printf ("rtt:    %d tasks one at a time: p50 %lld us, p99 %lld us, max %lld us; raw libzmq "
+            "CURVE round trip between two processes, same run: p50 %lld us, p99 %lld us "
+            "(p50 ratio %.2f)\n",
+            n, (long long) samples [1][n / 2], (long long) samples [1][n * 99 / 100],
+            (long long) samples [1][n - 1], (long long) samples [0][n / 2],
+            (long long) samples [0][n * 99 / 100],
+            (double) samples [1][n / 2] / (double) (samples [0][n / 2] ? samples [0][n / 2] : 1));
+    free (samples [0]);
+    free (samples [1]);
+    s_raw_stop (&raw_context, raw, raw_pid);
     s_mesh_stop ();
 }
 
@@ -577,7 +715,10 @@ main (int argc, char *argv [])
     const char *scenario = "all";
     int count = 200000;
     int option;
-    while ((option = getopt (argc, argv, "z:s:n:t")) != -1) {
+    s_self_path = "/proc/self/exe";
+    if (argc == 3 && strcmp (argv [1], "-E") == 0)
+        return s_raw_echo (argv [2]);
+    while ((option = getopt (argc, argv, "z:s:n:S:t")) != -1) {
         if (option == 't')
             s_no_timing = true;
         else if (option == 'z')
@@ -586,8 +727,11 @@ main (int argc, char *argv [])
             scenario = optarg;
         else if (option == 'n')
             count = atoi (optarg);
+        else if (option == 'S')
+            snprintf (s_spin_arg, sizeof s_spin_arg, "node/spin_us=%d", atoi (optarg));
         else {
-            fprintf (stderr, "usage: bench_work [-z ZMESHD] [-s SCENARIO] [-n TASKS] [-t]\n");
+            fprintf (stderr,
+                     "usage: bench_work [-z ZMESHD] [-s SCENARIO] [-n TASKS] [-S SPIN_US] [-t]\n");
             return 2;
         }
     }

@@ -25,5 +25,10 @@ for s in "${scenarios[@]}"; do
     n=200000; dn=10000
     [ "$s" = rtt ] && { n=10000; dn=2000; }
     printf 'zmesh  '; "$bench" -z "$build/zmeshd" -s "$s" -n "$n" 2>/dev/null | grep -v '^bench_work: ok$' || true
+    # The round trip again with threads that look for 200 us before they sleep (node/spin_us).
+    if [ "$s" = rtt ]; then
+        printf 'zmesh  spin 200 us: '
+        "$bench" -z "$build/zmeshd" -s rtt -n "$n" -S 200 2>/dev/null | grep -v '^bench_work: ok$' || true
+    fi
     printf 'dask   '; timeout 600 /usr/bin/python3 "$here/bench/dask_work.py" "$s" "$dn" 2>/dev/null || echo "(dask run failed)"
 done

@@ -5,16 +5,20 @@
 # a quarter of the way through. Every task must end exactly once at its owner, successfully:
 # the lost worker's tasks are re-dispatched (membership, or the lease) and run elsewhere. Then
 # the same tasks aimed at one worker (strategy hash): the others steal, and none runs twice.
+# Last, kill and rtt again with node/spin_us=200 (threads that look before they sleep).
 . "$(dirname "$0")/lib.sh"
 bench=${ZMESH_BENCH_WORK:-$ZM_BIN/bench/bench_work}
 [ -x "$bench" ] || zm_fail "no bench_work at $bench"
 
-for scenario in kill stop steal sleep; do
-    out=$(TMPDIR=$ZM_TMP timeout 240 "$bench" -t -z "$ZMESHD" -s "$scenario" 2>"$ZM_TMP/$scenario.log")
+for run in kill stop steal sleep "kill -S 200" "rtt -n 2000 -S 200"; do
+    read -r scenario options <<<"$run"
+    # shellcheck disable=SC2086  # options are words
+    out=$(TMPDIR=$ZM_TMP timeout 240 "$bench" -t -z "$ZMESHD" -s $scenario $options \
+        2>"$ZM_TMP/$scenario.log")
     rc=$?
     echo "$out" | sed 's/^/    /'
-    [ $rc -eq 0 ] || zm_fail "$scenario: bench_work exited $rc"
-    echo "$out" | grep -q '^bench_work: ok$' || zm_fail "$scenario: not every check held"
-    zm_ok "$scenario: every task ended exactly once, successfully"
+    [ $rc -eq 0 ] || zm_fail "$run: bench_work exited $rc"
+    echo "$out" | grep -q '^bench_work: ok$' || zm_fail "$run: not every check held"
+    zm_ok "$run: every task ended exactly once, successfully"
 done
 zm_done

@@ -1,0 +1,60 @@
+/*  zmesh_spin.c: spin-then-sleep waits (see zmesh_spin.h). */
+#include "zmesh_spin.h"
+#include <poll.h>
+#include <sched.h>
+
+int
+zmesh_poll_spin (zmq_pollitem_t *items, int count, long timeout_ms, int spin_us)
+{
+    if (spin_us <= 0 || timeout_ms == 0 || count <= 0 || count > ZMESH_SPIN_ITEMS_MAX)
+        return zmq_poll (items, count, timeout_ms);
+    //  One full look: it also takes every socket's pending commands, so from here on any
+    //  message arriving on a socket signals the socket's file descriptor.
+    int rc = zmq_poll (items, count, 0);
+    if (rc != 0)
+        return rc;
+    struct pollfd fds [ZMESH_SPIN_ITEMS_MAX];
+    for (int i = 0; i < count; i++) {
+        fds [i].fd = items [i].fd;
+        if (items [i].socket) {
+            size_t size = sizeof fds [i].fd;
+            if (zmq_getsockopt (items [i].socket, ZMQ_FD, &fds [i].fd, &size) != 0)
+                return zmq_poll (items, count, timeout_ms);
+        }
+        fds [i].events = POLLIN;
+        fds [i].revents = 0;
+    }
+    int64_t start = zclock_usecs ();
+    int64_t spent = 0;
+    while (spent < spin_us) {
+        sched_yield ();
+        if (poll (fds, (nfds_t) count, 0) > 0) {
+            rc = zmq_poll (items, count, 0);
+            if (rc != 0)
+                return rc;
+        }
+        spent = zclock_usecs () - start;
+        if (timeout_ms > 0 && spent >= (int64_t) timeout_ms * 1000)
+            return 0;
+    }
+    if (timeout_ms > 0) {
+        timeout_ms -= (long) (spent / 1000);
+        if (timeout_ms < 1)
+            timeout_ms = 1;
+    }
+    return zmq_poll (items, count, timeout_ms);
+}
+
+bool
+zmesh_spin_counter (const uint64_t *counter, uint64_t seen, int spin_us)
+{
+    if (spin_us <= 0)
+        return __atomic_load_n (counter, __ATOMIC_ACQUIRE) != seen;
+    int64_t until = zclock_usecs () + spin_us;
+    while (__atomic_load_n (counter, __ATOMIC_ACQUIRE) == seen) {
+        if (zclock_usecs () >= until)
+            return false;
+        sched_yield ();
+    }
+    return true;
+}
