@@ -1312,6 +1312,10 @@ zmesh_owner_checkpoint (zmesh_owner_t *self,
     s_task_t *task = s_task_find (self, &ref->id);
     if (!task || size > ZMESH_TASK_PAYLOAD_MAX || (size && !data))
         return;
+    //  Not a redundant task's: its replicas are run apart so that one bad node cannot decide
+    //  the result, and a checkpoint from a bad node would steer every replica started after.
+    if (task->spec.redundancy > 1)
+        return;
     //  Only an open attempt's: an older attempt's progress may lag the newest checkpoint.
     bool open = false;
     for (uint32_t i = 0; i < task->spec.redundancy; i++)

@@ -42,7 +42,9 @@
     task ends with its last error.
     Every attempt carries the latest checkpoint the owner holds (point 7): a CHECKPOINT of an
     attempt still open replaces it; one of an attempt that is not (a worker thought lost,
-    whose progress may lag) is ignored.
+    whose progress may lag) is ignored, and so is every checkpoint of a redundant task (its
+    replicas must not depend on one another: a Byzantine replica's checkpoint would steer
+    every replica re-dispatched after it), whose replicas always start from the beginning.
     Steals. A MOVED from the node an attempt is open on moves it to the thief, whose results
     and leases count from then on. A lease that lists an attempt open on another node moves
     it too (a steal whose MOVED was lost or is late), and says whether it runs.

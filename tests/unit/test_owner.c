@@ -993,6 +993,32 @@ test_checkpoint (void **state)
     s_fx_destroy (&fx);
 }
 
+//  A redundant task keeps no checkpoint: a replica that replaces a lost one starts from the
+//  beginning, whatever another replica (a Byzantine one, say) saved.
+static void
+test_checkpoint_redundant (void **state)
+{
+    (void) state;
+    s_fx_t *fx = s_fx_new (4, NULL);
+    zmesh_owner_task_t a = s_spec (1);
+    a.redundancy = 2;
+    s_submit (fx, &a);
+    assert_int_equal (fx->sent_count, 2);
+    fx->now += 100;
+    for (uint32_t i = 0; i < 2; i++) {
+        zmesh_task_ref_t ref = s_ref (1, fx->sent [i].attempt, false);
+        uint32_t node = s_index (fx, &fx->sent [i].node);
+        zmesh_owner_checkpoint (fx->owner, fx->now, &fx->nodes [node], &ref,
+                                (const uint8_t *) "steer", 5);
+    }
+    assert_int_equal (s_stats (fx).checkpoints, 0);
+    zmesh_owner_node_down (fx->owner, fx->now, &fx->sent [0].node);
+    s_run_until (fx, fx->now + 1000);
+    assert_int_equal (fx->sent_count, 3);
+    assert_false (fx->sent [2].has_checkpoint);
+    s_fx_destroy (&fx);
+}
+
 //  Redundancy 3: replicas on 3 distinct nodes; 2 equal digests win; the odd one is a
 //  disagreement.
 static void
@@ -1418,6 +1444,7 @@ main (void)
         cmocka_unit_test (test_moved),
         cmocka_unit_test (test_lease_from_thief),
         cmocka_unit_test (test_checkpoint),
+        cmocka_unit_test (test_checkpoint_redundant),
         cmocka_unit_test (test_quorum),
         cmocka_unit_test (test_replicas_distinct),
         cmocka_unit_test (test_one_vote_per_node),
