@@ -35,14 +35,15 @@
 
 extern char **environ;
 
-#define S_VIEW_MS       100       //  least time between two rebuilds of the view
-#define S_PERF_HANDLERS 16        //  handlers whose latency one node keeps
-#define S_RECV_BATCH    256       //  messages read from one socket per wake-up
-#define S_CLIENTS_MAX   1024      //  API and control connections at once
-#define S_LATENCY_ALPHA 0.05      //  weight of a new task latency in the average
-#define S_PIPELINE_MS   2.0       //  work kept in flight per slot beyond 2 tasks (late binding)
-#define S_RTT_ALPHA     0.2       //  weight of a new round-trip sample in a link's average
-#define S_PROBE_LOST_US 10000000  //  a probe without a result this long is given up
+#define S_VIEW_MS            100    //  least time between two rebuilds of the view
+#define S_SCALE_REPUBLISH_MS 30000  //  zmesh.scale is published again at least this often
+#define S_PERF_HANDLERS      16     //  handlers whose latency one node keeps
+#define S_RECV_BATCH         256    //  messages read from one socket per wake-up
+#define S_CLIENTS_MAX        1024   //  API and control connections at once
+#define S_LATENCY_ALPHA      0.05   //  weight of a new task latency in the average
+#define S_PIPELINE_MS        2.0    //  work kept in flight per slot beyond 2 tasks (late binding)
+#define S_RTT_ALPHA          0.2    //  weight of a new round-trip sample in a link's average
+#define S_PROBE_LOST_US      10000000  //  a probe without a result this long is given up
 
 typedef struct {
     char handler [ZMESH_TASK_HANDLER_MAX];
@@ -114,8 +115,14 @@ typedef struct {
     double latency_ms;  //  moving average of task latency
     zmesh_scale_t scale;
     zmesh_scale_result_t scaled;  //  the last decision
+    zmesh_scale_t mesh_scale;     //  the same over every node's published figures
+    zmesh_scale_result_t mesh_scaled;
+    uint32_t mesh_nodes;           //  nodes counted in the last mesh decision
+    bool mesh_decider;             //  this node has the lowest id of them: it acts for the mesh
+    zmesh_scale_info_t published;  //  our zmesh.scale value as last published
+    int64_t published_at;          //  when (0: never)
     int64_t scale_at;
-    pid_t scale_pid;  //  the scale/exec command running, 0 if none
+    pid_t scale_pid [2];  //  the scale/exec command running for the node, the mesh; 0 if none
     bool terminated;
 } self_t;
 
@@ -781,6 +788,9 @@ s_handle_api (self_t *self)
                 if (self->view [i].alive && self->view [i].has_work)
                     list->nodes_active++;
             list->scale = self->scaled;
+            list->mesh_scale = self->mesh_scaled;
+            list->mesh_nodes = self->mesh_nodes;
+            list->mesh_decider = self->mesh_decider;
             zmesh_work_reply_t reply = {.kind = 'L', .list = list};
             if (zmq_send (self->api_handle, routing, (size_t) size, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0
                 || zmq_send (self->api_handle, &reply, sizeof reply, ZMQ_DONTWAIT) < 0)
@@ -822,32 +832,112 @@ s_report (self_t *self)
 }
 
 //  The scaling decision of this cycle (issue 4 point 8): D from the tasks waiting here and
-//  the latency of this node's tasks; a decision to act on runs scale/exec with it.
+
+//  Run scale/exec with a decision to act on: DECISION SCOPE ("node" or "mesh").
+static void
+s_scale_exec (self_t *self, const zmesh_scale_result_t *result, const char *scope)
+{
+    const char *word = zmesh_scale_decision_name (result->decision);
+    zsys_info ("balancer: %s scaling decision %s (D = %.2f)", scope, word, result->d);
+    int which = streq (scope, "mesh");
+    if (!self->config->scale_exec [0] || self->scale_pid [which] > 0)
+        return;
+    char *argv [] = {(char *) self->config->scale_exec, (char *) word, (char *) scope, NULL};
+    pid_t pid;
+    if (posix_spawn (&pid, self->config->scale_exec, NULL, NULL, argv, environ) == 0)
+        self->scale_pid [which] = pid;
+    else
+        zsys_warning ("balancer: cannot run scale/exec %s", self->config->scale_exec);
+}
+
+//  The mesh-wide decision: D over the mean queue depth of the nodes alive that publish their
+//  figures (this one included) and the mean latency of those that have one. Every node
+//  computes it; the one with the lowest id acts on it.
+static void
+s_scale_mesh (self_t *self, uint64_t now, const zmesh_scale_info_t *own)
+{
+    size_t count;
+    zmesh_member_t *members = zmesh_ctx_members (self->ctx, &count);
+    double queue = 0, latency = 0;
+    uint32_t nodes = 0, timed = 0;
+    bool lowest = true;
+    for (size_t i = 0; i < count; i++) {
+        const zmesh_member_t *member = &members [i];
+        zmesh_scale_info_t info;
+        if (member->self)
+            info = *own;
+        else if (streq (member->state, "dead") || streq (member->state, "left")
+                 || !zmesh_ctx_member_scale (self->ctx, member->id, &info))
+            continue;
+        nodes++;
+        queue += info.queue_depth;
+        if (info.latency_ms) {
+            latency += info.latency_ms;
+            timed++;
+        }
+        if (!member->self && strcmp (member->id, self->ctx->identity.id_hex) < 0)
+            lowest = false;
+    }
+    free (members);
+    self->mesh_nodes = nodes;
+    self->mesh_decider = lowest;
+    zmesh_scale_input_t input = {.queue_depth = nodes ? queue / nodes : 0,
+                                 .avg_latency_ms = timed ? latency / timed : 0};
+    zmesh_scale_result_t result;
+    if (zmesh_scale_step (&self->mesh_scale, &input, now, &result))
+        return;
+    self->mesh_scaled = result;
+    if (result.decision != ZMESH_SCALE_HOLD && self->mesh_decider)
+        s_scale_exec (self, &result, "mesh");
+}
+
+//  Every scale/interval_ms: the decision of this node, from the tasks waiting here (not placed
+//  yet, or in its worker's queue) and the latency of this node's tasks; then the mesh's. A
+//  decision to act on runs scale/exec with it.
 static void
 s_scale (self_t *self, uint64_t now)
 {
-    if (self->scale_pid > 0 && waitpid (self->scale_pid, NULL, WNOHANG) != 0)
-        self->scale_pid = 0;
+    for (int which = 0; which < 2; which++)
+        if (self->scale_pid [which] > 0 && waitpid (self->scale_pid [which], NULL, WNOHANG) != 0)
+            self->scale_pid [which] = 0;
     zmesh_owner_stats_t stats;
     zmesh_owner_stats (self->owner, now, &stats);
-    zmesh_scale_input_t input = {.queue_depth = (double) stats.pending,
+    uint64_t queued = stats.pending;
+    zchunk_t *chunk = zmesh_ctx_work (self->ctx);
+    zmesh_work_info_t *work = (zmesh_work_info_t *) malloc (sizeof *work);
+    ZMESH_ASSERT (work);
+    if (chunk
+        && zmesh_work_info_decode (work, zchunk_data (chunk), zchunk_size (chunk)) == ZMESH_OK)
+        queued += work->load.queued;
+    free (work);
+    zchunk_destroy (&chunk);
+    zmesh_scale_info_t own = {.queue_depth = queued > UINT32_MAX ? UINT32_MAX : (uint32_t) queued,
+                              .latency_ms = self->latency_ms >= UINT32_MAX
+                                                ? UINT32_MAX
+                                                : (uint32_t) (self->latency_ms + 0.5)};
+    //  Published when it changed, and at least every S_SCALE_REPUBLISH_MS (a restarted gossip
+    //  starts without it).
+    if (zmesh_config_has_actor (self->config, "gossip")
+        && (!self->published_at || own.queue_depth != self->published.queue_depth
+            || own.latency_ms != self->published.latency_ms
+            || (int64_t) now - self->published_at >= S_SCALE_REPUBLISH_MS)) {
+        uint8_t encoded [ZMESH_SCALE_INFO_SIZE_MAX];
+        size_t size;
+        if (zmesh_scale_info_encode (&own, encoded, sizeof encoded, &size) == ZMESH_OK) {
+            zsock_send (self->pipe, "sssb", "ROUTE", "gossip", "SCALE", encoded, size);
+            self->published = own;
+            self->published_at = (int64_t) now;
+        }
+    }
+    zmesh_scale_input_t input = {.queue_depth = (double) queued,
                                  .avg_latency_ms = self->latency_ms};
     zmesh_scale_result_t result;
-    if (zmesh_scale_step (&self->scale, &input, now, &result))
-        return;
-    self->scaled = result;
-    if (result.decision == ZMESH_SCALE_HOLD)
-        return;
-    const char *word = zmesh_scale_decision_name (result.decision);
-    zsys_info ("balancer: scaling decision %s (D = %.2f)", word, result.d);
-    if (!self->config->scale_exec [0] || self->scale_pid > 0)
-        return;
-    char *argv [] = {(char *) self->config->scale_exec, (char *) word, NULL};
-    pid_t pid;
-    if (posix_spawn (&pid, self->config->scale_exec, NULL, NULL, argv, environ) == 0)
-        self->scale_pid = pid;
-    else
-        zsys_warning ("balancer: cannot run scale/exec %s", self->config->scale_exec);
+    if (zmesh_scale_step (&self->scale, &input, now, &result) == ZMESH_OK) {
+        self->scaled = result;
+        if (result.decision != ZMESH_SCALE_HOLD)
+            s_scale_exec (self, &result, "node");
+    }
+    s_scale_mesh (self, now, &own);
 }
 
 //  ---------------------------------------------------------------------------------------------
@@ -932,12 +1022,14 @@ s_self_new (zsock_t *pipe, zmesh_node_ctx_t *ctx, char *err, size_t err_size)
     zmesh_scale_config_t scale;
     zmesh_scale_config_defaults (&scale);
     scale.sla_ms = (uint32_t) self->config->scale_sla_ms;
+    scale.cooldown_ms = (uint32_t) self->config->scale_cooldown_ms;
     if (zmesh_place_config_check (&self->place)) {
         snprintf (err, err_size, "balancer: the placement weights are all 0 (balancer/weight_*)");
         s_self_destroy (&self);
         return NULL;
     }
-    if (!self->owner || !self->msg || zmesh_scale_init (&self->scale, &scale)) {
+    if (!self->owner || !self->msg || zmesh_scale_init (&self->scale, &scale)
+        || zmesh_scale_init (&self->mesh_scale, &scale)) {
         snprintf (err, err_size, "balancer: bad configuration or out of memory");
         s_self_destroy (&self);
         return NULL;

@@ -39,7 +39,10 @@ typedef struct {
     uint32_t breakers_open;
     uint32_t nodes_active;
     double latency_ms;
-    zmesh_scale_result_t scale;
+    zmesh_scale_result_t scale;       //  this node's decision
+    zmesh_scale_result_t mesh_scale;  //  the mesh's, as this node computes it
+    uint32_t mesh_nodes;              //  nodes whose figures it was computed from
+    bool mesh_decider;                //  this node acts on the mesh's decision
 } zmesh_work_list_t;
 
 typedef struct {

@@ -173,8 +173,11 @@ static const s_key_t s_keys [] = {
      "Time between two scaling decisions"},
     {"scale/sla_ms", S_INT, S_FIELD (scale_sla_ms), 1, 3600000, "1000", "ms",
      "Task latency the mesh aims at: D = 0.6 x queue/50 + 0.4 x latency/sla"},
+    {"scale/cooldown_ms", S_INT, S_FIELD (scale_cooldown_ms), 0, 86400000, "60000", "ms",
+     "After a scale_up or scale_down, time during which only hold is decided"},
     {"scale/exec", S_STR, S_FIELD (scale_exec), 0, 0, "", "command",
-     "Command run with the decision (scale_up, scale_down) as its argument when it changes"},
+     "Command run with a decision to act on: DECISION SCOPE, DECISION scale_up or scale_down, "
+     "SCOPE node (this node's) or mesh (the mesh's, run by the node with the lowest id only)"},
     {"log/verbose", S_BOOL, S_FIELD (verbose), 0, 1, "0", "bool",
      "Also log each link as it is made (peer state changes are always logged)"},
 };

@@ -78,6 +78,7 @@ struct _zmesh_config_t {
     int balancer_breaker_failures;  //  balancer/breaker_failures
     int balancer_breaker_open_ms;   //  balancer/breaker_open_ms
     int scale_interval_ms;          //  scale/interval_ms
+    int scale_cooldown_ms;          //  scale/cooldown_ms
     int scale_sla_ms;               //  scale/sla_ms
     char scale_exec [512];          //  scale/exec
     int seed_count;

@@ -486,7 +486,7 @@ s_pack_metric_head (
     zmesh_mp_pack_cstr (pk, "value");
 }
 
-#define S_WORK_GAUGES 10  //  samples s_metrics_pack adds from the balancer's list
+#define S_WORK_GAUGES 16  //  samples s_metrics_pack adds from the balancer's list
 
 //  The tasks this node's worker has queued, as it last published them in its zmesh.work
 //  value (it republishes when its load changes band); 0 if it runs no worker.
@@ -570,6 +570,28 @@ s_metrics_pack (self_t *self, s_reply_t *reply, const zmesh_work_list_t *list)
     s_pack_metric_head (pk, "zmesh_scaling_d", "", "The figure D of the last scaling decision",
                         "gauge");
     msgpack_pack_double (pk, list->scale.d);
+    for (size_t i = 0; i < 3; i++) {
+        char labels [48];
+        snprintf (labels, sizeof labels, "decision=\"%s\"",
+                  zmesh_scale_decision_name (decisions [i]));
+        s_pack_metric_head (pk, "zmesh_scaling_mesh_decision", labels,
+                            "The mesh-wide scaling decision, over every node's published "
+                            "figures: 1 for the one in force",
+                            "gauge");
+        msgpack_pack_uint32 (pk, list->mesh_scale.decision == decisions [i]);
+    }
+    s_pack_metric_head (pk, "zmesh_scaling_mesh_d", "",
+                        "The figure D of the mesh-wide decision (mean queue depth per node, mean "
+                        "latency)",
+                        "gauge");
+    msgpack_pack_double (pk, list->mesh_scale.d);
+    s_pack_metric_head (pk, "zmesh_scaling_mesh_nodes", "",
+                        "Nodes whose figures the mesh-wide decision was computed from", "gauge");
+    msgpack_pack_uint32 (pk, list->mesh_nodes);
+    s_pack_metric_head (pk, "zmesh_scaling_mesh_decider", "",
+                        "1 if this node acts on the mesh-wide decision (the lowest id among them)",
+                        "gauge");
+    msgpack_pack_uint32 (pk, list->mesh_decider);
     return 0;
 }
 

@@ -822,12 +822,13 @@ s_handle_pipe (self_t *self)
         zframe_destroy (&key);
         zstr_free (&endpoint);
     }
-    else if (streq (command, "PROFILE") || streq (command, "WORK")) {
+    else if (streq (command, "PROFILE") || streq (command, "WORK") || streq (command, "SCALE")) {
         zframe_t *value = zmsg_pop (msg);
+        const char *key = streq (command, "WORK")    ? ZMESH_WORK_STATE_KEY
+                          : streq (command, "SCALE") ? ZMESH_SCALE_STATE_KEY
+                                                     : ZMESH_STATE_PROFILE_KEY;
         if (value)
-            s_state_publish (
-                self, streq (command, "WORK") ? ZMESH_WORK_STATE_KEY : ZMESH_STATE_PROFILE_KEY,
-                zframe_data (value), zframe_size (value));
+            s_state_publish (self, key, zframe_data (value), zframe_size (value));
         zframe_destroy (&value);
     }
     else if (streq (command, "TRUST")) {

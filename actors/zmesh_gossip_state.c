@@ -65,6 +65,13 @@ s_apply (zmesh_gstate_t *self, const zmesh_state_update_t *update)
             self->on_change (self->arg, zmesh_state_change_name (change->kind), &change->owner,
                              change->key, change->value, change->value_size);
         if (change->kind == ZMESH_STATE_CHANGE_DROP
+            || (change->key && streq (change->key, ZMESH_SCALE_STATE_KEY)
+                && change->kind == ZMESH_STATE_CHANGE_DELETE))
+            zmesh_ctx_set_member_scale (self->ctx, id_hex, NULL, 0);
+        else if (change->kind == ZMESH_STATE_CHANGE_SET
+                 && streq (change->key, ZMESH_SCALE_STATE_KEY))
+            zmesh_ctx_set_member_scale (self->ctx, id_hex, change->value, change->value_size);
+        if (change->kind == ZMESH_STATE_CHANGE_DROP
             || (change->key && streq (change->key, ZMESH_WORK_STATE_KEY)
                 && change->kind == ZMESH_STATE_CHANGE_DELETE))
             zmesh_ctx_set_member_work (self->ctx, id_hex, NULL, 0);

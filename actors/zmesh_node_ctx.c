@@ -134,6 +134,9 @@ zmesh_ctx_init (zmesh_node_ctx_t *self)
     self->member_work = zhashx_new ();
     ZMESH_ASSERT (self->member_work);
     zhashx_set_destructor (self->member_work, s_chunk_destroy);
+    self->member_scale = zhashx_new ();
+    ZMESH_ASSERT (self->member_scale);
+    zhashx_set_destructor (self->member_scale, s_chunk_destroy);
 }
 
 void
@@ -141,6 +144,7 @@ zmesh_ctx_fini (zmesh_node_ctx_t *self)
 {
     zhashx_destroy (&self->member_profiles);
     zhashx_destroy (&self->member_work);
+    zhashx_destroy (&self->member_scale);
     zchunk_destroy (&self->work);
     free (self->members);
     self->members = NULL;
@@ -164,7 +168,8 @@ s_member_set (zmesh_node_ctx_t *self,
     else
         zhashx_delete (table, id_hex);
     pthread_mutex_unlock (&self->mutex);
-    zmesh_ctx_view_changed (self, what);
+    if (what)
+        zmesh_ctx_view_changed (self, what);
 }
 
 //  Copy a member's value out of one of the tables into buffer (capacity bytes): its size, or 0
@@ -216,6 +221,23 @@ zmesh_ctx_member_work (zmesh_node_ctx_t *self, const char *id_hex, zmesh_work_in
     uint8_t buffer [ZMESH_WORK_INFO_SIZE_MAX];
     size_t size = s_member_copy (self, self->member_work, id_hex, buffer, sizeof buffer);
     return size && zmesh_work_info_decode (out, buffer, size) == ZMESH_OK;
+}
+
+void
+zmesh_ctx_set_member_scale (zmesh_node_ctx_t *self,
+                            const char *id_hex,
+                            const uint8_t *data,
+                            size_t size)
+{
+    s_member_set (self, self->member_scale, id_hex, data, size, 0);  //  read each cycle
+}
+
+bool
+zmesh_ctx_member_scale (zmesh_node_ctx_t *self, const char *id_hex, zmesh_scale_info_t *out)
+{
+    uint8_t buffer [ZMESH_SCALE_INFO_SIZE_MAX];
+    size_t size = s_member_copy (self, self->member_scale, id_hex, buffer, sizeof buffer);
+    return size && zmesh_scale_info_decode (out, buffer, size) == ZMESH_OK;
 }
 
 void

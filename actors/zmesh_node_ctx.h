@@ -69,6 +69,7 @@ typedef struct {
     uint64_t profile_at_ms;     //  zclock_mono time of that read
     zhashx_t *member_work;      //  id hex -> zchunk_t: each member's zmesh.work value
     zchunk_t *work;             //  this node's own zmesh.work value (the worker's), or NULL
+    zhashx_t *member_scale;     //  id hex -> zchunk_t: each member's zmesh.scale value
 } zmesh_node_ctx_t;
 
 void zmesh_ctx_set_endpoint (zmesh_node_ctx_t *self, const char *endpoint);
@@ -102,6 +103,13 @@ void zmesh_ctx_set_member_work (zmesh_node_ctx_t *self,
                                 const uint8_t *data,
                                 size_t size);
 bool zmesh_ctx_member_work (zmesh_node_ctx_t *self, const char *id_hex, zmesh_work_info_t *out);
+//  A member's zmesh.scale value (data NULL: remove); a copy of it into out (false if none or
+//  it does not decode). Changes wake nobody: the balancer reads them at each scaling cycle.
+void zmesh_ctx_set_member_scale (zmesh_node_ctx_t *self,
+                                 const char *id_hex,
+                                 const uint8_t *data,
+                                 size_t size);
+bool zmesh_ctx_member_scale (zmesh_node_ctx_t *self, const char *id_hex, zmesh_scale_info_t *out);
 //  This node's own zmesh.work value (the worker sets it; a restarted gossip republishes it).
 void zmesh_ctx_set_work (zmesh_node_ctx_t *self, const uint8_t *data, size_t size);
 zchunk_t *zmesh_ctx_work (zmesh_node_ctx_t *self);  //  a copy, or NULL; caller destroys

@@ -707,3 +707,35 @@ zmesh_work_info_decode (zmesh_work_info_t *info, const uint8_t *data, size_t siz
         return ZMESH_EPROTO;
     return ZMESH_OK;
 }
+
+int
+zmesh_scale_info_encode (const zmesh_scale_info_t *info,
+                         uint8_t *buf,
+                         size_t capacity,
+                         size_t *size)
+{
+    zmesh_mp_writer_t writer;
+    zmesh_mp_writer_init (&writer, buf, capacity);
+    msgpack_pack_array (&writer.pk, 2);
+    msgpack_pack_uint32 (&writer.pk, info->queue_depth);
+    msgpack_pack_uint32 (&writer.pk, info->latency_ms);
+    return zmesh_mp_writer_finish (&writer, size);
+}
+
+int
+zmesh_scale_info_decode (zmesh_scale_info_t *info, const uint8_t *data, size_t size)
+{
+    memset (info, 0, sizeof *info);
+    zmesh_mp_reader_t r;
+    zmesh_mp_reader_init (&r, data, size);
+    uint32_t count;
+    uint64_t queue_depth, latency_ms;
+    if (zmesh_mp_read_array (&r, &count) || count < 2 || zmesh_mp_read_uint (&r, &queue_depth)
+        || queue_depth > UINT32_MAX || zmesh_mp_read_uint (&r, &latency_ms)
+        || latency_ms > UINT32_MAX || zmesh_mp_skip_extra (&r, count, 2)
+        || zmesh_mp_remaining (&r) != 0)
+        return ZMESH_EPROTO;
+    info->queue_depth = (uint32_t) queue_depth;
+    info->latency_ms = (uint32_t) latency_ms;
+    return ZMESH_OK;
+}

@@ -261,4 +261,28 @@ int
 zmesh_work_info_encode (const zmesh_work_info_t *info, uint8_t *buf, size_t capacity, size_t *size);
 int zmesh_work_info_decode (zmesh_work_info_t *info, const uint8_t *data, size_t size);
 
+//  ---------------------------------------------------------------------------------------------
+//  The `zmesh.scale` value of a node's gossip state: the figures of its scaling decision, from
+//  which every node computes the mesh-wide one. Published by the balancer at most once per
+//  scale/interval_ms, when they changed.
+
+#define ZMESH_SCALE_STATE_KEY "zmesh.scale"
+
+typedef struct {
+    uint32_t queue_depth;  //  tasks waiting there: not placed yet, plus its worker's queue
+    uint32_t latency_ms;   //  moving average of its tasks' latency, submit to result
+} zmesh_scale_info_t;
+
+//  Encode / strictly decode the value, a msgpack array [ queue_depth: uint, latency_ms: uint ]
+//  (32-bit unsigned; later versions may append elements, which are skipped). Encode:
+//  ZMESH_ETOOBIG if buf is too small (ZMESH_SCALE_INFO_SIZE_MAX bytes always do). Decode:
+//  ZMESH_EPROTO for anything malformed.
+#define ZMESH_SCALE_INFO_SIZE_MAX 11
+
+int zmesh_scale_info_encode (const zmesh_scale_info_t *info,
+                             uint8_t *buf,
+                             size_t capacity,
+                             size_t *size);
+int zmesh_scale_info_decode (zmesh_scale_info_t *info, const uint8_t *data, size_t size);
+
 #endif

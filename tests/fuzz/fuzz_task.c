@@ -1,5 +1,5 @@
 /*  fuzz_task.c: libFuzzer target for the work plane's decoders (zmesh_task_envelope_decode,
-    zmesh_work_info_decode).
+    zmesh_work_info_decode, zmesh_scale_info_decode).
 
     Whatever the bytes, the envelope decoder returns ZMESH_OK, ZMESH_EPROTO, ZMESH_ETYPE,
     ZMESH_EVERSION or ZMESH_ETOOBIG, and the work-info decoder ZMESH_OK or ZMESH_EPROTO; they
@@ -201,11 +201,30 @@ s_fuzz_work_info (const uint8_t *data, size_t size)
     ZMESH_ASSERT (encoded2 == encoded && memcmp (buf, buf2, encoded) == 0);
 }
 
+//  The zmesh.scale value: OK or EPROTO; what decodes encodes again (shortest forms: never
+//  longer than the input) and decodes to the same figures.
+static void
+s_fuzz_scale_info (const uint8_t *data, size_t size)
+{
+    zmesh_scale_info_t info, again;
+    uint8_t buf [ZMESH_SCALE_INFO_SIZE_MAX];
+    int rc = zmesh_scale_info_decode (&info, data, size);
+    ZMESH_ASSERT (rc == ZMESH_OK || rc == ZMESH_EPROTO);
+    if (rc != ZMESH_OK)
+        return;
+    size_t encoded = 0;
+    ZMESH_ASSERT (zmesh_scale_info_encode (&info, buf, sizeof buf, &encoded) == ZMESH_OK);
+    ZMESH_ASSERT (encoded <= size);
+    ZMESH_ASSERT (zmesh_scale_info_decode (&again, buf, encoded) == ZMESH_OK);
+    ZMESH_ASSERT (again.queue_depth == info.queue_depth && again.latency_ms == info.latency_ms);
+}
+
 int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
     s_fuzz_envelope (data, size);
     s_fuzz_work_info (data, size);
+    s_fuzz_scale_info (data, size);
     ZMESH_ASSERT (zmesh_task_status_name ((int) (size % 8) - 1) != NULL);
     return 0;
 }

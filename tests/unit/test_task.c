@@ -1304,6 +1304,49 @@ test_work_info_cost (void **state)
     assert_int_equal (out.cost_permille, 0);
 }
 
+//  The zmesh.scale value: round trip at the limits, shortest form, extra elements skipped, and
+//  every malformed form refused.
+static void
+test_scale_info (void **state)
+{
+    (void) state;
+    zmesh_scale_info_t info = {.queue_depth = UINT32_MAX, .latency_ms = 0}, out;
+    uint8_t buf [ZMESH_SCALE_INFO_SIZE_MAX];
+    size_t size = 0;
+    assert_int_equal (zmesh_scale_info_encode (&info, buf, sizeof buf, &size), ZMESH_OK);
+    assert_int_equal (size, 7);  //  92 ce ff ff ff ff 00
+    assert_int_equal (zmesh_scale_info_decode (&out, buf, size), ZMESH_OK);
+    assert_int_equal (out.queue_depth, UINT32_MAX);
+    assert_int_equal (out.latency_ms, 0);
+    info = (zmesh_scale_info_t){UINT32_MAX, UINT32_MAX};
+    assert_int_equal (zmesh_scale_info_encode (&info, buf, sizeof buf, &size), ZMESH_OK);
+    assert_int_equal (size, ZMESH_SCALE_INFO_SIZE_MAX);
+    assert_int_equal (zmesh_scale_info_encode (&info, buf, sizeof buf - 1, &size), ZMESH_ETOOBIG);
+    //  A later version's third element is skipped.
+    assert_int_equal (zmesh_scale_info_decode (&out, (const uint8_t *) "\x93\x05\x06\xa1x", 5),
+                      ZMESH_OK);
+    assert_int_equal (out.queue_depth, 5);
+    assert_int_equal (out.latency_ms, 6);
+    struct {
+        const char *bytes;
+        size_t size;
+    } bad [] = {
+        {"", 0},                                               //  nothing
+        {"\x91\x05", 2},                                       //  one element
+        {"\x92\x05", 2},                                       //  cut short
+        {"\x92\x05\x06\x07", 4},                               //  trailing byte
+        {"\x92\xff\x06", 3},                                   //  negative
+        {"\x92\x05\xa1x", 3},                                  //  a string
+        {"\x92\xcf\x00\x00\x00\x01\x00\x00\x00\x00\x06", 11},  //  2^32
+        {"\x92\x05\xcb\x3f\xf0\x00\x00\x00\x00\x00\x00", 11},  //  a double
+        {"\x82\x05\x06\x07\x08", 5},                           //  a map
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad [0]; i++)
+        assert_int_equal (
+            zmesh_scale_info_decode (&out, (const uint8_t *) bad [i].bytes, bad [i].size),
+            ZMESH_EPROTO);
+}
+
 //  A zmesh.work value packed by hand, spoiled as s_bad says.
 static size_t
 s_work_by_hand (const char *bad)
@@ -1396,6 +1439,7 @@ main (void)
         cmocka_unit_test (test_work_info_encode_refuses),
         cmocka_unit_test (test_work_info_decode_by_hand),
         cmocka_unit_test (test_work_info_cost),
+        cmocka_unit_test (test_scale_info),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
