@@ -401,6 +401,69 @@ zmesh_task_encode_checkpoint (uint8_t *buf,
     return zmesh_mp_writer_finish (&writer, size);
 }
 
+static bool
+s_call_valid (const zmesh_task_call_t *call)
+{
+    if (!zmesh_task_handler_valid (call->handler, strnlen (call->handler, ZMESH_TASK_HANDLER_MAX))
+        || call->tag_count > ZMESH_TASK_TAGS_MAX)
+        return false;
+    for (uint32_t i = 0; i < call->tag_count; i++)
+        if (!zmesh_task_tag_valid (call->tags [i], strnlen (call->tags [i], ZMESH_TASK_TAG_MAX)))
+            return false;
+    return true;
+}
+
+int
+zmesh_task_encode_call (uint8_t *buf,
+                        size_t capacity,
+                        const zmesh_id_t *sender,
+                        const zmesh_task_load_t *load,
+                        const zmesh_task_call_t *call,
+                        size_t *size)
+{
+    if (!buf || !sender || !call || !s_call_valid (call))
+        return ZMESH_EINVAL;
+    zmesh_mp_writer_t writer;
+    zmesh_mp_writer_init (&writer, buf, s_limit (capacity));
+    msgpack_packer *pk = &writer.pk;
+    s_pack_head (pk, sender, ZMESH_TASK_KIND_CALL, 3, load);
+    msgpack_pack_array (pk, 7);
+    msgpack_pack_uint32 (pk, call->id);
+    zmesh_mp_pack_cstr (pk, call->handler);
+    msgpack_pack_uint32 (pk, call->cpu_millicores);
+    msgpack_pack_uint64 (pk, call->memory_bytes);
+    msgpack_pack_uint32 (pk, call->gpus);
+    msgpack_pack_array (pk, call->tag_count);
+    for (uint32_t i = 0; i < call->tag_count; i++)
+        zmesh_mp_pack_cstr (pk, call->tags [i]);
+    msgpack_pack_uint64 (pk, call->perf_best_us);
+    return zmesh_mp_writer_finish (&writer, size);
+}
+
+int
+zmesh_task_encode_bid (uint8_t *buf,
+                       size_t capacity,
+                       const zmesh_id_t *sender,
+                       const zmesh_task_load_t *load,
+                       const zmesh_task_bid_t *bid,
+                       size_t *size)
+{
+    if (!buf || !sender || !bid || bid->permille > 1000 || (!bid->able && bid->permille))
+        return ZMESH_EINVAL;
+    zmesh_mp_writer_t writer;
+    zmesh_mp_writer_init (&writer, buf, s_limit (capacity));
+    msgpack_packer *pk = &writer.pk;
+    s_pack_head (pk, sender, ZMESH_TASK_KIND_BID, 3, load);
+    msgpack_pack_array (pk, 3);
+    msgpack_pack_uint32 (pk, bid->call_id);
+    if (bid->able)
+        msgpack_pack_true (pk);
+    else
+        msgpack_pack_false (pk);
+    msgpack_pack_uint32 (pk, bid->permille);
+    return zmesh_mp_writer_finish (&writer, size);
+}
+
 //  ---------------------------------------------------------------------------------------------
 //  Reading. Every helper returns ZMESH_OK or ZMESH_EPROTO.
 
@@ -543,6 +606,38 @@ s_read_items (zmesh_mp_reader_t *r, zmesh_task_msg_t *msg, const zmesh_id_t *sen
     return ZMESH_OK;
 }
 
+static int s_read_tag (zmesh_mp_reader_t *r, char *dest);
+
+//  A CALL's call: [ id, handler, cpu, memory, gpus, [ tag, ... ], perf_best_us, ... ].
+static int
+s_read_call (zmesh_mp_reader_t *r, zmesh_task_call_t *call)
+{
+    uint32_t fields;
+    if (zmesh_mp_read_array (r, &fields) || fields < 7 || s_read_u32 (r, &call->id)
+        || s_read_handler (r, call->handler) || s_read_u32 (r, &call->cpu_millicores)
+        || zmesh_mp_read_uint (r, &call->memory_bytes) || s_read_u32 (r, &call->gpus)
+        || zmesh_mp_read_array (r, &call->tag_count) || call->tag_count > ZMESH_TASK_TAGS_MAX)
+        return ZMESH_EPROTO;
+    for (uint32_t i = 0; i < call->tag_count; i++)
+        if (s_read_tag (r, call->tags [i]))
+            return ZMESH_EPROTO;
+    if (zmesh_mp_read_uint (r, &call->perf_best_us))
+        return ZMESH_EPROTO;
+    return zmesh_mp_skip_extra (r, fields, 7);
+}
+
+//  A BID's bid: [ call_id, able, permille, ... ]; not able means permille 0.
+static int
+s_read_bid (zmesh_mp_reader_t *r, zmesh_task_bid_t *bid)
+{
+    uint32_t fields;
+    if (zmesh_mp_read_array (r, &fields) || fields < 3 || s_read_u32 (r, &bid->call_id)
+        || zmesh_mp_read_bool (r, &bid->able) || s_read_u32 (r, &bid->permille)
+        || bid->permille > 1000 || (!bid->able && bid->permille))
+        return ZMESH_EPROTO;
+    return zmesh_mp_skip_extra (r, fields, 3);
+}
+
 //  The body after its kind, whose array header said `count` elements.
 static int
 s_read_body (zmesh_mp_reader_t *r, zmesh_task_msg_t *msg, const zmesh_id_t *sender, uint32_t count)
@@ -563,6 +658,14 @@ s_read_body (zmesh_mp_reader_t *r, zmesh_task_msg_t *msg, const zmesh_id_t *send
             break;
         case ZMESH_TASK_KIND_MOVED:
             if (s_read_id (r, &msg->thief) || s_read_items (r, msg, sender))
+                return ZMESH_EPROTO;
+            break;
+        case ZMESH_TASK_KIND_CALL:
+            if (s_read_call (r, &msg->call))
+                return ZMESH_EPROTO;
+            break;
+        case ZMESH_TASK_KIND_BID:
+            if (s_read_bid (r, &msg->bid))
                 return ZMESH_EPROTO;
             break;
         default:  //  SUBMIT, RESULT, LEASE, STOLEN, CANCEL

@@ -71,7 +71,9 @@ typedef enum {
     ZMESH_TASK_KIND_STOLEN = 6,      //  victim -> thief: here they are (each with its owner)
     ZMESH_TASK_KIND_CANCEL = 7,      //  owner -> worker: drop these if not started
     ZMESH_TASK_KIND_CHECKPOINT = 8,  //  worker -> owner: the latest checkpoint of a task
-    ZMESH_TASK_KIND_MAX = 8
+    ZMESH_TASK_KIND_CALL = 9,        //  owner -> worker: bid for tasks like this (auction)
+    ZMESH_TASK_KIND_BID = 10,        //  worker -> owner: its bid for a CALL
+    ZMESH_TASK_KIND_MAX = 10
 } zmesh_task_kind_t;
 
 //  Task flags.
@@ -143,6 +145,26 @@ typedef struct {
     bool running;      //  LEASE: the attempt has started (else it is queued); false elsewhere
 } zmesh_task_ref_t;
 
+//  A call for bids (CALL): what the tasks to place are like. perf_best_us: the owner's best
+//  known run time of the handler on any node (0: none), for the bid's performance term.
+typedef struct {
+    uint32_t id;  //  the owner's number for this call; the BID names it
+    char handler [ZMESH_TASK_HANDLER_MAX];
+    uint32_t cpu_millicores;
+    uint64_t memory_bytes;
+    uint32_t gpus;
+    uint32_t tag_count;  //  0..ZMESH_TASK_TAGS_MAX capabilities required
+    char tags [ZMESH_TASK_TAGS_MAX][ZMESH_TASK_TAG_MAX];
+    uint64_t perf_best_us;
+} zmesh_task_call_t;
+
+//  A bid (BID): able false says the worker cannot take such tasks (permille then 0).
+typedef struct {
+    uint32_t call_id;
+    bool able;
+    uint32_t permille;  //  the bid, 0..1000
+} zmesh_task_bid_t;
+
 //  A decoded body. Only the fields of its kind are set; `count` items of the kind's array.
 typedef struct {
     uint8_t kind;                    //  zmesh_task_kind_t
@@ -153,6 +175,8 @@ typedef struct {
     zmesh_task_ref_t checkpoint_of;  //  CHECKPOINT: which attempt
     const uint8_t *checkpoint;       //  CHECKPOINT: its bytes (0..ZMESH_TASK_PAYLOAD_MAX)
     uint32_t checkpoint_size;
+    zmesh_task_call_t call;  //  CALL
+    zmesh_task_bid_t bid;    //  BID
     union {
         zmesh_task_item_t tasks [ZMESH_TASK_BATCH_MAX];           //  SUBMIT, STOLEN
         zmesh_task_result_item_t results [ZMESH_TASK_BATCH_MAX];  //  RESULT
@@ -231,6 +255,20 @@ int zmesh_task_encode_checkpoint (uint8_t *buf,
                                   const uint8_t *checkpoint,
                                   uint32_t checkpoint_size,
                                   size_t *size);
+//  CALL: a handler and tags as the wire allows them. BID: permille up to 1000, and 0 when not
+//  able.
+int zmesh_task_encode_call (uint8_t *buf,
+                            size_t capacity,
+                            const zmesh_id_t *sender,
+                            const zmesh_task_load_t *load,
+                            const zmesh_task_call_t *call,
+                            size_t *size);
+int zmesh_task_encode_bid (uint8_t *buf,
+                           size_t capacity,
+                           const zmesh_id_t *sender,
+                           const zmesh_task_load_t *load,
+                           const zmesh_task_bid_t *bid,
+                           size_t *size);
 
 //  ---------------------------------------------------------------------------------------------
 //  The `zmesh.work` value of a node's gossip state: where its work plane listens and what it

@@ -76,6 +76,9 @@ s_assert_same (const zmesh_task_msg_t *a, const zmesh_task_msg_t *b)
     ZMESH_ASSERT (zmesh_id_equal (&a->thief, &b->thief) && a->max == b->max);
     s_assert_ref (&a->checkpoint_of, &b->checkpoint_of);
     s_assert_bytes (a->checkpoint, a->checkpoint_size, b->checkpoint, b->checkpoint_size);
+    //  The decoder zeroes both whole (padding and the bytes after each name's NUL included).
+    ZMESH_ASSERT (memcmp (&a->call, &b->call, sizeof a->call) == 0);
+    ZMESH_ASSERT (memcmp (&a->bid, &b->bid, sizeof a->bid) == 0);
     for (uint32_t i = 0; i < a->count; i++) {
         if (a->kind == ZMESH_TASK_KIND_SUBMIT || a->kind == ZMESH_TASK_KIND_STOLEN)
             s_assert_task (&a->u.tasks [i], &b->u.tasks [i]);
@@ -122,6 +125,16 @@ s_encode (const zmesh_task_msg_t *msg, const zmesh_id_t *sender, uint8_t *out)
                                                         &msg->checkpoint_of, msg->checkpoint,
                                                         msg->checkpoint_size, &size)
                           == ZMESH_OK);
+            return size;
+        case ZMESH_TASK_KIND_CALL:
+            ZMESH_ASSERT (
+                zmesh_task_encode_call (out, S_OUT_MAX, sender, &msg->load, &msg->call, &size)
+                == ZMESH_OK);
+            return size;
+        case ZMESH_TASK_KIND_BID:
+            ZMESH_ASSERT (
+                zmesh_task_encode_bid (out, S_OUT_MAX, sender, &msg->load, &msg->bid, &size)
+                == ZMESH_OK);
             return size;
         case ZMESH_TASK_KIND_MOVED:
             ZMESH_ASSERT (zmesh_task_writer_begin_moved (&writer, out, S_OUT_MAX, sender,

@@ -496,6 +496,27 @@ s_task (void)
                   == ZMESH_OK);
     s_task_seed ("checkpoint", buf, size, ZMESH_OK, ZMESH_EPROTO);
 
+    zmesh_task_call_t call = {.id = 7,
+                              .cpu_millicores = 2000,
+                              .memory_bytes = 1u << 30,
+                              .gpus = 1,
+                              .tag_count = 2,
+                              .perf_best_us = 12500};
+    snprintf (call.handler, sizeof call.handler, "resize");
+    snprintf (call.tags [0], sizeof call.tags [0], "gpu");
+    snprintf (call.tags [1], sizeof call.tags [1], "zone:eu-1");
+    ZMESH_ASSERT (zmesh_task_encode_call (buf, sizeof buf, &sender, &load, &call, &size)
+                  == ZMESH_OK);
+    s_task_seed ("call", buf, size, ZMESH_OK, ZMESH_EPROTO);
+    zmesh_task_bid_t bid = {.call_id = 7, .able = true, .permille = 815};
+    ZMESH_ASSERT (zmesh_task_encode_bid (buf, sizeof buf, &sender, &load, &bid, &size) == ZMESH_OK);
+    s_task_seed ("bid", buf, size, ZMESH_OK, ZMESH_EPROTO);
+    buf [size - 3] = 0xc2;  //  able false with a bid of 815: malformed
+    s_task_seed ("bid-unable-with-bid", buf, size, ZMESH_EPROTO, ZMESH_EPROTO);
+    bid = (zmesh_task_bid_t){.call_id = 7, .able = false, .permille = 0};
+    ZMESH_ASSERT (zmesh_task_encode_bid (buf, sizeof buf, &sender, &load, &bid, &size) == ZMESH_OK);
+    s_task_seed ("bid-unable", buf, size, ZMESH_OK, ZMESH_EPROTO);
+
     //  Packed by hand: a LEASE with extra elements in every array (skipped), wide forms.
     zmesh_mp_writer_t mw;
     zmesh_mp_writer_init (&mw, buf, sizeof buf);

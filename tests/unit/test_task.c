@@ -342,6 +342,76 @@ test_steal_round_trip (void **state)
                       ZMESH_EINVAL);
 }
 
+//  CALL and BID (the auction): every field round trips; cut short, each is malformed; the
+//  values the wire does not allow are refused by the encoders.
+static void
+test_call_bid_round_trip (void **state)
+{
+    (void) state;
+    zmesh_id_t sender = s_id (0x56);
+    zmesh_task_call_t call = {.id = 0xfffffff0u,
+                              .cpu_millicores = 1500,
+                              .memory_bytes = UINT64_MAX,
+                              .gpus = 2,
+                              .tag_count = ZMESH_TASK_TAGS_MAX,
+                              .perf_best_us = 123456789};
+    snprintf (call.handler, sizeof call.handler, "image resize");
+    for (uint32_t i = 0; i < ZMESH_TASK_TAGS_MAX; i++)
+        snprintf (call.tags [i], sizeof call.tags [i], "tag-%u", i);
+    size_t size = 0;
+    assert_int_equal (zmesh_task_encode_call (s_buf, S_BUF_SIZE, &sender, &s_load, &call, &size),
+                      ZMESH_OK);
+    s_decode_ok (s_buf, size, ZMESH_TASK_KIND_CALL, 0x56);
+    s_assert_load (&s_msg.load, &s_load);
+    assert_int_equal (s_msg.call.id, call.id);
+    assert_string_equal (s_msg.call.handler, "image resize");
+    assert_int_equal (s_msg.call.cpu_millicores, 1500);
+    assert_true (s_msg.call.memory_bytes == UINT64_MAX);
+    assert_int_equal (s_msg.call.gpus, 2);
+    assert_int_equal (s_msg.call.tag_count, ZMESH_TASK_TAGS_MAX);
+    assert_string_equal (s_msg.call.tags [15], "tag-15");
+    assert_int_equal (s_msg.call.perf_best_us, 123456789);
+    s_assert_cuts (s_buf, size);
+    assert_int_equal (zmesh_task_encode_call (s_buf, size - 1, &sender, &s_load, &call, &size),
+                      ZMESH_ETOOBIG);
+    zmesh_task_call_t bad = call;
+    bad.tag_count = ZMESH_TASK_TAGS_MAX + 1;
+    assert_int_equal (zmesh_task_encode_call (s_buf, S_BUF_SIZE, &sender, NULL, &bad, &size),
+                      ZMESH_EINVAL);
+    bad = call;
+    snprintf (bad.tags [3], sizeof bad.tags [3], "two words");
+    assert_int_equal (zmesh_task_encode_call (s_buf, S_BUF_SIZE, &sender, NULL, &bad, &size),
+                      ZMESH_EINVAL);
+    bad = call;
+    bad.handler [0] = 0;
+    assert_int_equal (zmesh_task_encode_call (s_buf, S_BUF_SIZE, &sender, NULL, &bad, &size),
+                      ZMESH_EINVAL);
+
+    zmesh_task_bid_t bids [] = {{1, true, 0}, {2, true, 1000}, {3, false, 0}};
+    for (size_t i = 0; i < 3; i++) {
+        assert_int_equal (
+            zmesh_task_encode_bid (s_buf, S_BUF_SIZE, &sender, &s_load, &bids [i], &size),
+            ZMESH_OK);
+        s_decode_ok (s_buf, size, ZMESH_TASK_KIND_BID, 0x56);
+        assert_int_equal (s_msg.bid.call_id, bids [i].call_id);
+        assert_int_equal (s_msg.bid.able, bids [i].able);
+        assert_int_equal (s_msg.bid.permille, bids [i].permille);
+        s_assert_cuts (s_buf, size);
+    }
+    zmesh_task_bid_t over = {4, true, 1001}, unable = {5, false, 1};
+    assert_int_equal (zmesh_task_encode_bid (s_buf, S_BUF_SIZE, &sender, NULL, &over, &size),
+                      ZMESH_EINVAL);
+    assert_int_equal (zmesh_task_encode_bid (s_buf, S_BUF_SIZE, &sender, NULL, &unable, &size),
+                      ZMESH_EINVAL);
+    //  A bid over 1000 on the wire (the last byte of a bid of 1000 is its low byte: cd 03 e8).
+    zmesh_task_bid_t top = {6, true, 1000};
+    assert_int_equal (zmesh_task_encode_bid (s_buf, S_BUF_SIZE, &sender, NULL, &top, &size),
+                      ZMESH_OK);
+    assert_int_equal (s_buf [size - 1], 0xe8);
+    s_buf [size - 1] = 0xe9;
+    assert_int_equal (zmesh_task_envelope_decode (&s_msg, NULL, s_buf, size), ZMESH_EPROTO);
+}
+
 static void
 test_checkpoint_round_trip (void **state)
 {
@@ -956,6 +1026,32 @@ s_by_hand (uint8_t kind, const char *bad)
             s_hand_ref (1);
             s_payload_of ("ckpt!", "checkpoint-big", "checkpoint-str");
             break;
+        case ZMESH_TASK_KIND_CALL:
+            s_array (s_is ("call-short") ? 6 : 7);
+            s_uint (9);
+            s_str ("resize", 6);
+            s_uint (1500);
+            s_uint (UINT64_MAX);
+            s_uint (2);
+            s_list (s_is ("call-tags-over") ? ZMESH_TASK_TAGS_MAX + 1 : 2);
+            for (uint32_t i = 0; i < (s_is ("call-tags-over") ? ZMESH_TASK_TAGS_MAX + 1u : 2u); i++)
+                s_str (s_is ("call-tag-bad") ? "a b" : "gpu", 3);
+            if (!s_is ("call-short"))
+                s_uint (777);
+            s_extras ();
+            break;
+        case ZMESH_TASK_KIND_BID:
+            s_array (3);
+            s_uint (9);
+            if (s_is ("bid-able-int"))
+                s_uint (1);
+            else if (s_is ("bid-unable"))
+                msgpack_pack_false (&s_w.pk);
+            else
+                msgpack_pack_true (&s_w.pk);
+            s_uint (s_is ("bid-over") ? 1001 : 640);
+            s_extras ();
+            break;
         case ZMESH_TASK_KIND_MOVED:
             s_id_of (0x77, s_is ("thief-short") ? ZMESH_ID_SIZE - 1 : ZMESH_ID_SIZE);
             //  fall through
@@ -994,6 +1090,21 @@ s_assert_by_hand (uint8_t kind)
     switch (kind) {
         case ZMESH_TASK_KIND_STEAL:
             assert_int_equal (s_msg.max, 16);
+            return;
+        case ZMESH_TASK_KIND_CALL:
+            assert_int_equal (s_msg.call.id, 9);
+            assert_string_equal (s_msg.call.handler, "resize");
+            assert_int_equal (s_msg.call.cpu_millicores, 1500);
+            assert_true (s_msg.call.memory_bytes == UINT64_MAX);
+            assert_int_equal (s_msg.call.gpus, 2);
+            assert_int_equal (s_msg.call.tag_count, 2);
+            assert_string_equal (s_msg.call.tags [1], "gpu");
+            assert_int_equal (s_msg.call.perf_best_us, 777);
+            return;
+        case ZMESH_TASK_KIND_BID:
+            assert_int_equal (s_msg.bid.call_id, 9);
+            assert_true (s_msg.bid.able);
+            assert_int_equal (s_msg.bid.permille, 640);
             return;
         case ZMESH_TASK_KIND_CHECKPOINT:
             s_assert_id (&s_msg.checkpoint_of.id, 0x31);
@@ -1077,6 +1188,12 @@ static const s_case_t s_cases [] = {
     {ZMESH_TASK_KIND_LEASE, "items-over", ZMESH_EPROTO},
     {ZMESH_TASK_KIND_MOVED, "items-over", ZMESH_EPROTO},
     {ZMESH_TASK_KIND_CANCEL, "items-over", ZMESH_EPROTO},
+    {ZMESH_TASK_KIND_CALL, "call-short", ZMESH_EPROTO},
+    {ZMESH_TASK_KIND_CALL, "call-tags-over", ZMESH_EPROTO},
+    {ZMESH_TASK_KIND_CALL, "call-tag-bad", ZMESH_EPROTO},
+    {ZMESH_TASK_KIND_BID, "bid-able-int", ZMESH_EPROTO},
+    {ZMESH_TASK_KIND_BID, "bid-unable", ZMESH_EPROTO},  //  not able, yet a bid of 640
+    {ZMESH_TASK_KIND_BID, "bid-over", ZMESH_EPROTO},
     {ZMESH_TASK_KIND_SUBMIT, "owner", ZMESH_EPROTO},
     {ZMESH_TASK_KIND_STOLEN, "owner", ZMESH_OK},
     {ZMESH_TASK_KIND_SUBMIT, "task-short", ZMESH_EPROTO},
@@ -1428,6 +1545,7 @@ main (void)
         cmocka_unit_test (test_refs_round_trip),
         cmocka_unit_test (test_steal_round_trip),
         cmocka_unit_test (test_checkpoint_round_trip),
+        cmocka_unit_test (test_call_bid_round_trip),
         cmocka_unit_test (test_empty_batches),
         cmocka_unit_test (test_sizes_documented),
         cmocka_unit_test (test_batch_full_rolls_back),
