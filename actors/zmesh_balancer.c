@@ -44,6 +44,24 @@ extern char **environ;
 #define S_PIPELINE_MS        2.0    //  work kept in flight per slot beyond 2 tasks (late binding)
 #define S_RTT_ALPHA          0.2    //  weight of a new round-trip sample in a link's average
 #define S_PROBE_LOST_US      10000000  //  a probe without a result this long is given up
+#define S_AUCTION_WAIT_MS    50        //  bids awaited at most; then the silent nodes' are computed
+#define S_AUCTION_VALID_MS   500       //  a round's bids serve tasks like it this long
+#define S_AUCTION_ROUNDS_MAX 64        //  rounds kept at once (the oldest goes first)
+
+//  One round of an auction: a CALL for tasks like `call` to every eligible node, and the
+//  bids. Tasks of the same handler and needs share a round while it is valid.
+typedef struct {
+    zmesh_task_call_t call;
+    uint64_t deadline_ms;     //  open until every node answered or this passed
+    uint64_t valid_until_ms;  //  0 while open
+    uint32_t count;           //  nodes asked
+    uint32_t answered;
+    zmesh_id_t *nodes;  //  [count]
+    int32_t *bids;      //  [count]: S_BID_NONE, S_BID_UNABLE, or 0..1000
+} s_round_t;
+
+#define S_BID_NONE   (-2)  //  no answer (yet)
+#define S_BID_UNABLE (-1)  //  cannot take such tasks
 
 typedef struct {
     char handler [ZMESH_TASK_HANDLER_MAX];
@@ -110,6 +128,9 @@ typedef struct {
     s_client_t clients [S_CLIENTS_MAX];
     //  submissions waiting because the owner is full
     zlistx_t *backlog;
+    //  auctions
+    zlistx_t *rounds;  //  s_round_t *, oldest first
+    uint32_t call_seq;
     //  figures
     zmesh_owner_stats_t reported;
     double latency_ms;  //  moving average of task latency
@@ -282,6 +303,179 @@ s_avoided (const zmesh_owner_choice_t *choice, const zmesh_id_t *node)
     return false;
 }
 
+//  ---------------------------------------------------------------------------------------------
+//  Auctions: a CALL to every eligible node, their BIDs, the highest wins (protocol.md 8.14)
+
+static void
+s_round_destroy (void **item)
+{
+    s_round_t *round = (s_round_t *) *item;
+    if (round) {
+        free (round->nodes);
+        free (round->bids);
+        free (round);
+    }
+    *item = NULL;
+}
+
+//  Do tasks of call a and b bid alike (same handler and needs)?
+static bool
+s_call_alike (const zmesh_task_call_t *a, const zmesh_task_call_t *b)
+{
+    return streq (a->handler, b->handler) && a->cpu_millicores == b->cpu_millicores
+           && a->memory_bytes == b->memory_bytes && a->gpus == b->gpus
+           && a->tag_count == b->tag_count
+           && memcmp (a->tags, b->tags, sizeof a->tags [0] * a->tag_count) == 0;
+}
+
+//  The round for tasks like call, dropping those that served their time; NULL if none.
+static s_round_t *
+s_round_find (self_t *self, const zmesh_task_call_t *call, uint64_t now)
+{
+    s_round_t *found = NULL;
+    s_round_t *round = (s_round_t *) zlistx_first (self->rounds);
+    while (round) {
+        void *handle = zlistx_cursor (self->rounds);
+        s_round_t *next = (s_round_t *) zlistx_next (self->rounds);
+        if (round->valid_until_ms && now >= round->valid_until_ms)
+            zlistx_delete (self->rounds, handle);
+        else if (!found && s_call_alike (&round->call, call))
+            found = round;
+        round = next;
+    }
+    return found;
+}
+
+//  The earliest end of an open round (UINT64_MAX: none).
+static uint64_t
+s_rounds_deadline (self_t *self)
+{
+    uint64_t deadline = UINT64_MAX;
+    for (s_round_t *round = (s_round_t *) zlistx_first (self->rounds); round;
+         round = (s_round_t *) zlistx_next (self->rounds))
+        if (!round->valid_until_ms && round->deadline_ms < deadline)
+            deadline = round->deadline_ms;
+    return deadline;
+}
+
+//  Open rounds whose time is up close, with the bids they have: the waiting tasks go.
+static void
+s_rounds_tick (self_t *self, uint64_t now)
+{
+    bool closed = false;
+    for (s_round_t *round = (s_round_t *) zlistx_first (self->rounds); round;
+         round = (s_round_t *) zlistx_next (self->rounds))
+        if (!round->valid_until_ms && now >= round->deadline_ms) {
+            round->valid_until_ms = now + S_AUCTION_VALID_MS;
+            closed = true;
+        }
+    if (closed)
+        zmesh_owner_kick (self->owner, now);
+}
+
+//  A BID: into its round; the round closes when every node asked has answered.
+static void
+s_bid_heard (self_t *self, const zmesh_id_t *from, const zmesh_task_bid_t *bid, uint64_t now)
+{
+    for (s_round_t *round = (s_round_t *) zlistx_first (self->rounds); round;
+         round = (s_round_t *) zlistx_next (self->rounds)) {
+        if (round->call.id != bid->call_id)
+            continue;
+        for (uint32_t i = 0; i < round->count; i++)
+            if (zmesh_id_equal (&round->nodes [i], from) && round->bids [i] == S_BID_NONE) {
+                round->bids [i] = bid->able ? (int32_t) bid->permille : S_BID_UNABLE;
+                round->answered++;
+            }
+        if (!round->valid_until_ms && round->answered == round->count) {
+            round->valid_until_ms = now + S_AUCTION_VALID_MS;
+            zmesh_owner_kick (self->owner, now);
+        }
+        return;
+    }
+}
+
+//  An auction task to place: true to go on with the bids applied to the candidates (those
+//  that bid unable are not eligible); false to wait for the bids of a round (just called
+//  for, or still open).
+static bool
+s_auction (self_t *self,
+           const zmesh_owner_choice_t *choice,
+           const zmesh_place_request_t *request,
+           uint64_t now)
+{
+    const zmesh_owner_task_t *task = choice->task;
+    zmesh_task_call_t call;
+    memset (&call, 0, sizeof call);
+    memcpy (call.handler, task->handler, sizeof call.handler);
+    call.cpu_millicores = task->cpu_millicores;
+    call.memory_bytes = task->memory_bytes;
+    call.gpus = task->gpus;
+    call.tag_count = task->tag_count;
+    memcpy (call.tags, task->tags, sizeof call.tags [0] * task->tag_count);
+    s_round_t *round = s_round_find (self, &call, now);
+    if (!round) {
+        //  Call every node that could take it (alive, offers work, not avoided).
+        round = (s_round_t *) calloc (1, sizeof *round);
+        ZMESH_ASSERT (round);
+        round->nodes = (zmesh_id_t *) calloc (self->view_count + 1, sizeof *round->nodes);
+        round->bids = (int32_t *) calloc (self->view_count + 1, sizeof *round->bids);
+        ZMESH_ASSERT (round->nodes && round->bids);
+        call.id = ++self->call_seq;
+        double best_ms = 0;
+        for (uint32_t i = 0; i < self->view_count; i++) {
+            s_perf_t *perf =
+                self->view [i].link ? s_perf (self->view [i].link, task->handler, false) : NULL;
+            if (perf && perf->samples && (best_ms == 0 || perf->perf_ms < best_ms))
+                best_ms = perf->perf_ms;
+        }
+        call.perf_best_us = (uint64_t) (best_ms * 1000.0);
+        round->call = call;
+        round->deadline_ms = now + S_AUCTION_WAIT_MS;
+        uint8_t buf [2048];
+        size_t size;
+        bool encoded = zmesh_task_encode_call (buf, sizeof buf, &self->ctx->identity.pub.id,
+                                               &s_zero_load, &call, &size)
+                       == ZMESH_OK;
+        for (uint32_t i = 0; i < self->view_count && encoded; i++) {
+            s_view_node_t *node = &self->view [i];
+            double bid;
+            if (!node->alive || !node->has_work || s_avoided (choice, &node->place.id)
+                || zmesh_place_bid (&self->place, request, &self->candidates [i], 0, &bid)
+                       != ZMESH_OK)
+                continue;  //  could not take it as far as we know: not worth a call
+            s_link_t *link = s_link (self, &node->place.id);
+            if (!link || zmq_send (link->handle, buf, size, ZMQ_DONTWAIT) < 0)
+                continue;  //  not asked: its bid is computed here
+            zmesh_metrics_add (&self->ctx->metrics, ZMESH_M_TASKS_CALLS, 1);
+            round->nodes [round->count] = node->place.id;
+            round->bids [round->count++] = S_BID_NONE;
+        }
+        if (!round->count)
+            round->valid_until_ms = now + S_AUCTION_VALID_MS;  //  nobody to ask: all computed
+        if (zlistx_size (self->rounds) >= S_AUCTION_ROUNDS_MAX && zlistx_first (self->rounds))
+            zlistx_delete (self->rounds, zlistx_cursor (self->rounds));  //  the oldest
+        zlistx_add_end (self->rounds, round);
+        if (round->count)
+            return false;
+    }
+    if (!round->valid_until_ms)
+        return false;  //  open: its bids are coming
+    for (uint32_t i = 0; i < self->view_count; i++) {
+        zmesh_place_node_t *candidate = &self->candidates [i];
+        for (uint32_t j = 0; j < round->count; j++) {
+            if (!zmesh_id_equal (&round->nodes [j], &candidate->id))
+                continue;
+            if (round->bids [j] == S_BID_UNABLE)
+                candidate->eligible = false;
+            else if (round->bids [j] >= 0) {
+                candidate->has_bid = true;
+                candidate->bid_permille = (uint32_t) round->bids [j];
+            }
+        }
+    }
+    return true;
+}
+
 static int
 s_choose (void *arg,
           zmesh_owner_t *owner,
@@ -346,6 +540,8 @@ s_choose (void *arg,
     }
     if (!possible)
         return ZMESH_ENOTFOUND;
+    if (request.strategy == ZMESH_PLACE_AUCTION && !s_auction (self, choice, &request, now))
+        return 0;  //  waits for the bids (the round's end kicks the owner)
     zmesh_place_result_t result;
     int rc = zmesh_place_choose (&self->place, &request, self->candidates, self->view_count,
                                  self->ring_built ? &self->ring : NULL, &self->rng, &result);
@@ -537,35 +733,18 @@ s_view_rebuild (self_t *self)
         }
         else
             has_work = zmesh_ctx_member_work (self->ctx, member->id, &work);
-        if (has_work) {
+        if (!has_work)
+            memset (&work, 0, sizeof work);
+        else {
             node->has_work = true;
             snprintf (node->endpoint, sizeof node->endpoint, "%s", work.worker_endpoint);
-            node->place.tag_count = work.tag_count;
-            memcpy (node->place.tags, work.tags, sizeof node->place.tags);
-            node->place.handler_count = work.handler_count;
-            memcpy (node->place.handlers, work.handlers, sizeof node->place.handlers);
-            node->place.all_handlers = work.handler_count == 0;
-            node->place.cost_permille = work.cost_permille;
-            node->place.slots = work.load.slots;
-            node->place.busy = work.load.busy;
-            node->place.queued = work.load.queued;
         }
         zmesh_profile_t profile;
         uint64_t at;
         bool has_profile = member->self
                                ? zmesh_ctx_profile (self->ctx, &profile, &at)
                                : zmesh_ctx_member_profile (self->ctx, member->id, &profile);
-        if (has_profile) {
-            node->place.cpu_cores = profile.cpu_cores;
-            node->place.cpu_util_bp = profile.cpu_util_valid ? profile.cpu_util_bp : 0;
-            node->place.mem_available_bytes = profile.mem_available_bytes;
-            node->place.gpu_count = profile.gpu_count;
-        }
-        else {
-            //  Not profiled yet: assume what a task asks is there (the filter needs figures).
-            node->place.cpu_cores = 1;
-            node->place.mem_available_bytes = UINT64_MAX / 2;
-        }
+        zmesh_work_place_node (&node->place, &work, has_profile ? &profile : NULL);
         //  Keep what we learned of it: its fresher load, its link.
         s_view_node_t *old = s_view_find (self, &id);
         if (old && old->has_work && has_work) {
@@ -693,6 +872,9 @@ s_handle_link (self_t *self, s_link_t *link)
                 case ZMESH_TASK_KIND_CHECKPOINT:
                     zmesh_owner_checkpoint (self->owner, now, &link->id, &msg->checkpoint_of,
                                             msg->checkpoint, msg->checkpoint_size);
+                    break;
+                case ZMESH_TASK_KIND_BID:
+                    s_bid_heard (self, &link->id, &msg->bid, now);
                     break;
                 default:
                     zmesh_metrics_add (&self->ctx->metrics, ZMESH_M_DROP_UNKNOWN_TYPE, 1);
@@ -955,6 +1137,7 @@ s_self_destroy (self_t **self_p)
     }
     zmesh_owner_destroy (&self->owner);
     zhashx_destroy (&self->links);
+    zlistx_destroy (&self->rounds);
     if (self->backlog) {
         zmesh_work_submit_t *submit;
         while ((submit = (zmesh_work_submit_t *) zlistx_detach (self->backlog, NULL)))
@@ -983,21 +1166,11 @@ s_self_new (zsock_t *pipe, zmesh_node_ctx_t *ctx, char *err, size_t err_size)
     self->links = zhashx_new ();
     zhashx_set_destructor (self->links, s_link_destroy);
     self->backlog = zlistx_new ();
+    self->rounds = zlistx_new ();
+    zlistx_set_destructor (self->rounds, s_round_destroy);
     self->msg = (zmesh_task_msg_t *) malloc (sizeof *self->msg);
     randombytes_buf (&self->rng, sizeof self->rng);
-    zmesh_place_config_defaults (&self->place);
-    self->place.sample = (uint32_t) self->config->balancer_sample;
-    self->place.match_threshold_permille = (uint32_t) self->config->balancer_match_threshold;
-    self->place.local_threshold_permille = (uint32_t) self->config->balancer_local_threshold;
-    const int *w = self->config->balancer_weights;
-    self->place.weight_queue = (uint32_t) w [0];
-    self->place.weight_cpu = (uint32_t) w [1];
-    self->place.weight_perf = (uint32_t) w [2];
-    self->place.weight_latency = (uint32_t) w [3];
-    self->place.weight_memory = (uint32_t) w [4];
-    self->place.weight_cost = (uint32_t) w [5];
-    self->place.weight_match = (uint32_t) w [6];
-    self->place.weight_gpu = (uint32_t) w [7];
+    zmesh_work_place_config (self->config, &self->place);
     zmesh_owner_config_t config;
     zmesh_owner_config_defaults (&config);
     config.lease_timeout_ms = (uint32_t) self->config->balancer_lease_timeout_ms;
@@ -1104,6 +1277,9 @@ zmesh_balancer_actor (zsock_t *pipe, void *args)
         uint64_t scale_due = (uint64_t) self->scale_at + (uint64_t) self->config->scale_interval_ms;
         if (scale_due < deadline)
             deadline = scale_due;
+        uint64_t auction_due = s_rounds_deadline (self);
+        if (auction_due < deadline)
+            deadline = auction_due;
         long timeout = deadline <= now ? 0 : (long) (deadline - now);
         if (zmesh_poll_spin (items, (int) n, timeout, self->config->spin_us) < 0
             && zmq_errno () != EINTR)
@@ -1139,6 +1315,8 @@ zmesh_balancer_actor (zsock_t *pipe, void *args)
         now = s_now ();
         if (now >= zmesh_owner_deadline_ms (self->owner))
             zmesh_owner_tick (self->owner, now);
+        if (now >= auction_due)
+            s_rounds_tick (self, now);
         s_backlog (self);
         s_flush_all (self);
         if (now >= scale_due) {

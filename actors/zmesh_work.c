@@ -182,3 +182,47 @@ zmesh_work_submit_destroy (zmesh_work_submit_t **self_p)
         *self_p = NULL;
     }
 }
+
+void
+zmesh_work_place_config (const zmesh_config_t *config, zmesh_place_config_t *place)
+{
+    zmesh_place_config_defaults (place);
+    place->sample = (uint32_t) config->balancer_sample;
+    place->match_threshold_permille = (uint32_t) config->balancer_match_threshold;
+    place->local_threshold_permille = (uint32_t) config->balancer_local_threshold;
+    const int *w = config->balancer_weights;
+    place->weight_queue = (uint32_t) w [0];
+    place->weight_cpu = (uint32_t) w [1];
+    place->weight_perf = (uint32_t) w [2];
+    place->weight_latency = (uint32_t) w [3];
+    place->weight_memory = (uint32_t) w [4];
+    place->weight_cost = (uint32_t) w [5];
+    place->weight_match = (uint32_t) w [6];
+    place->weight_gpu = (uint32_t) w [7];
+}
+
+void
+zmesh_work_place_node (zmesh_place_node_t *node,
+                       const zmesh_work_info_t *work,
+                       const zmesh_profile_t *profile)
+{
+    node->tag_count = work->tag_count;
+    memcpy (node->tags, work->tags, sizeof node->tags);
+    node->handler_count = work->handler_count;
+    memcpy (node->handlers, work->handlers, sizeof node->handlers);
+    node->all_handlers = work->handler_count == 0;
+    node->cost_permille = work->cost_permille;
+    node->slots = work->load.slots;
+    node->busy = work->load.busy;
+    node->queued = work->load.queued;
+    if (profile) {
+        node->cpu_cores = profile->cpu_cores;
+        node->cpu_util_bp = profile->cpu_util_valid ? profile->cpu_util_bp : 0;
+        node->mem_available_bytes = profile->mem_available_bytes;
+        node->gpu_count = profile->gpu_count;
+    }
+    else {
+        node->cpu_cores = 1;
+        node->mem_available_bytes = UINT64_MAX / 2;
+    }
+}

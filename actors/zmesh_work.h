@@ -4,6 +4,7 @@
 
 #include "zmesh_metrics.h"
 #include "zmesh_node_ctx.h"
+#include "zmesh_place.h"
 #include "zmesh_task.h"
 #include <zmq.h>
 
@@ -24,6 +25,14 @@ int zmesh_work_recv_from (zmesh_metrics_t *metrics,
 uint32_t zmesh_work_load_band (const zmesh_task_load_t *load, uint32_t threshold_permille);
 //  "tcp://HOST:PORT" of endpoint with its port replaced by port (into out, ZMESH_ENDPOINT_MAX).
 void zmesh_work_endpoint_with_port (char *out, const char *endpoint, const char *port);
+//  Placement's configuration from the node's (balancer/sample, match and local thresholds,
+//  weights): the balancer's, and the worker's when it bids.
+void zmesh_work_place_config (const zmesh_config_t *config, zmesh_place_config_t *place);
+//  A node's placement record from its zmesh.work value (endpoint aside) and its profile (NULL:
+//  not profiled yet, so assume what a task asks is there). id and the rest are the caller's.
+void zmesh_work_place_node (zmesh_place_node_t *node,
+                            const zmesh_work_info_t *work,
+                            const zmesh_profile_t *profile);
 //  Register the built-in handlers (echo, sleep, exec) in the context.
 void zmesh_worker_builtins (zmesh_node_ctx_t *ctx);
 

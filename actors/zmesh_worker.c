@@ -91,10 +91,11 @@ struct self_s {
     zmesh_link_monitor_t *monitor;
     char endpoint [ZMESH_ENDPOINT_MAX];
     int event_fd;
-    uint64_t queued;   //  tasks ever queued (atomic): what a looking executor watches
-    bool spinning;     //  an idle executor is looking (changed under lock)
-    zhashx_t *tasks;   //  id (16 bytes) -> w_task_t
-    zhashx_t *owners;  //  id (16 bytes) -> w_owner_t
+    zhashx_t *handler_stats;  //  handler name -> w_handler_stat_t: what its bids say of us
+    uint64_t queued;          //  tasks ever queued (atomic): what a looking executor watches
+    bool spinning;            //  an idle executor is looking (changed under lock)
+    zhashx_t *tasks;          //  id (16 bytes) -> w_task_t
+    zhashx_t *owners;         //  id (16 bytes) -> w_owner_t
     uint32_t slots;
     //  shared with the executors, under lock
     pthread_mutex_t lock;
@@ -130,6 +131,24 @@ struct self_s {
     int64_t publish_at;  //  a publication held back by S_PUBLISH_MIN_MS, 0 if none
     bool terminated;
 };
+
+//  What this worker has seen of one handler, for its bids: run time and outcomes.
+typedef struct {
+    double run_ms;     //  moving average of the handler's run time here
+    uint32_t samples;  //  runs in it
+    uint32_t ok;       //  recent runs that ended (kept below S_OUTCOMES_MAX by halving)
+    uint32_t failed;   //  recent runs past their time limit
+} w_handler_stat_t;
+
+#define S_RUN_ALPHA    0.2  //  weight of a new run in run_ms
+#define S_OUTCOMES_MAX 64   //  ok + failed above it: both halved
+
+static void
+s_free_item (void **item)
+{
+    free (*item);
+    *item = NULL;
+}
 
 static uint64_t
 s_now_us (void)
@@ -740,6 +759,32 @@ s_forget (self_t *self, w_task_t *task)
 }
 
 //  Results and checkpoints the executors finished: send them, batched by owner.
+//  A task of a handler ended here: into the figures this worker bids with.
+static void
+s_handler_ran (self_t *self, const w_task_t *task)
+{
+    w_handler_stat_t *stat =
+        (w_handler_stat_t *) zhashx_lookup (self->handler_stats, task->item.handler);
+    if (!stat) {
+        if (zhashx_size (self->handler_stats) >= ZMESH_HANDLERS_MAX)
+            return;  //  names no handler here has are not kept without bound
+        stat = (w_handler_stat_t *) calloc (1, sizeof *stat);
+        ZMESH_ASSERT (stat);
+        zhashx_insert (self->handler_stats, task->item.handler, stat);
+    }
+    double ms = (double) task->run_us / 1000.0;
+    stat->run_ms = stat->samples ? stat->run_ms * (1 - S_RUN_ALPHA) + ms * S_RUN_ALPHA : ms;
+    stat->samples++;
+    if (task->status == ZMESH_TASK_TIMEOUT)
+        stat->failed++;
+    else
+        stat->ok++;
+    if (stat->ok + stat->failed > S_OUTCOMES_MAX) {
+        stat->ok /= 2;
+        stat->failed /= 2;
+    }
+}
+
 static void
 s_flush_done (self_t *self)
 {
@@ -794,6 +839,8 @@ s_flush_done (self_t *self)
                                 : task->status == ZMESH_TASK_NO_HANDLER ? ZMESH_M_TASKS_NO_HANDLER
                                                                         : ZMESH_M_TASKS_RUN_ERROR;
         zmesh_metrics_add (&self->ctx->metrics, metric, 1);
+        if (task->status != ZMESH_TASK_NO_HANDLER && !task->cancelled)
+            s_handler_ran (self, task);
         w_owner_t *owner = s_owner (self, &task->item.owner);
         if (owner && !task->cancelled && !owner->routing_size) {
             //  A stolen task whose owner has not spoken to us yet: its result waits.
@@ -1144,6 +1191,8 @@ s_victim_destroy (void **item)
     }
 }
 
+static void s_bid (self_t *self, w_owner_t *owner, const zmesh_task_call_t *call);
+
 static void
 s_handle_server (self_t *self)
 {
@@ -1179,6 +1228,8 @@ s_handle_server (self_t *self)
                 s_cancel (self, self->msg);
             else if (self->msg->kind == ZMESH_TASK_KIND_STEAL)
                 s_give (self, owner, self->msg->max);
+            else if (self->msg->kind == ZMESH_TASK_KIND_CALL)
+                s_bid (self, owner, &self->msg->call);
             else
                 zmesh_metrics_add (&self->ctx->metrics, ZMESH_M_DROP_UNKNOWN_TYPE, 1);
         }
@@ -1251,6 +1302,99 @@ s_leases (self_t *self)
     free (held);
 }
 
+//  What this worker offers (zmesh.work), with load; its profile into *profile_out if not
+//  NULL. False if it is not profiled yet.
+static bool
+s_work_info (self_t *self,
+             zmesh_work_info_t *out,
+             const zmesh_task_load_t *load,
+             zmesh_profile_t *profile_out)
+{
+    zmesh_work_info_t info;
+    memset (&info, 0, sizeof info);
+    snprintf (info.worker_endpoint, sizeof info.worker_endpoint, "%s", self->endpoint);
+    char tags [512];
+    snprintf (tags, sizeof tags, "%s", self->config->worker_tags);
+    char *save = NULL;
+    for (char *word = strtok_r (tags, " ,", &save); word && info.tag_count < ZMESH_TASK_TAGS_MAX;
+         word = strtok_r (NULL, " ,", &save))
+        snprintf (info.tags [info.tag_count++], ZMESH_TASK_TAG_MAX, "%s", word);
+    zmesh_profile_t profile;
+    uint64_t at;
+    bool profiled = zmesh_ctx_profile (self->ctx, &profile, &at);
+    if (profiled && profile.gpu_count && info.tag_count < ZMESH_TASK_TAGS_MAX)
+        snprintf (info.tags [info.tag_count++], ZMESH_TASK_TAG_MAX, "gpu");
+    for (size_t i = 0; i < self->ctx->handler_count && info.handler_count < ZMESH_TASK_TAGS_MAX;
+         i++) {
+        if (streq (self->ctx->handlers [i].name, "exec") && !self->exec_allow [0])
+            continue;
+        snprintf (info.handlers [info.handler_count++], ZMESH_TASK_HANDLER_MAX, "%s",
+                  self->ctx->handlers [i].name);
+    }
+    info.load = *load;
+    info.cost_permille = (uint32_t) self->config->worker_cost;
+    *out = info;
+    if (profile_out && profiled)
+        *profile_out = profile;
+    return profiled;
+}
+
+//  A CALL from an owner: this worker's bid for tasks like the one described, from what it
+//  offers and its load now, its own run times of the handler and its outcomes, by the same
+//  function owners use for the nodes that do not answer (zmesh_place_bid).
+static void
+s_bid (self_t *self, w_owner_t *owner, const zmesh_task_call_t *call)
+{
+    pthread_mutex_lock (&self->lock);
+    zmesh_task_load_t load = s_load (self);
+    bool stopping = self->stopping;
+    pthread_mutex_unlock (&self->lock);
+    zmesh_work_info_t *info = (zmesh_work_info_t *) malloc (sizeof *info);
+    zmesh_place_node_t *node = (zmesh_place_node_t *) calloc (1, sizeof *node);
+    ZMESH_ASSERT (info && node);
+    zmesh_profile_t profile;
+    bool profiled = s_work_info (self, info, &load, &profile);
+    zmesh_work_place_node (node, info, profiled ? &profile : NULL);
+    node->id = self->ctx->identity.pub.id;
+    node->is_self = true;
+    node->eligible = true;
+    w_handler_stat_t *stat =
+        (w_handler_stat_t *) zhashx_lookup (self->handler_stats, call->handler);
+    if (stat) {
+        node->perf_ms = stat->run_ms;
+        node->perf_samples = stat->samples;
+        node->outcomes_ok = stat->ok;
+        node->outcomes_failed = stat->failed;
+    }
+    zmesh_place_request_t request;
+    zmesh_place_request_init (&request);
+    snprintf (request.handler, sizeof request.handler, "%s", call->handler);
+    request.tag_count = call->tag_count;
+    memcpy (request.tags, call->tags, sizeof request.tags);
+    request.cpu_millicores = call->cpu_millicores;
+    request.memory_bytes = call->memory_bytes;
+    request.gpus = call->gpus;
+    request.strategy = ZMESH_PLACE_AUCTION;
+    zmesh_place_config_t place;
+    zmesh_work_place_config (self->config, &place);
+    double figure = -1;
+    bool able =
+        !stopping
+        && zmesh_place_bid (&place, &request, node, (double) call->perf_best_us / 1000.0, &figure)
+               == ZMESH_OK;
+    free (info);
+    free (node);
+    zmesh_task_bid_t bid = {.call_id = call->id, .able = able, .permille = 0};
+    if (able)
+        bid.permille = figure >= 1 ? 1000 : figure <= 0 ? 0 : (uint32_t) (figure * 1000.0 + 0.5);
+    size_t size;
+    if (zmesh_task_encode_bid (self->out, self->out_capacity, &self->ctx->identity.pub.id, &load,
+                               &bid, &size)
+        == ZMESH_OK)
+        s_send_to (self, owner, self->out, size);
+    zmesh_metrics_add (&self->ctx->metrics, ZMESH_M_TASKS_BIDS, 1);
+}
+
 //  Publish zmesh.work: where this worker listens, its tags and handlers, its load.
 static void
 s_publish (self_t *self, bool force)
@@ -1273,28 +1417,7 @@ s_publish (self_t *self, bool force)
     }
     self->publish_at = 0;
     zmesh_work_info_t info;
-    memset (&info, 0, sizeof info);
-    snprintf (info.worker_endpoint, sizeof info.worker_endpoint, "%s", self->endpoint);
-    char tags [512];
-    snprintf (tags, sizeof tags, "%s", self->config->worker_tags);
-    char *save = NULL;
-    for (char *word = strtok_r (tags, " ,", &save); word && info.tag_count < ZMESH_TASK_TAGS_MAX;
-         word = strtok_r (NULL, " ,", &save))
-        snprintf (info.tags [info.tag_count++], ZMESH_TASK_TAG_MAX, "%s", word);
-    zmesh_profile_t profile;
-    uint64_t at;
-    if (zmesh_ctx_profile (self->ctx, &profile, &at) && profile.gpu_count
-        && info.tag_count < ZMESH_TASK_TAGS_MAX)
-        snprintf (info.tags [info.tag_count++], ZMESH_TASK_TAG_MAX, "gpu");
-    for (size_t i = 0; i < self->ctx->handler_count && info.handler_count < ZMESH_TASK_TAGS_MAX;
-         i++) {
-        if (streq (self->ctx->handlers [i].name, "exec") && !self->exec_allow [0])
-            continue;
-        snprintf (info.handlers [info.handler_count++], ZMESH_TASK_HANDLER_MAX, "%s",
-                  self->ctx->handlers [i].name);
-    }
-    info.load = load;
-    info.cost_permille = (uint32_t) self->config->worker_cost;
+    s_work_info (self, &info, &load, NULL);
     uint8_t encoded [1024];
     size_t size;
     int rc = zmesh_work_info_encode (&info, encoded, sizeof encoded, &size);
@@ -1354,6 +1477,7 @@ s_self_destroy (self_t **self_p)
             s_task_free (task);
         zhashx_destroy (&self->tasks);
     }
+    zhashx_destroy (&self->handler_stats);
     if (self->owners) {
         for (w_owner_t *owner = (w_owner_t *) zhashx_first (self->owners); owner;
              owner = (w_owner_t *) zhashx_next (self->owners)) {
@@ -1395,6 +1519,9 @@ s_self_new (zsock_t *pipe, zmesh_node_ctx_t *ctx, char *err, size_t err_size)
     snprintf (self->exec_allow, sizeof self->exec_allow, "%s", self->config->worker_exec_allow);
     self->tasks = s_id_table ();
     self->owners = s_id_table ();
+    self->handler_stats = zhashx_new ();
+    ZMESH_ASSERT (self->handler_stats);
+    zhashx_set_destructor (self->handler_stats, s_free_item);
     self->out_capacity = ZMESH_TASK_MSG_MAX;
     self->out = (uint8_t *) malloc (self->out_capacity);
     self->msg = (zmesh_task_msg_t *) malloc (sizeof *self->msg);

@@ -100,6 +100,8 @@
        "Queued tasks moved by work stealing")                                                      \
     X (STEAL_REQUESTS, "zmesh_steal_requests_total", "", "Steal requests this worker sent")        \
     X (CHECKPOINTS, "zmesh_task_checkpoints_total", "", "Checkpoints this worker sent owners")     \
+    X (TASKS_BIDS, "zmesh_task_bids_total", "", "Bids this worker sent owners (auction calls)")    \
+    X (TASKS_CALLS, "zmesh_task_calls_total", "", "Calls for bids this node's balancer sent")      \
     X (CONTROL_REQUESTS, "zmesh_control_requests_total", "", "zmeshctl requests served")           \
     X (CONTROL_ERRORS, "zmesh_control_errors_total", "", "zmeshctl requests refused")              \
     X (STATE_CHANGES, "zmesh_state_changes_total", "",                                             \

@@ -512,7 +512,10 @@ s_rank_all (const zmesh_place_config_t *config,
         result->passed++;
         s_candidate_t candidate = {i, match, 0, s_tie (&nodes [i], key_hash)};
         if (bid)
-            candidate.figure = s_bid (config, &nodes [i], match, perf_best);
+            candidate.figure =
+                nodes [i].has_bid
+                    ? (nodes [i].bid_permille > 1000 ? 1000 : nodes [i].bid_permille) / 1000.0
+                    : s_bid (config, &nodes [i], match, perf_best);
         else {
             zmesh_place_terms_t terms;
             s_terms (config, request, &nodes [i], match, perf_best, &terms);

@@ -73,10 +73,11 @@
          for want of luck). Draws use the caller's 64-bit state (splitmix64: the state
          advances by 0x9e3779b97f4a7c15 per draw, the draw is zmesh_mix64 of it; an index is
          ((draw >> 32) x count) >> 32), so the same state and inputs give the same choice.
-       - AUCTION. Every node that passes the filter bids (zmesh_place_bid), the highest bids
-         win: no sample and no local preference (an auction hears every eligible node; the
-         balancer may pass a shorter list). A bid is computed from the node's own description, so a node can bid for
-         itself:
+       - AUCTION. Every node that passes the filter bids, the highest bids win: no sample and
+         no local preference (an auction hears every eligible node; the balancer may pass a
+         shorter list). A node with has_bid set bid for itself (the balancer asked it with a
+         CALL): its bid_permille / 1000 is its bid. For the others the bid is computed from
+         the node's description (zmesh_place_bid), the same function a worker uses to bid:
              bid = (400 x capability + 300 x (1 - load') + 200 x perf + 100 x availability)
                    / 1000
          with capability = m, load' = min (1, load), perf as in the score (against the
@@ -223,6 +224,8 @@ typedef struct {
     bool all_handlers;       //  has every handler, or its list is unknown
     uint32_t handler_count;  //  0..ZMESH_TASK_TAGS_MAX
     char handlers [ZMESH_TASK_TAGS_MAX][ZMESH_TASK_HANDLER_MAX];
+    bool has_bid;           //  AUCTION: the node bid itself (a BID): bid_permille is its bid,
+    uint32_t bid_permille;  //  0..1000 (more counts as 1000), used instead of zmesh_place_bid
 } zmesh_place_node_t;
 
 //  One task's needs and how to place it. zmesh_place_request_init, then fill.

@@ -842,6 +842,24 @@ test_auction (void **state)
     assert_int_equal (result.nodes [0], 1);
     assert_true (fabs (result.figures [0] - 0.95) < S_EPSILON);  //  perf 1 against itself
 
+    //  A node's own bid (has_bid) replaces the computed one: node 0, slower, bids 990 and
+    //  wins; a bid above 1000 counts as 1000; a node that fails the filter loses whatever it
+    //  bid.
+    nodes [0].has_bid = true;
+    nodes [0].bid_permille = 990;
+    assert_int_equal (zmesh_place_choose (NULL, &request, nodes, 2, NULL, NULL, &result), ZMESH_OK);
+    assert_int_equal (result.nodes [0], 0);
+    assert_true (fabs (result.figures [0] - 0.99) < S_EPSILON);
+    nodes [0].bid_permille = 5000;
+    assert_int_equal (zmesh_place_choose (NULL, &request, nodes, 2, NULL, NULL, &result), ZMESH_OK);
+    assert_true (fabs (result.figures [0] - 1.0) < S_EPSILON);
+    s_require (&request, "needed");
+    s_tag (&nodes [1], "needed");
+    assert_int_equal (zmesh_place_choose (NULL, &request, nodes, 2, NULL, NULL, &result), ZMESH_OK);
+    assert_int_equal (result.nodes [0], 1);
+    request.tag_count = 0;
+    nodes [0].has_bid = false;
+
     //  Equal bids: the same task goes to the same node, different tasks spread.
     zmesh_place_node_t equal [8];
     for (uint32_t i = 0; i < 8; i++)
