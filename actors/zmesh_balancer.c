@@ -211,8 +211,18 @@ s_link (self_t *self, const zmesh_id_t *id)
     snprintf (link->endpoint, sizeof link->endpoint, "%s", node->endpoint);
     zmesh_link_config_t config = {
         .max_message_bytes = ZMESH_TASK_MSG_MAX, .linger_ms = 0, .queue_early = true};
-    link->dealer =
-        zmesh_link_client_new (&self->ctx->identity, node->curve_public, node->endpoint, &config);
+    if (node->place.is_self && zmesh_config_has_actor (self->config, "worker")) {
+        //  This node's own worker: over inproc, no tcp and no CURVE (nothing outside the
+        //  process can reach it), and none of the I/O threads' hand-offs.
+        char local [ZMESH_ENDPOINT_MAX];
+        zmesh_work_local_endpoint (local, self->ctx->identity.id_hex);
+        link->dealer = zsock_new (ZMQ_DEALER);
+        if (link->dealer && zsock_connect (link->dealer, "%s", local) != 0)
+            zsock_destroy (&link->dealer);
+    }
+    else
+        link->dealer = zmesh_link_client_new (&self->ctx->identity, node->curve_public,
+                                              node->endpoint, &config);
     link->buf = (uint8_t *) malloc (ZMESH_TASK_MSG_MAX);
     link->cancel_buf = (uint8_t *) malloc (64 * 1024);
     if (!link->dealer || !link->buf || !link->cancel_buf) {

@@ -226,3 +226,9 @@ zmesh_work_place_node (zmesh_place_node_t *node,
         node->mem_available_bytes = UINT64_MAX / 2;
     }
 }
+
+void
+zmesh_work_local_endpoint (char *out, const char *id_hex)
+{
+    snprintf (out, ZMESH_ENDPOINT_MAX, "inproc://zmesh-work-%s", id_hex);
+}

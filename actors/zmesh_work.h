@@ -33,6 +33,10 @@ void zmesh_work_place_config (const zmesh_config_t *config, zmesh_place_config_t
 void zmesh_work_place_node (zmesh_place_node_t *node,
                             const zmesh_work_info_t *work,
                             const zmesh_profile_t *profile);
+//  The inproc endpoint where a node's worker takes its own node's tasks (into out,
+//  ZMESH_ENDPOINT_MAX): its balancer reaches it there without tcp and CURVE, which nothing
+//  outside the process can reach.
+void zmesh_work_local_endpoint (char *out, const char *id_hex);
 //  Register the built-in handlers (echo, sleep, exec) in the context.
 void zmesh_worker_builtins (zmesh_node_ctx_t *ctx);
 

@@ -69,6 +69,7 @@ typedef struct {
     zmesh_id_t id;
     uint8_t routing [256];
     size_t routing_size;  //  0: not known yet (an owner of stolen tasks that has not spoken)
+    bool local;           //  it spoke last on the local (inproc) server: this node's balancer
     uint32_t held;
     w_task_t *waiting;  //  results that wait for the routing id (linked by done_next)
 } w_owner_t;
@@ -88,6 +89,8 @@ struct self_s {
     zsock_t *pipe;
     zsock_t *server;
     void *server_handle;
+    zsock_t *local;  //  ROUTER on the inproc endpoint: this node's own balancer
+    void *local_handle;
     zmesh_link_monitor_t *monitor;
     char endpoint [ZMESH_ENDPOINT_MAX];
     int event_fd;
@@ -656,10 +659,9 @@ s_load_locked (self_t *self)
 static void
 s_send_to (self_t *self, w_owner_t *owner, const uint8_t *data, size_t size)
 {
-    if (zmq_send (self->server_handle, owner->routing, owner->routing_size,
-                  ZMQ_SNDMORE | ZMQ_DONTWAIT)
-            < 0
-        || zmq_send (self->server_handle, data, size, ZMQ_DONTWAIT) < 0) {
+    void *handle = owner->local ? self->local_handle : self->server_handle;
+    if (zmq_send (handle, owner->routing, owner->routing_size, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0
+        || zmq_send (handle, data, size, ZMQ_DONTWAIT) < 0) {
         zmesh_metrics_add (&self->ctx->metrics, ZMESH_M_SEND_DROPPED, 1);
         return;
     }
@@ -1193,32 +1195,36 @@ s_victim_destroy (void **item)
 
 static void s_bid (self_t *self, w_owner_t *owner, const zmesh_task_call_t *call);
 
+//  Messages on the CURVE server (local false), or on the inproc one from this node's own
+//  balancer (local true: no CURVE there, so the sender must be this node).
 static void
-s_handle_server (self_t *self)
+s_handle_server (self_t *self, bool local)
 {
+    void *handle = local ? self->local_handle : self->server_handle;
     for (int n = 0; n < S_RECV_BATCH; n++) {
         zmq_msg_t routing, payload;
         zmq_msg_init (&routing);
-        if (zmq_msg_recv (&routing, self->server_handle, ZMQ_DONTWAIT) < 0) {
+        if (zmq_msg_recv (&routing, handle, ZMQ_DONTWAIT) < 0) {
             zmq_msg_close (&routing);
             break;
         }
         zmq_msg_init (&payload);
-        if (!zmq_msg_more (&routing) || zmq_msg_recv (&payload, self->server_handle, 0) < 0
+        if (!zmq_msg_more (&routing) || zmq_msg_recv (&payload, handle, 0) < 0
             || zmq_msg_more (&payload) || zmq_msg_size (&routing) > 255) {
             zmesh_metrics_add (&self->ctx->metrics, ZMESH_M_DROP_MALFORMED, 1);
             //  drain the rest of a multipart message
-            while (zmq_msg_more (&payload)
-                   && zmq_msg_recv (&payload, self->server_handle, ZMQ_DONTWAIT) >= 0)
+            while (zmq_msg_more (&payload) && zmq_msg_recv (&payload, handle, ZMQ_DONTWAIT) >= 0)
                 ;
             zmq_msg_close (&payload);
             zmq_msg_close (&routing);
             continue;
         }
-        zmesh_id_t sender;
-        int rc = zmesh_work_recv_check (&self->ctx->metrics, &payload, self->msg, &sender);
+        zmesh_id_t sender = self->ctx->identity.pub.id;
+        int rc = local ? zmesh_work_recv_from (&self->ctx->metrics, &payload, &sender, self->msg)
+                       : zmesh_work_recv_check (&self->ctx->metrics, &payload, self->msg, &sender);
         if (rc == ZMESH_OK) {
             w_owner_t *owner = s_owner_get (self, &sender);
+            owner->local = local;
             owner->routing_size = zmq_msg_size (&routing);
             memcpy (owner->routing, zmq_msg_data (&routing), owner->routing_size);
             s_flush_waiting (self, owner);
@@ -1487,6 +1493,7 @@ s_self_destroy (self_t **self_p)
     }
     zmesh_link_monitor_destroy (&self->monitor);
     zsock_destroy (&self->server);
+    zsock_destroy (&self->local);
     zhashx_destroy (&self->dealers);
     free (self->victims);
     if (self->view_fd >= 0) {
@@ -1577,6 +1584,26 @@ s_self_new (zsock_t *pipe, zmesh_node_ctx_t *ctx, char *err, size_t err_size)
     zsock_set_rcvhwm (self->server, 100000);
     self->server_handle = zsock_resolve (self->server);
     snprintf (ctx->worker_bound, sizeof ctx->worker_bound, "%s", bound);
+    //  The inproc server for this node's own balancer. A restart binds the name again once
+    //  libzmq has let go of the previous run's socket (in its reaper thread, a moment later).
+    char local [ZMESH_ENDPOINT_MAX];
+    zmesh_work_local_endpoint (local, ctx->identity.id_hex);
+    self->local = zsock_new (ZMQ_ROUTER);
+    ZMESH_ASSERT (self->local);
+    zsock_set_sndhwm (self->local, 100000);
+    zsock_set_rcvhwm (self->local, 100000);
+    int bound_local = -1;
+    for (int attempt = 0; attempt < ZMESH_LINK_REBIND_ATTEMPTS && bound_local != 0; attempt++) {
+        bound_local = zsock_bind (self->local, "%s", local);
+        if (bound_local != 0)
+            zclock_sleep (ZMESH_LINK_REBIND_PAUSE_MS);
+    }
+    if (bound_local != 0) {
+        snprintf (err, err_size, "worker: cannot bind %s", local);
+        s_self_destroy (&self);
+        return NULL;
+    }
+    self->local_handle = zsock_resolve (self->local);
     self->monitor = zmesh_link_monitor_new (self->server);
     //  Advertise: worker/advertise, or the gossip endpoint's host with our port.
     if (self->config->worker_advertise [0])
@@ -1623,7 +1650,7 @@ zmesh_worker_actor (zsock_t *pipe, void *args)
     while (!self->terminated) {
         //  Poll the pipe, the server, the executors' eventfd, the view's, the monitor, and
         //  the victims we steal from.
-        size_t needed = 5 + zhashx_size (self->dealers);
+        size_t needed = 6 + zhashx_size (self->dealers);
         if (capacity < needed) {
             capacity = needed * 2;
             items = (zmq_pollitem_t *) realloc (items, capacity * sizeof *items);
@@ -1635,6 +1662,7 @@ zmesh_worker_actor (zsock_t *pipe, void *args)
         items [n++] = (zmq_pollitem_t){self->server_handle, 0, ZMQ_POLLIN, 0};
         items [n++] = (zmq_pollitem_t){NULL, self->event_fd, ZMQ_POLLIN, 0};
         items [n++] = (zmq_pollitem_t){NULL, self->view_fd, ZMQ_POLLIN, 0};
+        items [n++] = (zmq_pollitem_t){self->local_handle, 0, ZMQ_POLLIN, 0};
         size_t monitor_at = n;
         if (self->monitor)
             items [n++] = (zmq_pollitem_t){zsock_resolve (self->monitor->events), 0, ZMQ_POLLIN, 0};
@@ -1673,7 +1701,9 @@ zmesh_worker_actor (zsock_t *pipe, void *args)
                 break;  //  as if crashed: the supervisor restarts us
         }
         if (items [1].revents & ZMQ_POLLIN)
-            s_handle_server (self);
+            s_handle_server (self, false);
+        if (items [4].revents & ZMQ_POLLIN)
+            s_handle_server (self, true);
         if (items [2].revents & ZMQ_POLLIN)
             s_flush_done (self);
         if (items [3].revents & ZMQ_POLLIN) {

@@ -17,6 +17,8 @@
                  round trip of raw libzmq CURVE between this process and an echo process of
                  its own (a DEALER and a ROUTER with no zmesh between them), in rounds of 100
                  alternating ABBA, so both see the same machine
+        rtt-local  the same, but the submitter runs a worker too and the tasks have strategy
+                 local: each runs on the submitting node, reached over inproc (no tcp, no CURVE)
         sleep    2 workers x 2 slots: 2000 tasks of sleep 10 ms; makespan against the ideal
                  (2000 x 10 ms / 4 slots)
         steal    4 workers x 1 slot: 2000 tasks of sleep 10 ms all aimed at one node (strategy
@@ -42,6 +44,7 @@ typedef struct {
 
 static const char *s_zmeshd = "build/zmeshd";
 static char s_spin_arg [40] = "node/spin_us=0";  //  -S: node/spin_us of every node
+static bool s_submitter_works;                   //  the submitter runs a worker too (rtt-local)
 static char s_root [200];
 static s_worker_t s_workers [S_WORKERS_MAX];
 static int s_worker_count;
@@ -181,7 +184,11 @@ s_mesh_start (int workers, int slots)
     zmesh_config_set (config, "node/data", dir, err, sizeof err);
     zmesh_config_set (config, "node/name", "submitter", err, sizeof err);
     zmesh_config_set (config, "node/bind", "tcp://127.0.0.1:*", err, sizeof err);
-    zmesh_config_set (config, "node/actors", "gossip balancer", err, sizeof err);
+    zmesh_config_set (config, "node/actors",
+                      s_submitter_works ? "gossip balancer worker" : "gossip balancer", err,
+                      sizeof err);
+    zmesh_config_set (config, "worker/slots", "2", err, sizeof err);
+    zmesh_config_set (config, "worker/critical_reserve", "0", err, sizeof err);
     zmesh_config_set (config, "trust/mode", "open", err, sizeof err);
     zmesh_config_set (config, "beacon/enabled", "0", err, sizeof err);
     zmesh_config_set (config, "balancer/window", "4096", err, sizeof err);
@@ -480,8 +487,9 @@ s_raw_stop (void **context, void *client, pid_t pid)
 #define S_RTT_WARM  200
 
 static void
-s_rtt (int count)
+s_rtt (int count, bool local)
 {
+    s_submitter_works = local;
     s_mesh_start (2, 2);
     void *raw_context;
     pid_t raw_pid;
@@ -491,6 +499,8 @@ s_rtt (int count)
     samples [0] = (int64_t *) calloc ((size_t) count, sizeof (int64_t));  //  raw
     samples [1] = (int64_t *) calloc ((size_t) count, sizeof (int64_t));  //  zmesh
     zmesh_task_spec_t spec = s_spec ("echo", "x");
+    if (local)
+        spec.strategy = "local";  //  run by the submitter's own worker
     int rounds = count / S_RTT_ROUND + 2 * (S_RTT_WARM / S_RTT_ROUND);
     int done [2] = {0, 0};
     for (int round = 0; round < 2 * rounds; round++) {
@@ -521,17 +531,18 @@ s_rtt (int count)
     for (int side = 0; side < 2; side++)
         qsort (samples [side], (size_t) done [side], sizeof (int64_t), s_compare_i64);
     int n = done [1] < done [0] ? done [1] : done [0];
-    printf ("rtt:    %d tasks one at a time: p50 %lld us, p99 %lld us, max %lld us; raw libzmq "
+    printf ("%s %d tasks one at a time: p50 %lld us, p99 %lld us, max %lld us; raw libzmq "
             "CURVE round trip between two processes, same run: p50 %lld us, p99 %lld us "
             "(p50 ratio %.2f)\n",
-            n, (long long) samples [1][n / 2], (long long) samples [1][n * 99 / 100],
-            (long long) samples [1][n - 1], (long long) samples [0][n / 2],
-            (long long) samples [0][n * 99 / 100],
+            local ? "rtt-local:" : "rtt:   ", n, (long long) samples [1][n / 2],
+            (long long) samples [1][n * 99 / 100], (long long) samples [1][n - 1],
+            (long long) samples [0][n / 2], (long long) samples [0][n * 99 / 100],
             (double) samples [1][n / 2] / (double) (samples [0][n / 2] ? samples [0][n / 2] : 1));
     free (samples [0]);
     free (samples [1]);
     s_raw_stop (&raw_context, raw, raw_pid);
     s_mesh_stop ();
+    s_submitter_works = false;
 }
 
 static void
@@ -747,7 +758,9 @@ main (int argc, char *argv [])
     if (all || strcmp (scenario, "noop") == 0)
         s_noop (count);
     if (all || strcmp (scenario, "rtt") == 0)
-        s_rtt (count < 20000 ? count : 20000);
+        s_rtt (count < 20000 ? count : 20000, false);
+    if (all || strcmp (scenario, "rtt-local") == 0)
+        s_rtt (count < 20000 ? count : 20000, true);
     if (all || strcmp (scenario, "sleep") == 0)
         s_sleep ();
     if (all || strcmp (scenario, "steal") == 0)

@@ -29,6 +29,13 @@ for s in "${scenarios[@]}"; do
     if [ "$s" = rtt ]; then
         printf 'zmesh  spin 200 us: '
         "$bench" -z "$build/zmeshd" -s rtt -n "$n" -S 200 2>/dev/null | grep -v '^bench_work: ok$' || true
+        # The same tasks run by the submitting node's own worker (strategy local), without and
+        # with spin.
+        for spin in 0 200; do
+            printf 'zmesh  spin %s us: ' "$spin"
+            "$bench" -z "$build/zmeshd" -s rtt-local -n "$n" -S "$spin" 2>/dev/null \
+                | grep -v '^bench_work: ok$' || true
+        done
     fi
     printf 'dask   '; timeout 600 /usr/bin/python3 "$here/bench/dask_work.py" "$s" "$dn" 2>/dev/null || echo "(dask run failed)"
 done
