@@ -35,14 +35,13 @@
 
 extern char **environ;
 
-#define S_VIEW_MS            100    //  least time between two rebuilds of the view
-#define S_SCALE_REPUBLISH_MS 30000  //  zmesh.scale is published again at least this often
-#define S_PERF_HANDLERS      16     //  handlers whose latency one node keeps
-#define S_RECV_BATCH         256    //  messages read from one socket per wake-up
-#define S_CLIENTS_MAX        1024   //  API and control connections at once
-#define S_LATENCY_ALPHA      0.05   //  weight of a new task latency in the average
-#define S_PIPELINE_MS        2.0    //  work kept in flight per slot beyond 2 tasks (late binding)
-#define S_RTT_ALPHA          0.2    //  weight of a new round-trip sample in a link's average
+#define S_VIEW_MS            100   //  least time between two rebuilds of the view
+#define S_PERF_HANDLERS      16    //  handlers whose latency one node keeps
+#define S_RECV_BATCH         256   //  messages read from one socket per wake-up
+#define S_CLIENTS_MAX        1024  //  API and control connections at once
+#define S_LATENCY_ALPHA      0.05  //  weight of a new task latency in the average
+#define S_PIPELINE_MS        2.0   //  work kept in flight per slot beyond 2 tasks (late binding)
+#define S_RTT_ALPHA          0.2   //  weight of a new round-trip sample in a link's average
 #define S_PROBE_LOST_US      10000000  //  a probe without a result this long is given up
 #define S_AUCTION_WAIT_MS    50        //  bids awaited at most; then the silent nodes' are computed
 #define S_AUCTION_VALID_MS   500       //  a round's bids serve tasks like it this long
@@ -141,7 +140,7 @@ typedef struct {
     uint32_t mesh_nodes;           //  nodes counted in the last mesh decision
     bool mesh_decider;             //  this node has the lowest id of them: it acts for the mesh
     zmesh_scale_info_t published;  //  our zmesh.scale value as last published
-    int64_t published_at;          //  when (0: never)
+    bool published_once;
     int64_t scale_at;
     pid_t scale_pid [2];  //  the scale/exec command running for the node, the mesh; 0 if none
     bool terminated;
@@ -1107,18 +1106,17 @@ s_scale (self_t *self, uint64_t now)
                               .latency_ms = self->latency_ms >= UINT32_MAX
                                                 ? UINT32_MAX
                                                 : (uint32_t) (self->latency_ms + 0.5)};
-    //  Published when it changed, and at least every S_SCALE_REPUBLISH_MS (a restarted gossip
-    //  starts without it).
+    //  Published when it changed (a restarted gossip publishes the context's copy).
     if (zmesh_config_has_actor (self->config, "gossip")
-        && (!self->published_at || own.queue_depth != self->published.queue_depth
-            || own.latency_ms != self->published.latency_ms
-            || (int64_t) now - self->published_at >= S_SCALE_REPUBLISH_MS)) {
+        && (!self->published_once || own.queue_depth != self->published.queue_depth
+            || own.latency_ms != self->published.latency_ms)) {
         uint8_t encoded [ZMESH_SCALE_INFO_SIZE_MAX];
         size_t size;
         if (zmesh_scale_info_encode (&own, encoded, sizeof encoded, &size) == ZMESH_OK) {
+            zmesh_ctx_set_scale (self->ctx, encoded, size);
             zsock_send (self->pipe, "sssb", "ROUTE", "gossip", "SCALE", encoded, size);
             self->published = own;
-            self->published_at = (int64_t) now;
+            self->published_once = true;
         }
     }
     zmesh_scale_input_t input = {.queue_depth = (double) queued,

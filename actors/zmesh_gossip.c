@@ -1046,6 +1046,11 @@ s_self_new (zsock_t *pipe, zmesh_node_ctx_t *ctx, char *err, size_t err_size)
     if (work)
         s_state_publish (self, ZMESH_WORK_STATE_KEY, zchunk_data (work), zchunk_size (work));
     zchunk_destroy (&work);
+    //  and the figures of the balancer's scaling decision.
+    zchunk_t *scale = zmesh_ctx_scale (ctx);
+    if (scale)
+        s_state_publish (self, ZMESH_SCALE_STATE_KEY, zchunk_data (scale), zchunk_size (scale));
+    zchunk_destroy (&scale);
     if (zmesh_zap_register (ctx->identity.id_hex, ctx->trust, &ctx->metrics)) {
         snprintf (err, err_size, "gossip: cannot start the ZAP handler");
         s_self_destroy (&self);

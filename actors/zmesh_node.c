@@ -409,19 +409,22 @@ zmesh_node_state_get (zmesh_node_t *self,
 int
 zmesh_node_handler (zmesh_node_t *self, const char *name, zmesh_handler_fn *fn, void *arg)
 {
-    if (!self || !name || !fn || !*name || strlen (name) >= ZMESH_TASK_HANDLER_MAX)
+    //  The wire's rule for a handler's name: 1..63 bytes of printable ASCII, space included.
+    if (!self || !name || !fn
+        || !zmesh_task_handler_valid (name, strnlen (name, ZMESH_TASK_HANDLER_MAX)))
         return ZMESH_EINVAL;
-    for (const char *p = name; *p; p++)
-        if (*p < 0x21 || *p > 0x7e)
-            return ZMESH_EINVAL;
     if (self->supervisor)
         return ZMESH_ESTATE;
     zmesh_node_ctx_t *ctx = &self->ctx;
     for (size_t i = 0; i < ctx->handler_count; i++)
         if (streq (ctx->handlers [i].name, name)) {
-            //  A registered handler replaces a built-in of the same name, once.
+            //  A registered handler replaces a built-in of the same name, once; a name
+            //  registered already is refused.
+            if (!ctx->handlers [i].builtin)
+                return ZMESH_EINVAL;
             ctx->handlers [i].fn = fn;
             ctx->handlers [i].arg = arg;
+            ctx->handlers [i].builtin = false;
             return ZMESH_OK;
         }
     if (ctx->handler_count == ZMESH_HANDLERS_MAX)

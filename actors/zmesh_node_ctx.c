@@ -146,6 +146,7 @@ zmesh_ctx_fini (zmesh_node_ctx_t *self)
     zhashx_destroy (&self->member_work);
     zhashx_destroy (&self->member_scale);
     zchunk_destroy (&self->work);
+    zchunk_destroy (&self->scale);
     free (self->members);
     self->members = NULL;
     pthread_mutex_destroy (&self->mutex);
@@ -240,23 +241,48 @@ zmesh_ctx_member_scale (zmesh_node_ctx_t *self, const char *id_hex, zmesh_scale_
     return size && zmesh_scale_info_decode (out, buffer, size) == ZMESH_OK;
 }
 
-void
-zmesh_ctx_set_work (zmesh_node_ctx_t *self, const uint8_t *data, size_t size)
+//  Replace one of the node's own values (under the mutex), and copy one out.
+static void
+s_own_set (zmesh_node_ctx_t *self, zchunk_t **slot, const uint8_t *data, size_t size)
 {
     zchunk_t *chunk = zchunk_new (data, size);
     pthread_mutex_lock (&self->mutex);
-    zchunk_destroy (&self->work);
-    self->work = chunk;
+    zchunk_destroy (slot);
+    *slot = chunk;
     pthread_mutex_unlock (&self->mutex);
+}
+
+static zchunk_t *
+s_own_copy (zmesh_node_ctx_t *self, zchunk_t *const *slot)
+{
+    pthread_mutex_lock (&self->mutex);
+    zchunk_t *copy = *slot ? zchunk_dup (*slot) : NULL;
+    pthread_mutex_unlock (&self->mutex);
+    return copy;
+}
+
+void
+zmesh_ctx_set_work (zmesh_node_ctx_t *self, const uint8_t *data, size_t size)
+{
+    s_own_set (self, &self->work, data, size);
 }
 
 zchunk_t *
 zmesh_ctx_work (zmesh_node_ctx_t *self)
 {
-    pthread_mutex_lock (&self->mutex);
-    zchunk_t *copy = self->work ? zchunk_dup (self->work) : NULL;
-    pthread_mutex_unlock (&self->mutex);
-    return copy;
+    return s_own_copy (self, &self->work);
+}
+
+void
+zmesh_ctx_set_scale (zmesh_node_ctx_t *self, const uint8_t *data, size_t size)
+{
+    s_own_set (self, &self->scale, data, size);
+}
+
+zchunk_t *
+zmesh_ctx_scale (zmesh_node_ctx_t *self)
+{
+    return s_own_copy (self, &self->scale);
 }
 
 void

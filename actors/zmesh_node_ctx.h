@@ -28,6 +28,7 @@ typedef struct {
     char name [64];
     zmesh_handler_fn *fn;
     void *arg;
+    bool builtin;  //  a built-in not replaced yet
 } zmesh_handler_entry_t;
 
 typedef struct {
@@ -70,6 +71,7 @@ typedef struct {
     zhashx_t *member_work;      //  id hex -> zchunk_t: each member's zmesh.work value
     zchunk_t *work;             //  this node's own zmesh.work value (the worker's), or NULL
     zhashx_t *member_scale;     //  id hex -> zchunk_t: each member's zmesh.scale value
+    zchunk_t *scale;            //  this node's own zmesh.scale value (the balancer's), or NULL
 } zmesh_node_ctx_t;
 
 void zmesh_ctx_set_endpoint (zmesh_node_ctx_t *self, const char *endpoint);
@@ -113,6 +115,9 @@ bool zmesh_ctx_member_scale (zmesh_node_ctx_t *self, const char *id_hex, zmesh_s
 //  This node's own zmesh.work value (the worker sets it; a restarted gossip republishes it).
 void zmesh_ctx_set_work (zmesh_node_ctx_t *self, const uint8_t *data, size_t size);
 zchunk_t *zmesh_ctx_work (zmesh_node_ctx_t *self);  //  a copy, or NULL; caller destroys
+//  This node's own zmesh.scale value (the balancer sets it; a restarted gossip republishes it).
+void zmesh_ctx_set_scale (zmesh_node_ctx_t *self, const uint8_t *data, size_t size);
+zchunk_t *zmesh_ctx_scale (zmesh_node_ctx_t *self);  //  a copy, or NULL; caller destroys
 //  The view version: bump after a change the balancer should see; read it cheaply.
 #define ZMESH_VIEW_MEMBERS  (1u << 0)  //  a member's id, state or generation
 #define ZMESH_VIEW_PROFILES (1u << 1)  //  a member's profile

@@ -1748,5 +1748,6 @@ zmesh_worker_builtins (zmesh_node_ctx_t *ctx)
             snprintf (entry->name, sizeof entry->name, "%s", builtins [i].name);
             entry->fn = builtins [i].fn;
             entry->arg = NULL;
+            entry->builtin = true;
         }
 }

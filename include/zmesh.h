@@ -168,11 +168,12 @@ int zmesh_node_state_get (zmesh_node_t *self,
 typedef struct _zmesh_task_t zmesh_task_t;
 typedef int (zmesh_handler_fn) (zmesh_task_t *task, void *arg);
 
-//  Register a handler under a name (1..63 printable ASCII bytes) before zmesh_node_start; it
-//  is offered to the mesh in the node's work information. Built-ins: "echo" (output =
-//  payload), "sleep" (payload: milliseconds as text; checkpoints its progress) and, only when
-//  worker/exec_allow lists commands, "exec". ZMESH_ESTATE once started, ZMESH_ELIMIT if
-//  the table is full, ZMESH_EINVAL for a bad name or one already registered.
+//  Register a handler under a name (1..63 bytes of printable ASCII, 0x20..0x7e, as on the
+//  wire) before zmesh_node_start; it is offered to the mesh in the node's work information.
+//  Built-ins: "echo" (output = payload), "sleep" (payload: milliseconds as text; checkpoints
+//  its progress) and, only when worker/exec_allow lists commands, "exec"; registering one of
+//  their names replaces the built-in. ZMESH_ESTATE once started, ZMESH_ELIMIT if the table is
+//  full, ZMESH_EINVAL for a bad name or one registered already.
 int zmesh_node_handler (zmesh_node_t *self, const char *name, zmesh_handler_fn *fn, void *arg);
 
 //  In a handler: the task's input, and where it resumes from (the latest checkpoint the
