@@ -1238,6 +1238,7 @@ test_garbage_nodes (void **state)
         nodes [i].eligible = true;
         nodes [i].is_self = i == 3;
         nodes [i].all_handlers = i % 2 == 0;
+        nodes [i].has_bid = i % 4 == 1;  //  with a garbage bid_permille: clamped to 1000
         nodes [i].id = s_id (i);
         if (i % 3 == 0)
             nodes [i].perf_ms = i % 2 ? NAN : -INFINITY;
