@@ -143,6 +143,7 @@ typedef struct {
     bool published_once;
     int64_t scale_at;
     pid_t scale_pid [2];  //  the scale/exec command running for the node, the mesh; 0 if none
+    zmesh_spin_t spin;    //  its waits (node/spin_us)
     bool terminated;
 } self_t;
 
@@ -1289,7 +1290,9 @@ zmesh_balancer_actor (zsock_t *pipe, void *args)
         if (auction_due < deadline)
             deadline = auction_due;
         long timeout = deadline <= now ? 0 : (long) (deadline - now);
-        if (zmesh_poll_spin (items, (int) n, timeout, self->config->spin_us) < 0
+        if (zmesh_poll_spin (items, (int) n, timeout, self->config->spin_us, &self->spin,
+                             owned.in_flight > 0)
+                < 0
             && zmq_errno () != EINTR)
             break;
         if (items [0].revents & ZMQ_POLLIN) {

@@ -38,10 +38,10 @@ static const s_key_t s_keys [] = {
     {"node/actors", S_ACTORS, S_FIELD (actors), 0, 0,
      "gossip health worker balancer beacon control", "list",
      "Actors to run, space separated: gossip, health, worker, balancer, beacon, control"},
-    {"node/spin_us", S_INT, S_FIELD (spin_us), 0, 100000, "0", "us",
-     "Time the work plane's threads (balancer, worker, executors, the API's result wait) keep "
-     "looking for the next message before they sleep: lower round-trip latency for CPU time; "
-     "0 sleeps at once"},
+    {"node/spin_us", S_INT, S_FIELD (spin_us), 0, 100000, "200", "us",
+     "Time the work plane's threads (balancer, worker, an executor, the API's result wait) keep "
+     "looking for the next message before they sleep, while work is out or messages come close "
+     "together: lower round-trip latency for some CPU time; 0 sleeps at once"},
     {"trust/mode", S_MODE, S_FIELD (trust_mode), 0, 0, "trusted", "",
      "trusted: only keys in DATA/trusted/ or trust/keys may connect; open: any key"},
     {"beacon/enabled", S_BOOL, S_FIELD (beacon_enabled), 0, 1, "1", "bool",

@@ -515,7 +515,8 @@ static int
 s_work_recv (zmesh_node_t *self, zmesh_work_reply_t *reply, int timeout_ms)
 {
     zmq_pollitem_t item = {zsock_resolve (self->work), 0, ZMQ_POLLIN, 0};
-    if (zmesh_poll_spin (&item, 1, timeout_ms, self->ctx.config.spin_us) <= 0)
+    //  The caller waits for its own task's result: it expects it (and it is its own thread).
+    if (zmesh_poll_spin (&item, 1, timeout_ms, self->ctx.config.spin_us, NULL, true) <= 0)
         return ZMESH_ETIMEOUT;
     if (zmq_recv (zsock_resolve (self->work), reply, sizeof *reply, ZMQ_DONTWAIT) != sizeof *reply)
         return ZMESH_ETIMEOUT;

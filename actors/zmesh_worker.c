@@ -97,6 +97,8 @@ struct self_s {
     zhashx_t *handler_stats;  //  handler name -> w_handler_stat_t: what its bids say of us
     uint64_t queued;          //  tasks ever queued (atomic): what a looking executor watches
     bool spinning;            //  an idle executor is looking (changed under lock)
+    zmesh_spin_t idle;        //  executors: how long the last one waited for a task (under lock)
+    zmesh_spin_t spin;        //  the actor's waits
     zhashx_t *tasks;          //  id (16 bytes) -> w_task_t
     zhashx_t *owners;         //  id (16 bytes) -> w_owner_t
     uint32_t slots;
@@ -601,11 +603,15 @@ s_executor (void *arg)
     self_t *self = (self_t *) arg;
     zmesh_actor_name ("exec");
     pthread_mutex_lock (&self->lock);
+    int64_t idle_since = 0;  //  when this executor began to wait for a task (0: it has one)
     while (!self->stopping) {
         zmesh_taskq_entry_t entry;
         if (!zmesh_taskq_next (&self->queue, (uint64_t) zclock_mono (), self->busy, &entry)) {
-            //  One idle executor at a time looks for the next task before it sleeps.
-            if (self->config->spin_us && !self->spinning) {
+            if (!idle_since)
+                idle_since = zclock_usecs ();
+            //  One idle executor at a time looks for the next task before it sleeps, while
+            //  tasks come close together (zmesh_spin.h).
+            if (zmesh_spin_wanted (&self->idle, self->config->spin_us, false) && !self->spinning) {
                 self->spinning = true;
                 uint64_t seen = __atomic_load_n (&self->queued, __ATOMIC_ACQUIRE);
                 pthread_mutex_unlock (&self->lock);
@@ -617,6 +623,10 @@ s_executor (void *arg)
             }
             pthread_cond_wait (&self->wake, &self->lock);
             continue;
+        }
+        if (idle_since) {
+            self->idle.idle_wait_us = zclock_usecs () - idle_since;
+            idle_since = 0;
         }
         w_task_t *task = (w_task_t *) (uintptr_t) entry.handle;
         self->busy++;
@@ -1686,7 +1696,9 @@ zmesh_worker_actor (zsock_t *pipe, void *args)
                 next = at;
         }
         long timeout = next == INT64_MAX ? -1 : next > now ? (long) (next - now) : 0;
-        if (zmesh_poll_spin (items, (int) n, timeout, self->config->spin_us) < 0
+        if (zmesh_poll_spin (items, (int) n, timeout, self->config->spin_us, &self->spin,
+                             zhashx_size (self->tasks) > 0)
+                < 0
             && zmq_errno () != EINTR)
             break;
         if (items [0].revents & ZMQ_POLLIN) {

@@ -2,7 +2,8 @@
 
     bench_work [-z ZMESHD] [-s SCENARIO] [-n TASKS] [-S SPIN_US] [-t]
 
-    -S: node/spin_us of every node (default 0: threads sleep as soon as they have nothing to do).
+    -S: node/spin_us of every node (default: the node's default; 0: threads sleep as soon as
+        they have nothing to do).
     -t (tests): skip the checks that depend on the machine's speed (the share stolen, the 3 s
     of `stop`); what must always hold (every task ends exactly once, successfully) is checked.
 
@@ -43,8 +44,8 @@ typedef struct {
 } s_worker_t;
 
 static const char *s_zmeshd = "build/zmeshd";
-static char s_spin_arg [40] = "node/spin_us=0";  //  -S: node/spin_us of every node
-static bool s_submitter_works;                   //  the submitter runs a worker too (rtt-local)
+static char s_spin_arg [40] = "node/spin_us=200";  //  -S: node/spin_us of every node
+static bool s_submitter_works;                     //  the submitter runs a worker too (rtt-local)
 static char s_root [200];
 static s_worker_t s_workers [S_WORKERS_MAX];
 static int s_worker_count;

@@ -25,14 +25,13 @@ for s in "${scenarios[@]}"; do
     n=200000; dn=10000
     [ "$s" = rtt ] && { n=10000; dn=2000; }
     printf 'zmesh  '; "$bench" -z "$build/zmeshd" -s "$s" -n "$n" 2>/dev/null | grep -v '^bench_work: ok$' || true
-    # The round trip again with threads that look for 200 us before they sleep (node/spin_us).
     if [ "$s" = rtt ]; then
-        printf 'zmesh  spin 200 us: '
-        "$bench" -z "$build/zmeshd" -s rtt -n "$n" -S 200 2>/dev/null | grep -v '^bench_work: ok$' || true
-        # The same tasks run by the submitting node's own worker (strategy local), without and
-        # with spin.
-        for spin in 0 200; do
-            printf 'zmesh  spin %s us: ' "$spin"
+        # The round trip again with threads that sleep at once (node/spin_us=0), then the same
+        # tasks run by the submitting node's own worker (strategy local), with and without.
+        printf 'zmesh  spin 0: '
+        "$bench" -z "$build/zmeshd" -s rtt -n "$n" -S 0 2>/dev/null | grep -v '^bench_work: ok$' || true
+        for spin in 200 0; do
+            printf 'zmesh  spin %s: ' "$spin"
             "$bench" -z "$build/zmeshd" -s rtt-local -n "$n" -S "$spin" 2>/dev/null \
                 | grep -v '^bench_work: ok$' || true
         done

@@ -3,8 +3,32 @@
 #include <poll.h>
 #include <sched.h>
 
+bool
+zmesh_spin_wanted (const zmesh_spin_t *state, int spin_us, bool expecting)
+{
+    return spin_us > 0 && (expecting || !state || state->idle_wait_us <= spin_us);
+}
+
+static int s_poll_spin (zmq_pollitem_t *items, int count, long timeout_ms, int spin_us);
+
 int
-zmesh_poll_spin (zmq_pollitem_t *items, int count, long timeout_ms, int spin_us)
+zmesh_poll_spin (zmq_pollitem_t *items,
+                 int count,
+                 long timeout_ms,
+                 int spin_us,
+                 zmesh_spin_t *state,
+                 bool expecting)
+{
+    int64_t start = zclock_usecs ();
+    bool look = zmesh_spin_wanted (state, spin_us, expecting);
+    int rc = s_poll_spin (items, count, timeout_ms, look ? spin_us : 0);
+    if (state && !expecting)
+        state->idle_wait_us = zclock_usecs () - start;
+    return rc;
+}
+
+static int
+s_poll_spin (zmq_pollitem_t *items, int count, long timeout_ms, int spin_us)
 {
     if (spin_us <= 0 || timeout_ms == 0 || count <= 0 || count > ZMESH_SPIN_ITEMS_MAX)
         return zmq_poll (items, count, timeout_ms);
