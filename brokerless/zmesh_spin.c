@@ -53,8 +53,25 @@ s_poll_spin (zmq_pollitem_t *items, int count, long timeout_ms, int spin_us)
     while (spent < spin_us) {
         sched_yield ();
         if (poll (fds, (nfds_t) count, 0) > 0) {
-            rc = zmq_poll (items, count, 0);
-            if (rc != 0)
+            //  Only the items whose descriptor fired can have something new: a socket's
+            //  events are read (which takes its commands, and clears its descriptor).
+            rc = 0;
+            for (int i = 0; i < count; i++) {
+                items [i].revents = 0;
+                if (!(fds [i].revents & (POLLIN | POLLERR | POLLHUP)))
+                    continue;
+                if (items [i].socket) {
+                    int events = 0;
+                    size_t size = sizeof events;
+                    if (zmq_getsockopt (items [i].socket, ZMQ_EVENTS, &events, &size) != 0)
+                        return -1;
+                    items [i].revents = (short) (events & items [i].events);
+                }
+                else
+                    items [i].revents = (short) (items [i].events & ZMQ_POLLIN);
+                rc += items [i].revents != 0;
+            }
+            if (rc)
                 return rc;
         }
         spent = zclock_usecs () - start;
