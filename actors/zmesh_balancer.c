@@ -1094,15 +1094,7 @@ s_scale (self_t *self, uint64_t now)
             self->scale_pid [which] = 0;
     zmesh_owner_stats_t stats;
     zmesh_owner_stats (self->owner, now, &stats);
-    uint64_t queued = stats.pending;
-    zchunk_t *chunk = zmesh_ctx_work (self->ctx);
-    zmesh_work_info_t *work = (zmesh_work_info_t *) malloc (sizeof *work);
-    ZMESH_ASSERT (work);
-    if (chunk
-        && zmesh_work_info_decode (work, zchunk_data (chunk), zchunk_size (chunk)) == ZMESH_OK)
-        queued += work->load.queued;
-    free (work);
-    zchunk_destroy (&chunk);
+    uint64_t queued = (uint64_t) stats.pending + zmesh_work_own_queued (self->ctx);
     zmesh_scale_info_t own = {.queue_depth = queued > UINT32_MAX ? UINT32_MAX : (uint32_t) queued,
                               .latency_ms = self->latency_ms >= UINT32_MAX
                                                 ? UINT32_MAX

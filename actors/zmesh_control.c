@@ -30,6 +30,7 @@
 #include "zmesh_node_ctx.h"
 #include "zmesh_mpack.h"
 #include "zmesh_topology.h"
+#include "zmesh_work.h"
 #include <errno.h>
 #include <inttypes.h>
 #include <msgpack.h>
@@ -488,21 +489,23 @@ s_pack_metric_head (
 
 #define S_WORK_GAUGES 16  //  samples s_metrics_pack adds from the balancer's list
 
-//  The tasks this node's worker has queued, as it last published them in its zmesh.work
-//  value (it republishes when its load changes band); 0 if it runs no worker.
-static uint64_t
-s_worker_queued (self_t *self)
+//  A scaling decision as three samples of one gauge, labelled by decision: 1 for the one in
+//  force, 0 for the others.
+static void
+s_pack_decision (msgpack_packer *pk,
+                 const char *name,
+                 const char *help,
+                 const zmesh_scale_result_t *scale)
 {
-    zchunk_t *chunk = zmesh_ctx_work (self->ctx);
-    if (!chunk)
-        return 0;
-    zmesh_work_info_t info;
-    uint64_t queued =
-        zmesh_work_info_decode (&info, zchunk_data (chunk), zchunk_size (chunk)) == ZMESH_OK
-            ? info.load.queued
-            : 0;
-    zchunk_destroy (&chunk);
-    return queued;
+    static const zmesh_scale_decision_t decisions [] = {ZMESH_SCALE_HOLD, ZMESH_SCALE_UP,
+                                                        ZMESH_SCALE_DOWN};
+    for (size_t i = 0; i < sizeof decisions / sizeof decisions [0]; i++) {
+        char labels [48];
+        snprintf (labels, sizeof labels, "decision=\"%s\"",
+                  zmesh_scale_decision_name (decisions [i]));
+        s_pack_metric_head (pk, name, labels, help, "gauge");
+        msgpack_pack_uint32 (pk, scale->decision == decisions [i]);
+    }
 }
 
 //  Counters of the table as they are, then gauges computed now: members and uptime, and the
@@ -546,7 +549,7 @@ s_metrics_pack (self_t *self, s_reply_t *reply, const zmesh_work_list_t *list)
     s_pack_metric_head (pk, "zmesh_queue_depth", "",
                         "Tasks waiting: this node's tasks not placed yet, plus its worker's queue",
                         "gauge");
-    msgpack_pack_uint64 (pk, list->stats.pending + s_worker_queued (self));
+    msgpack_pack_uint64 (pk, (uint64_t) list->stats.pending + zmesh_work_own_queued (self->ctx));
     s_pack_metric_head (pk, "zmesh_tasks_in_flight", "",
                         "Attempts of this node's tasks open on workers", "gauge");
     msgpack_pack_uint32 (pk, list->stats.in_flight);
@@ -556,30 +559,15 @@ s_metrics_pack (self_t *self, s_reply_t *reply, const zmesh_work_list_t *list)
     s_pack_metric_head (pk, "zmesh_avg_latency_ms", "",
                         "Moving average of this node's task latency, submit to result", "gauge");
     msgpack_pack_double (pk, list->latency_ms);
-    static const zmesh_scale_decision_t decisions [] = {ZMESH_SCALE_HOLD, ZMESH_SCALE_UP,
-                                                        ZMESH_SCALE_DOWN};
-    for (size_t i = 0; i < 3; i++) {
-        char labels [48];
-        snprintf (labels, sizeof labels, "decision=\"%s\"",
-                  zmesh_scale_decision_name (decisions [i]));
-        s_pack_metric_head (pk, "zmesh_scaling_decision", labels,
-                            "The balancer's last scaling decision: 1 for the one in force",
-                            "gauge");
-        msgpack_pack_uint32 (pk, list->scale.decision == decisions [i]);
-    }
+    s_pack_decision (pk, "zmesh_scaling_decision",
+                     "The balancer's last scaling decision: 1 for the one in force", &list->scale);
     s_pack_metric_head (pk, "zmesh_scaling_d", "", "The figure D of the last scaling decision",
                         "gauge");
     msgpack_pack_double (pk, list->scale.d);
-    for (size_t i = 0; i < 3; i++) {
-        char labels [48];
-        snprintf (labels, sizeof labels, "decision=\"%s\"",
-                  zmesh_scale_decision_name (decisions [i]));
-        s_pack_metric_head (pk, "zmesh_scaling_mesh_decision", labels,
-                            "The mesh-wide scaling decision, over every node's published "
-                            "figures: 1 for the one in force",
-                            "gauge");
-        msgpack_pack_uint32 (pk, list->mesh_scale.decision == decisions [i]);
-    }
+    s_pack_decision (pk, "zmesh_scaling_mesh_decision",
+                     "The mesh-wide scaling decision, over every node's published figures: 1 "
+                     "for the one in force",
+                     &list->mesh_scale);
     s_pack_metric_head (pk, "zmesh_scaling_mesh_d", "",
                         "The figure D of the mesh-wide decision (mean queue depth per node, mean "
                         "latency)",

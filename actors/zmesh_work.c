@@ -232,3 +232,20 @@ zmesh_work_local_endpoint (char *out, const char *id_hex)
 {
     snprintf (out, ZMESH_ENDPOINT_MAX, "inproc://zmesh-work-%s", id_hex);
 }
+
+uint32_t
+zmesh_work_own_queued (zmesh_node_ctx_t *ctx)
+{
+    zchunk_t *chunk = zmesh_ctx_work (ctx);
+    if (!chunk)
+        return 0;
+    zmesh_work_info_t *info = (zmesh_work_info_t *) malloc (sizeof *info);
+    ZMESH_ASSERT (info);
+    uint32_t queued =
+        zmesh_work_info_decode (info, zchunk_data (chunk), zchunk_size (chunk)) == ZMESH_OK
+            ? info->load.queued
+            : 0;
+    free (info);
+    zchunk_destroy (&chunk);
+    return queued;
+}

@@ -25,6 +25,9 @@ int zmesh_work_recv_from (zmesh_metrics_t *metrics,
 uint32_t zmesh_work_load_band (const zmesh_task_load_t *load, uint32_t threshold_permille);
 //  "tcp://HOST:PORT" of endpoint with its port replaced by port (into out, ZMESH_ENDPOINT_MAX).
 void zmesh_work_endpoint_with_port (char *out, const char *endpoint, const char *port);
+//  The tasks this node's worker has queued, as it last published them in its zmesh.work value
+//  (it republishes when its load changes band); 0 if it runs no worker.
+uint32_t zmesh_work_own_queued (zmesh_node_ctx_t *ctx);
 //  Placement's configuration from the node's (balancer/sample, match and local thresholds,
 //  weights): the balancer's, and the worker's when it bids.
 void zmesh_work_place_config (const zmesh_config_t *config, zmesh_place_config_t *place);

@@ -94,13 +94,14 @@ struct self_s {
     zmesh_link_monitor_t *monitor;
     char endpoint [ZMESH_ENDPOINT_MAX];
     int event_fd;
-    zhashx_t *handler_stats;  //  handler name -> w_handler_stat_t: what its bids say of us
-    uint64_t queued;          //  tasks ever queued (atomic): what a looking executor watches
-    bool spinning;            //  an idle executor is looking (changed under lock)
-    zmesh_spin_t idle;        //  executors: how long the last one waited for a task (under lock)
-    zmesh_spin_t spin;        //  the actor's waits
-    zhashx_t *tasks;          //  id (16 bytes) -> w_task_t
-    zhashx_t *owners;         //  id (16 bytes) -> w_owner_t
+    zhashx_t *handler_stats;     //  handler name -> w_handler_stat_t: what its bids say of us
+    zmesh_place_config_t place;  //  what its bids are computed with (the balancer's weights)
+    uint64_t queued;             //  tasks ever queued (atomic): what a looking executor watches
+    bool spinning;               //  an idle executor is looking (changed under lock)
+    zmesh_spin_t idle;           //  executors: how long the last one waited for a task (under lock)
+    zmesh_spin_t spin;           //  the actor's waits
+    zhashx_t *tasks;             //  id (16 bytes) -> w_task_t
+    zhashx_t *owners;            //  id (16 bytes) -> w_owner_t
     uint32_t slots;
     //  shared with the executors, under lock
     pthread_mutex_t lock;
@@ -1391,13 +1392,11 @@ s_bid (self_t *self, w_owner_t *owner, const zmesh_task_call_t *call)
     request.memory_bytes = call->memory_bytes;
     request.gpus = call->gpus;
     request.strategy = ZMESH_PLACE_AUCTION;
-    zmesh_place_config_t place;
-    zmesh_work_place_config (self->config, &place);
     double figure = -1;
-    bool able =
-        !stopping
-        && zmesh_place_bid (&place, &request, node, (double) call->perf_best_us / 1000.0, &figure)
-               == ZMESH_OK;
+    bool able = !stopping
+                && zmesh_place_bid (&self->place, &request, node,
+                                    (double) call->perf_best_us / 1000.0, &figure)
+                       == ZMESH_OK;
     free (info);
     free (node);
     zmesh_task_bid_t bid = {.call_id = call->id, .able = able, .permille = 0};
@@ -1536,6 +1535,7 @@ s_self_new (zsock_t *pipe, zmesh_node_ctx_t *ctx, char *err, size_t err_size)
     snprintf (self->exec_allow, sizeof self->exec_allow, "%s", self->config->worker_exec_allow);
     self->tasks = s_id_table ();
     self->owners = s_id_table ();
+    zmesh_work_place_config (self->config, &self->place);
     self->handler_stats = zhashx_new ();
     ZMESH_ASSERT (self->handler_stats);
     zhashx_set_destructor (self->handler_stats, s_free_item);
