@@ -448,10 +448,12 @@ s_auction (self_t *self,
                        == ZMESH_OK;
         for (uint32_t i = 0; i < self->view_count && encoded; i++) {
             s_view_node_t *node = &self->view [i];
-            double bid;
+            //  The filter alone: a node without window now (late binding, breaker) is asked
+            //  too, as its bid serves the round's later tasks.
+            zmesh_place_node_t probe = self->candidates [i];
+            probe.eligible = true;
             if (!node->alive || !node->has_work || s_avoided (choice, &node->place.id)
-                || zmesh_place_bid (&self->place, request, &self->candidates [i], 0, &bid)
-                       != ZMESH_OK)
+                || !zmesh_place_match (&self->place, request, &probe, NULL))
                 continue;  //  could not take it as far as we know: not worth a call
             s_link_t *link = s_link (self, &node->place.id);
             if (!link || zmq_send (link->handle, buf, size, ZMQ_DONTWAIT) < 0)

@@ -38,6 +38,19 @@ calls=$(zm_metric b zmesh_task_calls_total)
     || zm_fail "100 tasks alike took $calls calls (rounds are not shared, or none was sent)"
 zm_ok "100 auction tasks, each once and right, with $calls calls (rounds shared)"
 
+# Rounds that open while every node has its window full (late binding) still call all 3:
+# 40 tasks of 300 ms keep the nodes full across several rounds of 500 ms.
+before=$(zm_metric a zmesh_task_calls_total)
+yes 300 | head -n 40 > "$ZM_TMP/sleeps"
+ctl a --json map sleep --strategy auction < "$ZM_TMP/sleeps" > "$ZM_TMP/sleeps.json" \
+    || zm_fail "map sleep --strategy auction exited $?"
+jq -s -e 'length == 40 and all(.[]; .success)' "$ZM_TMP/sleeps.json" >/dev/null \
+    || zm_fail "auction sleeps: $(head -n 2 "$ZM_TMP/sleeps.json")"
+calls=$(( $(zm_metric a zmesh_task_calls_total) - before ))
+[ "$calls" -ge 6 ] && [ $(( calls % 3 )) -eq 0 ] \
+    || zm_fail "40 sleeps took $calls calls: a round did not call every node"
+zm_ok "rounds opened while the nodes were full still called all 3 ($calls calls)"
+
 out=$(ctl c --json submit echo --strategy auction --require no-such-tag); rc=$?
 [ "$rc" -eq 1 ] || zm_fail "a task no node can take exited $rc: $out"
 echo "$out" | jq -e '.success == false' >/dev/null || zm_fail "unplaceable auction task: $out"
