@@ -1,9 +1,14 @@
 /*  bench_work: the work plane's figures, with real zmeshd worker processes on 127.0.0.1.
 
-    bench_work [-z ZMESHD] [-s SCENARIO] [-n TASKS] [-S SPIN_US] [-t]
+    bench_work [-z ZMESHD] [-s SCENARIO] [-n TASKS] [-S SPIN_US] [-P PLACEMENT] [-t]
 
     -S: node/spin_us of every node (default: the node's default; 0: threads sleep as soon as
         they have nothing to do).
+    -P (rtt and rtt-local): where the processes' threads may run, set before the first round
+        trip: `any` (default: wherever the kernel puts them), `one` (every thread of every
+        process on CPU 0), `split` (the submitter on CPU 0; the workers and the raw echo
+        process on CPU 1). On a machine whose wake-ups across CPUs are slow (bench_wake),
+        this shows what they cost a round trip.
     -t (tests): skip the checks that depend on the machine's speed (the share stolen, the 3 s
     of `stop`); what must always hold (every task ends exactly once, successfully) is checked.
 
@@ -33,6 +38,8 @@
 */
 #include "zmesh.h"
 #include <czmq.h>
+#include <dirent.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/wait.h>
 
@@ -45,6 +52,7 @@ typedef struct {
 
 static const char *s_zmeshd = "build/zmeshd";
 static char s_spin_arg [40] = "node/spin_us=200";  //  -S: node/spin_us of every node
+static const char *s_placement = "any";            //  -P: where rtt's threads run
 static bool s_submitter_works;                     //  the submitter runs a worker too (rtt-local)
 static char s_root [200];
 static s_worker_t s_workers [S_WORKERS_MAX];
@@ -481,6 +489,42 @@ s_raw_stop (void **context, void *client, pid_t pid)
     waitpid (pid, NULL, 0);
 }
 
+//  Pin every thread of process pid to CPU cpu (threads it starts later inherit it).
+static void
+s_pin_process (pid_t pid, int cpu)
+{
+    char path [64];
+    snprintf (path, sizeof path, "/proc/%d/task", (int) pid);
+    DIR *dir = opendir (path);
+    if (!dir) {
+        fprintf (stderr, "bench_work: cannot list the threads of %d\n", (int) pid);
+        exit (1);
+    }
+    cpu_set_t set;
+    CPU_ZERO (&set);
+    CPU_SET (cpu, &set);
+    for (struct dirent *entry = readdir (dir); entry; entry = readdir (dir))
+        if (entry->d_name [0] != '.'
+            && sched_setaffinity ((pid_t) atoi (entry->d_name), sizeof set, &set) != 0) {
+            fprintf (stderr, "bench_work: cannot pin thread %s to CPU %d\n", entry->d_name, cpu);
+            exit (1);
+        }
+    closedir (dir);
+}
+
+//  -P: place the submitter, the workers and the raw echo process.
+static void
+s_place_processes (pid_t raw_pid)
+{
+    if (streq (s_placement, "any"))
+        return;
+    int other = streq (s_placement, "one") ? 0 : 1;
+    s_pin_process (getpid (), 0);
+    for (int i = 0; i < s_worker_count; i++)
+        s_pin_process (s_workers [i].pid, other);
+    s_pin_process (raw_pid, other);
+}
+
 //  One task at a time, against raw libzmq CURVE between two processes in the same run: rounds
 //  of S_RTT_ROUND round trips alternate in ABBA order (raw, zmesh, zmesh, raw...), so the
 //  machine's moods fall on both alike.
@@ -495,6 +539,7 @@ s_rtt (int count, bool local)
     void *raw_context;
     pid_t raw_pid;
     void *raw = s_raw_start (&raw_context, &raw_pid);
+    s_place_processes (raw_pid);
     count -= count % S_RTT_ROUND;
     int64_t *samples [2];
     samples [0] = (int64_t *) calloc ((size_t) count, sizeof (int64_t));  //  raw
@@ -532,10 +577,11 @@ s_rtt (int count, bool local)
     for (int side = 0; side < 2; side++)
         qsort (samples [side], (size_t) done [side], sizeof (int64_t), s_compare_i64);
     int n = done [1] < done [0] ? done [1] : done [0];
-    printf ("%s %d tasks one at a time: p50 %lld us, p99 %lld us, max %lld us; raw libzmq "
+    printf ("%s %d tasks one at a time%s%s: p50 %lld us, p99 %lld us, max %lld us; raw libzmq "
             "CURVE round trip between two processes, same run: p50 %lld us, p99 %lld us "
             "(p50 ratio %.2f)\n",
-            local ? "rtt-local:" : "rtt:   ", n, (long long) samples [1][n / 2],
+            local ? "rtt-local:" : "rtt:   ", n, streq (s_placement, "any") ? "" : ", placement ",
+            streq (s_placement, "any") ? "" : s_placement, (long long) samples [1][n / 2],
             (long long) samples [1][n * 99 / 100], (long long) samples [1][n - 1],
             (long long) samples [0][n / 2], (long long) samples [0][n * 99 / 100],
             (double) samples [1][n / 2] / (double) (samples [0][n / 2] ? samples [0][n / 2] : 1));
@@ -730,7 +776,7 @@ main (int argc, char *argv [])
     s_self_path = "/proc/self/exe";
     if (argc == 3 && strcmp (argv [1], "-E") == 0)
         return s_raw_echo (argv [2]);
-    while ((option = getopt (argc, argv, "z:s:n:S:t")) != -1) {
+    while ((option = getopt (argc, argv, "z:s:n:S:P:t")) != -1) {
         if (option == 't')
             s_no_timing = true;
         else if (option == 'z')
@@ -741,11 +787,18 @@ main (int argc, char *argv [])
             count = atoi (optarg);
         else if (option == 'S')
             snprintf (s_spin_arg, sizeof s_spin_arg, "node/spin_us=%d", atoi (optarg));
+        else if (option == 'P'
+                 && (streq (optarg, "any") || streq (optarg, "one") || streq (optarg, "split")))
+            s_placement = optarg;
         else {
-            fprintf (stderr,
-                     "usage: bench_work [-z ZMESHD] [-s SCENARIO] [-n TASKS] [-S SPIN_US] [-t]\n");
+            fprintf (stderr, "usage: bench_work [-z ZMESHD] [-s SCENARIO] [-n TASKS] [-S SPIN_US] "
+                             "[-P any|one|split] [-t]\n");
             return 2;
         }
+    }
+    if (!streq (s_placement, "any") && sysconf (_SC_NPROCESSORS_ONLN) < 2) {
+        fprintf (stderr, "bench_work: -P %s needs two CPUs\n", s_placement);
+        return 2;
     }
     zsys_set_logstream (stderr);  //  the submitter's log; the figures go to stdout
     atexit (s_kill_all);
