@@ -417,8 +417,11 @@ zmesh_gstate_call (const char *endpoint,
                    size_t err_size)
 {
     zsock_t *call = zsock_new (ZMQ_DEALER);
-    if (!call)
+    if (!call) {
+        if (err)
+            snprintf (err, err_size, "cannot make a socket to the gossip actor");
         return ZMESH_EIO;
+    }
     zsock_set_rcvtimeo (call, ZMESH_STATE_CALL_TIMEOUT_MS);
     zsock_set_linger (call, 0);
     int rc = ZMESH_ETIMEOUT;
