@@ -9,6 +9,7 @@
     the task's time limit).
 */
 #include "zmesh_worker_internal.h"
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -238,21 +239,39 @@ zmesh_worker__exec (zmesh_task_t *task, void *arg)
     }
     const char *input = newline ? newline + 1 : data + size;
     size_t input_size = (size_t) (data + size - input);
+    //  Close-on-exec, so that a child another executor starts at the same moment does not
+    //  inherit this one's pipes (and hold them open).
     int to_child [2], from_child [2];
-    if (pipe (to_child) || pipe (from_child)) {
+    if (pipe2 (to_child, O_CLOEXEC)) {
         zmesh_task_error (task, "exec: pipe: %s", strerror (errno));
         return -1;
     }
+    if (pipe2 (from_child, O_CLOEXEC)) {
+        zmesh_task_error (task, "exec: pipe: %s", strerror (errno));
+        close (to_child [0]), close (to_child [1]);
+        return -1;
+    }
+    //  The input is written without blocking: a child that writes its output while it still
+    //  reads its input fills both pipes, and a blocking write would then wait forever (past
+    //  the time limit, and past the node's stop).
+    fcntl (to_child [1], F_SETFL, fcntl (to_child [1], F_GETFL) | O_NONBLOCK);
+    //  A child that exits before it read all its input makes the write fail with EPIPE; the
+    //  SIGPIPE that comes with it must not end an embedding process that did not ignore it.
+    sigset_t pipe_signal, old_mask;
+    sigemptyset (&pipe_signal);
+    sigaddset (&pipe_signal, SIGPIPE);
+    pthread_sigmask (SIG_BLOCK, &pipe_signal, &old_mask);
     pid_t pid = fork ();
     if (pid < 0) {
         zmesh_task_error (task, "exec: fork: %s", strerror (errno));
         close (to_child [0]), close (to_child [1]), close (from_child [0]), close (from_child [1]);
+        pthread_sigmask (SIG_SETMASK, &old_mask, NULL);
         return -1;
     }
     if (pid == 0) {
+        sigprocmask (SIG_SETMASK, &old_mask, NULL);  //  the command gets the usual signals
         dup2 (to_child [0], 0);
         dup2 (from_child [1], 1);
-        close (to_child [0]), close (to_child [1]), close (from_child [0]), close (from_child [1]);
         execl (path, path, (char *) NULL);
         _exit (127);
     }
@@ -292,7 +311,7 @@ zmesh_worker__exec (zmesh_task_t *task, void *arg)
             ssize_t w = write (in_fd, input + sent, input_size - sent);
             if (w > 0)
                 sent += (size_t) w;
-            if (w < 0 || sent == input_size) {
+            if ((w < 0 && errno != EAGAIN && errno != EINTR) || sent == input_size) {
                 close (in_fd);
                 in_fd = -1;
             }
@@ -326,6 +345,11 @@ zmesh_worker__exec (zmesh_task_t *task, void *arg)
         kill (pid, SIGKILL);
     int status = 0;
     waitpid (pid, &status, 0);
+    //  Take a SIGPIPE the writes raised before this thread's mask is restored.
+    struct timespec none = {0, 0};
+    while (sigtimedwait (&pipe_signal, NULL, &none) == SIGPIPE)
+        ;
+    pthread_sigmask (SIG_SETMASK, &old_mask, NULL);
     int rc = -1;
     if (timed_out)
         zmesh_task_error (task, "exec: %s killed at the time limit", name);
