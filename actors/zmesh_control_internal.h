@@ -68,9 +68,6 @@ typedef int (zmesh_control_command_fn) (zmesh_control_t *self,
                                         char args [][ZMESH_CONTROL_ARG_MAX],
                                         zmesh_control_reply_t *reply);
 
-//  Internal to libzmesh: kept out of its dynamic symbol table.
-#pragma GCC visibility push(hidden)
-
 //  ---------------------------------------------------------------------------------------------
 //  Replies and answers (zmesh_control.c).
 
@@ -173,7 +170,5 @@ int zmesh_control__work_read (zmesh_control_t *self);
 //  Work to check on at each wake-up: tasks and metrics requests that waited too long, and
 //  whether the balancer restarted under what waits for it.
 void zmesh_control__work_watch (zmesh_control_t *self);
-
-#pragma GCC visibility pop
 
 #endif
