@@ -20,6 +20,7 @@
                             "LIST"                               -> "LIST" ptr(zmesh_work_list_t)
 */
 #include "zmesh_actors.h"
+#include "zmesh_auction.h"
 #include "zmesh_balancer.h"
 #include "zmesh_link.h"
 #include "zmesh_spin.h"
@@ -35,32 +36,14 @@
 
 extern char **environ;
 
-#define S_VIEW_MS            100   //  least time between two rebuilds of the view
-#define S_PERF_HANDLERS      16    //  handlers whose latency one node keeps
-#define S_RECV_BATCH         256   //  messages read from one socket per wake-up
-#define S_CLIENTS_MAX        1024  //  API and control connections at once
-#define S_LATENCY_ALPHA      0.05  //  weight of a new task latency in the average
-#define S_PIPELINE_MS        2.0   //  work kept in flight per slot beyond 2 tasks (late binding)
-#define S_RTT_ALPHA          0.2   //  weight of a new round-trip sample in a link's average
-#define S_PROBE_LOST_US      10000000  //  a probe without a result this long is given up
-#define S_AUCTION_WAIT_MS    50        //  bids awaited at most; then the silent nodes' are computed
-#define S_AUCTION_VALID_MS   500       //  a round's bids serve tasks like it this long
-#define S_AUCTION_ROUNDS_MAX 64        //  rounds kept at once (the oldest goes first)
-
-//  One round of an auction: a CALL for tasks like `call` to every eligible node, and the
-//  bids. Tasks of the same handler and needs share a round while it is valid.
-typedef struct {
-    zmesh_task_call_t call;
-    uint64_t deadline_ms;     //  open until every node answered or this passed
-    uint64_t valid_until_ms;  //  0 while open
-    uint32_t count;           //  nodes asked
-    uint32_t answered;
-    zmesh_id_t *nodes;  //  [count]
-    int32_t *bids;      //  [count]: S_BID_NONE, S_BID_UNABLE, or 0..1000
-} s_round_t;
-
-#define S_BID_NONE   (-2)  //  no answer (yet)
-#define S_BID_UNABLE (-1)  //  cannot take such tasks
+#define S_VIEW_MS       100       //  least time between two rebuilds of the view
+#define S_PERF_HANDLERS 16        //  handlers whose latency one node keeps
+#define S_RECV_BATCH    256       //  messages read from one socket per wake-up
+#define S_CLIENTS_MAX   1024      //  API and control connections at once
+#define S_LATENCY_ALPHA 0.05      //  weight of a new task latency in the average
+#define S_PIPELINE_MS   2.0       //  work kept in flight per slot beyond 2 tasks (late binding)
+#define S_RTT_ALPHA     0.2       //  weight of a new round-trip sample in a link's average
+#define S_PROBE_LOST_US 10000000  //  a probe without a result this long is given up
 
 typedef struct {
     char handler [ZMESH_TASK_HANDLER_MAX];
@@ -127,9 +110,8 @@ typedef struct {
     s_client_t clients [S_CLIENTS_MAX];
     //  submissions waiting because the owner is full
     zlistx_t *backlog;
-    //  auctions
-    zlistx_t *rounds;  //  s_round_t *, oldest first
-    uint32_t call_seq;
+    //  auctions: the rounds of bids (protocol/zmesh_auction.h, its default limits)
+    zmesh_auction_t *auction;
     //  figures
     zmesh_owner_stats_t reported;
     double latency_ms;  //  moving average of task latency
@@ -316,92 +298,76 @@ s_avoided (const zmesh_owner_choice_t *choice, const zmesh_id_t *node)
 //  ---------------------------------------------------------------------------------------------
 //  Auctions: a CALL to every eligible node, their BIDs, the highest wins (protocol.md 8.14)
 
-static void
-s_round_destroy (void **item)
-{
-    s_round_t *round = (s_round_t *) *item;
-    if (round) {
-        free (round->nodes);
-        free (round->bids);
-        free (round);
-    }
-    *item = NULL;
-}
-
-//  Do tasks of call a and b bid alike (same handler and needs)?
-static bool
-s_call_alike (const zmesh_task_call_t *a, const zmesh_task_call_t *b)
-{
-    return streq (a->handler, b->handler) && a->cpu_millicores == b->cpu_millicores
-           && a->memory_bytes == b->memory_bytes && a->gpus == b->gpus
-           && a->tag_count == b->tag_count
-           && memcmp (a->tags, b->tags, sizeof a->tags [0] * a->tag_count) == 0;
-}
-
-//  The round for tasks like call, dropping those that served their time; NULL if none.
-static s_round_t *
-s_round_find (self_t *self, const zmesh_task_call_t *call, uint64_t now)
-{
-    s_round_t *found = NULL;
-    s_round_t *round = (s_round_t *) zlistx_first (self->rounds);
-    while (round) {
-        void *handle = zlistx_cursor (self->rounds);
-        s_round_t *next = (s_round_t *) zlistx_next (self->rounds);
-        if (round->valid_until_ms && now >= round->valid_until_ms)
-            zlistx_delete (self->rounds, handle);
-        else if (!found && s_call_alike (&round->call, call))
-            found = round;
-        round = next;
-    }
-    return found;
-}
-
 //  The earliest end of an open round (UINT64_MAX: none).
 static uint64_t
 s_rounds_deadline (self_t *self)
 {
-    uint64_t deadline = UINT64_MAX;
-    for (s_round_t *round = (s_round_t *) zlistx_first (self->rounds); round;
-         round = (s_round_t *) zlistx_next (self->rounds))
-        if (!round->valid_until_ms && round->deadline_ms < deadline)
-            deadline = round->deadline_ms;
-    return deadline;
+    return zmesh_auction_deadline_ms (self->auction);
 }
 
 //  Open rounds whose time is up close, with the bids they have: the waiting tasks go.
 static void
 s_rounds_tick (self_t *self, uint64_t now)
 {
-    bool closed = false;
-    for (s_round_t *round = (s_round_t *) zlistx_first (self->rounds); round;
-         round = (s_round_t *) zlistx_next (self->rounds))
-        if (!round->valid_until_ms && now >= round->deadline_ms) {
-            round->valid_until_ms = now + S_AUCTION_VALID_MS;
-            closed = true;
-        }
-    if (closed)
+    if (zmesh_auction_tick (self->auction, now))
         zmesh_owner_kick (self->owner, now);
 }
 
-//  A BID: into its round; the round closes when every node asked has answered.
+//  A BID: into its round; the round closes when every node asked has answered. What the
+//  round does not take (malformed, forged, late, duplicate) the core counts and ignores.
 static void
 s_bid_heard (self_t *self, const zmesh_id_t *from, const zmesh_task_bid_t *bid, uint64_t now)
 {
-    for (s_round_t *round = (s_round_t *) zlistx_first (self->rounds); round;
-         round = (s_round_t *) zlistx_next (self->rounds)) {
-        if (round->call.id != bid->call_id)
-            continue;
-        for (uint32_t i = 0; i < round->count; i++)
-            if (zmesh_id_equal (&round->nodes [i], from) && round->bids [i] == S_BID_NONE) {
-                round->bids [i] = bid->able ? (int32_t) bid->permille : S_BID_UNABLE;
-                round->answered++;
-            }
-        if (!round->valid_until_ms && round->answered == round->count) {
-            round->valid_until_ms = now + S_AUCTION_VALID_MS;
-            zmesh_owner_kick (self->owner, now);
-        }
-        return;
+    bool closed = false;
+    int rc = zmesh_auction_bid (self->auction, from, bid, now, &closed);
+    if (rc != ZMESH_OK)
+        zmesh_metrics_add (&self->ctx->metrics, ZMESH_M_TASKS_BIDS_IGNORED, 1);
+    else if (closed)
+        zmesh_owner_kick (self->owner, now);
+}
+
+//  A new round: its CALL to every node that could take the task (alive, offers work, not
+//  avoided, passes the filter). Returns the round's state once the CALLs are out.
+static zmesh_auction_state_t
+s_auction_call (self_t *self,
+                const zmesh_owner_choice_t *choice,
+                const zmesh_place_request_t *request,
+                zmesh_task_call_t *call,
+                uint64_t now)
+{
+    double best_ms = 0;
+    for (uint32_t i = 0; i < self->view_count; i++) {
+        s_perf_t *perf =
+            self->view [i].link ? s_perf (self->view [i].link, choice->task->handler, false) : NULL;
+        if (perf && perf->samples && (best_ms == 0 || perf->perf_ms < best_ms))
+            best_ms = perf->perf_ms;
     }
+    call->perf_best_us = (uint64_t) (best_ms * 1000.0);
+    uint8_t buf [2048];
+    size_t size;
+    bool encoded = zmesh_task_encode_call (buf, sizeof buf, &self->ctx->identity.pub.id,
+                                           &s_zero_load, call, &size)
+                   == ZMESH_OK;
+    for (uint32_t i = 0; i < self->view_count && encoded; i++) {
+        s_view_node_t *node = &self->view [i];
+        //  The filter alone: a node without window now (late binding, breaker) is asked
+        //  too, as its bid serves the round's later tasks.
+        zmesh_place_node_t probe = self->candidates [i];
+        probe.eligible = true;
+        if (!node->alive || !node->has_work || s_avoided (choice, &node->place.id)
+            || !zmesh_place_match (&self->place, request, &probe, NULL))
+            continue;  //  could not take it as far as we know: not worth a call
+        s_link_t *link = s_link (self, &node->place.id);
+        if (!link || zmq_send (link->handle, buf, size, ZMQ_DONTWAIT) < 0)
+            continue;  //  not asked: its bid is computed here
+        zmesh_metrics_add (&self->ctx->metrics, ZMESH_M_TASKS_CALLS, 1);
+        //  Beyond the round's node limit its answer would be ignored: computed here too.
+        zmesh_auction_ask (self->auction, call->id, &node->place.id);
+    }
+    zmesh_auction_state_t state = ZMESH_AUCTION_OPEN;
+    int rc = zmesh_auction_sent (self->auction, call->id, now, &state);
+    ZMESH_ASSERT (rc == ZMESH_OK);
+    return state;
 }
 
 //  An auction task to place: true to go on with the bids applied to the candidates (those
@@ -422,69 +388,17 @@ s_auction (self_t *self,
     call.gpus = task->gpus;
     call.tag_count = task->tag_count;
     memcpy (call.tags, task->tags, sizeof call.tags [0] * task->tag_count);
-    s_round_t *round = s_round_find (self, &call, now);
-    if (!round) {
-        //  Call every node that could take it (alive, offers work, not avoided).
-        round = (s_round_t *) calloc (1, sizeof *round);
-        ZMESH_ASSERT (round);
-        round->nodes = (zmesh_id_t *) calloc (self->view_count + 1, sizeof *round->nodes);
-        round->bids = (int32_t *) calloc (self->view_count + 1, sizeof *round->bids);
-        ZMESH_ASSERT (round->nodes && round->bids);
-        call.id = ++self->call_seq;
-        double best_ms = 0;
-        for (uint32_t i = 0; i < self->view_count; i++) {
-            s_perf_t *perf =
-                self->view [i].link ? s_perf (self->view [i].link, task->handler, false) : NULL;
-            if (perf && perf->samples && (best_ms == 0 || perf->perf_ms < best_ms))
-                best_ms = perf->perf_ms;
-        }
-        call.perf_best_us = (uint64_t) (best_ms * 1000.0);
-        round->call = call;
-        round->deadline_ms = now + S_AUCTION_WAIT_MS;
-        uint8_t buf [2048];
-        size_t size;
-        bool encoded = zmesh_task_encode_call (buf, sizeof buf, &self->ctx->identity.pub.id,
-                                               &s_zero_load, &call, &size)
-                       == ZMESH_OK;
-        for (uint32_t i = 0; i < self->view_count && encoded; i++) {
-            s_view_node_t *node = &self->view [i];
-            //  The filter alone: a node without window now (late binding, breaker) is asked
-            //  too, as its bid serves the round's later tasks.
-            zmesh_place_node_t probe = self->candidates [i];
-            probe.eligible = true;
-            if (!node->alive || !node->has_work || s_avoided (choice, &node->place.id)
-                || !zmesh_place_match (&self->place, request, &probe, NULL))
-                continue;  //  could not take it as far as we know: not worth a call
-            s_link_t *link = s_link (self, &node->place.id);
-            if (!link || zmq_send (link->handle, buf, size, ZMQ_DONTWAIT) < 0)
-                continue;  //  not asked: its bid is computed here
-            zmesh_metrics_add (&self->ctx->metrics, ZMESH_M_TASKS_CALLS, 1);
-            round->nodes [round->count] = node->place.id;
-            round->bids [round->count++] = S_BID_NONE;
-        }
-        if (!round->count)
-            round->valid_until_ms = now + S_AUCTION_VALID_MS;  //  nobody to ask: all computed
-        if (zlistx_size (self->rounds) >= S_AUCTION_ROUNDS_MAX && zlistx_first (self->rounds))
-            zlistx_delete (self->rounds, zlistx_cursor (self->rounds));  //  the oldest
-        zlistx_add_end (self->rounds, round);
-        if (round->count)
-            return false;
+    zmesh_auction_round_t round;
+    if (zmesh_auction_round (self->auction, &call, now, &round) != ZMESH_OK)
+        return true;  //  every round kept is open (ZMESH_ELIMIT): placed on computed bids
+    zmesh_auction_state_t state = round.state;
+    if (round.opened) {
+        call.id = round.call_id;
+        state = s_auction_call (self, choice, request, &call, now);
     }
-    if (!round->valid_until_ms)
+    if (state != ZMESH_AUCTION_CLOSED)
         return false;  //  open: its bids are coming
-    for (uint32_t i = 0; i < self->view_count; i++) {
-        zmesh_place_node_t *candidate = &self->candidates [i];
-        for (uint32_t j = 0; j < round->count; j++) {
-            if (!zmesh_id_equal (&round->nodes [j], &candidate->id))
-                continue;
-            if (round->bids [j] == S_BID_UNABLE)
-                candidate->eligible = false;
-            else if (round->bids [j] >= 0) {
-                candidate->has_bid = true;
-                candidate->bid_permille = (uint32_t) round->bids [j];
-            }
-        }
-    }
+    zmesh_auction_apply (self->auction, round.call_id, now, self->candidates, self->view_count);
     return true;
 }
 
@@ -1044,41 +958,51 @@ s_scale_exec (self_t *self, const zmesh_scale_result_t *result, const char *scop
         zsys_warning ("balancer: cannot run scale/exec %s", self->config->scale_exec);
 }
 
-//  The mesh-wide decision: D over the mean queue depth of the nodes alive that publish their
-//  figures (this one included) and the mean latency of those that have one. Every node
-//  computes it; the one with the lowest id acts on it.
+//  A member's state from its name ("alive", "suspect", "dead", "left"; NONE for any other).
+static zmesh_peer_state_t
+s_member_state (const char *name)
+{
+    for (int state = ZMESH_PEER_ALIVE; state <= ZMESH_PEER_LEFT; state++)
+        if (streq (name, zmesh_peer_state_name ((zmesh_peer_state_t) state)))
+            return (zmesh_peer_state_t) state;
+    return ZMESH_PEER_NONE;
+}
+
+//  The mesh-wide decision: D over the figures of the members alive or suspect that publish
+//  them, this node's own included (zmesh_scale_mesh_input). Every node computes it; the one
+//  with the lowest id acts on it.
 static void
 s_scale_mesh (self_t *self, uint64_t now, const zmesh_scale_info_t *own)
 {
     size_t count;
     zmesh_member_t *members = zmesh_ctx_members (self->ctx, &count);
-    double queue = 0, latency = 0;
-    uint32_t nodes = 0, timed = 0;
-    bool lowest = true;
+    zmesh_scale_member_t *entries =
+        (zmesh_scale_member_t *) calloc (count ? count : 1, sizeof *entries);
+    ZMESH_ASSERT (entries);
+    size_t n = 0;
     for (size_t i = 0; i < count; i++) {
         const zmesh_member_t *member = &members [i];
-        zmesh_scale_info_t info;
-        if (member->self)
-            info = *own;
-        else if (streq (member->state, "dead") || streq (member->state, "left")
-                 || !zmesh_ctx_member_scale (self->ctx, member->id, &info))
-            continue;
-        nodes++;
-        queue += info.queue_depth;
-        if (info.latency_ms) {
-            latency += info.latency_ms;
-            timed++;
+        zmesh_scale_member_t *entry = &entries [n];
+        if (zmesh_hex_decode (entry->id.bytes, ZMESH_ID_SIZE, member->id))
+            continue;  //  the table holds ids it decoded: cannot happen
+        entry->state = s_member_state (member->state);
+        entry->self = member->self;
+        if (member->self) {
+            entry->info = *own;
+            entry->has_info = true;
         }
-        if (!member->self && strcmp (member->id, self->ctx->identity.id_hex) < 0)
-            lowest = false;
+        else
+            entry->has_info = zmesh_ctx_member_scale (self->ctx, member->id, &entry->info);
+        n++;
     }
     free (members);
-    self->mesh_nodes = nodes;
-    self->mesh_decider = lowest;
-    zmesh_scale_input_t input = {.queue_depth = nodes ? queue / nodes : 0,
-                                 .avg_latency_ms = timed ? latency / timed : 0};
+    zmesh_scale_mesh_t mesh;
+    zmesh_scale_mesh_input (&self->ctx->identity.pub.id, entries, n, &mesh);
+    free (entries);
+    self->mesh_nodes = mesh.nodes;
+    self->mesh_decider = mesh.decider;
     zmesh_scale_result_t result;
-    if (zmesh_scale_step (&self->mesh_scale, &input, now, &result))
+    if (zmesh_scale_step (&self->mesh_scale, &mesh.input, now, &result))
         return;
     self->mesh_scaled = result;
     if (result.decision != ZMESH_SCALE_HOLD && self->mesh_decider)
@@ -1140,7 +1064,7 @@ s_self_destroy (self_t **self_p)
     }
     zmesh_owner_destroy (&self->owner);
     zhashx_destroy (&self->links);
-    zlistx_destroy (&self->rounds);
+    zmesh_auction_destroy (&self->auction);
     if (self->backlog) {
         zmesh_work_submit_t *submit;
         while ((submit = (zmesh_work_submit_t *) zlistx_detach (self->backlog, NULL)))
@@ -1169,8 +1093,8 @@ s_self_new (zsock_t *pipe, zmesh_node_ctx_t *ctx, char *err, size_t err_size)
     self->links = zhashx_new ();
     zhashx_set_destructor (self->links, s_link_destroy);
     self->backlog = zlistx_new ();
-    self->rounds = zlistx_new ();
-    zlistx_set_destructor (self->rounds, s_round_destroy);
+    self->auction = zmesh_auction_new (NULL);
+    ZMESH_ASSERT (self->auction);
     self->msg = (zmesh_task_msg_t *) malloc (sizeof *self->msg);
     randombytes_buf (&self->rng, sizeof self->rng);
     zmesh_work_place_config (self->config, &self->place);

@@ -31,7 +31,6 @@
        "Inputs dropped")                                                                           \
     X (DROP_BEACON_SIGNATURE, "zmesh_dropped_total", "reason=\"beacon_signature\"",                \
        "Inputs dropped")                                                                           \
-    X (DROP_TABLE_FULL, "zmesh_dropped_total", "reason=\"table_full\"", "Inputs dropped")          \
     X (CONN_ACCEPTED, "zmesh_connections_accepted_total", "", "CURVE handshakes that succeeded")   \
     X (CONN_REFUSED_UNTRUSTED, "zmesh_connections_refused_total", "reason=\"untrusted\"",          \
        "Connections refused")                                                                      \
@@ -102,6 +101,8 @@
     X (CHECKPOINTS, "zmesh_task_checkpoints_total", "", "Checkpoints this worker sent owners")     \
     X (TASKS_BIDS, "zmesh_task_bids_total", "", "Bids this worker sent owners (auction calls)")    \
     X (TASKS_CALLS, "zmesh_task_calls_total", "", "Calls for bids this node's balancer sent")      \
+    X (TASKS_BIDS_IGNORED, "zmesh_task_bids_ignored_total", "",                                    \
+       "Bids this node's balancer ignored: malformed, late, unknown round, not asked, repeated")   \
     X (CONTROL_REQUESTS, "zmesh_control_requests_total", "", "zmeshctl requests served")           \
     X (CONTROL_ERRORS, "zmesh_control_errors_total", "", "zmeshctl requests refused")              \
     X (STATE_CHANGES, "zmesh_state_changes_total", "",                                             \

@@ -123,3 +123,38 @@ zmesh_scale_decision_name (zmesh_scale_decision_t decision)
             return "?";
     }
 }
+
+int
+zmesh_scale_mesh_input (const zmesh_id_t *self_id,
+                        const zmesh_scale_member_t *members,
+                        size_t count,
+                        zmesh_scale_mesh_t *mesh)
+{
+    if (mesh)
+        memset (mesh, 0, sizeof *mesh);
+    if (!self_id || !mesh || (!members && count))
+        return ZMESH_EINVAL;
+    double queue = 0, latency = 0;
+    bool lowest = true;
+    for (size_t i = 0; i < count; i++) {
+        const zmesh_scale_member_t *member = &members [i];
+        bool counted = member->has_info
+                       && (member->self || member->state == ZMESH_PEER_ALIVE
+                           || member->state == ZMESH_PEER_SUSPECT);
+        if (!counted)
+            continue;
+        mesh->nodes++;
+        queue += member->info.queue_depth;
+        if (member->info.latency_ms) {
+            latency += member->info.latency_ms;
+            mesh->timed++;
+        }
+        //  Ids are bytes; their hex (lower case, fixed length) sorts the same way.
+        if (!member->self && memcmp (member->id.bytes, self_id->bytes, ZMESH_ID_SIZE) < 0)
+            lowest = false;
+    }
+    mesh->decider = lowest;
+    mesh->input.queue_depth = mesh->nodes ? queue / mesh->nodes : 0;
+    mesh->input.avg_latency_ms = mesh->timed ? latency / mesh->timed : 0;
+    return ZMESH_OK;
+}

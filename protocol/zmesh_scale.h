@@ -25,12 +25,23 @@
     with sla_ms or queue_depth_ref 0, non-finite or negative weights, or thresholds out of
     order (zmesh_scale_config_check). The core reads no clock: now_ms comes with every step,
     and it allocates nothing.
+
+    Mesh-wide. Every node computes the same decision over the mesh, with a core of its own fed
+    by zmesh_scale_mesh_input: from the `zmesh.scale` figures (protocol.md 7.7.7) of the
+    members it knows, the input is the mean queue depth over the members counted and the mean
+    latency over those of them that have one (latency_ms > 0); a member counts when it has
+    figures and is this node (whatever its state) or alive or suspect. The node whose id is
+    the lowest of them (bytes compared, as their hex) is the one that acts on the decision.
 */
 #ifndef ZMESH_SCALE_H_INCLUDED
 #define ZMESH_SCALE_H_INCLUDED
 
 #include "zmesh_error.h"
+#include "zmesh_ident.h"
+#include "zmesh_peer_state.h"
+#include "zmesh_task.h"
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define ZMESH_SCALE_QUEUE_WEIGHT_DEFAULT    0.6
@@ -92,5 +103,30 @@ int zmesh_scale_step (zmesh_scale_t *self,
                       zmesh_scale_result_t *result);
 //  "hold", "scale_up", "scale_down" (the metrics' words); "?" for anything else.
 const char *zmesh_scale_decision_name (zmesh_scale_decision_t decision);
+
+//  One member as the shell's membership and node states show it, for the mesh-wide figures.
+typedef struct {
+    zmesh_id_t id;
+    zmesh_peer_state_t state;  //  its membership state
+    bool self;                 //  this node (counted whatever its state)
+    bool has_info;             //  it publishes figures (this node: its own, always)
+    zmesh_scale_info_t info;   //  the figures (its `zmesh.scale` value), if has_info
+} zmesh_scale_member_t;
+
+//  The mesh-wide figures of one cycle.
+typedef struct {
+    zmesh_scale_input_t input;  //  for zmesh_scale_step: both means, 0 over no member
+    uint32_t nodes;             //  members counted
+    uint32_t timed;             //  of which with a latency (the latency mean's divisor)
+    bool decider;  //  no member counted but this node has an id below self_id: act on it
+} zmesh_scale_mesh_t;
+
+//  The mesh-wide input over members [0 .. count) (see the header comment); self_id is this
+//  node's id. ZMESH_OK; ZMESH_EINVAL for self_id or mesh NULL, or members NULL with count
+//  above 0 (mesh then zero, not the decider).
+int zmesh_scale_mesh_input (const zmesh_id_t *self_id,
+                            const zmesh_scale_member_t *members,
+                            size_t count,
+                            zmesh_scale_mesh_t *mesh);
 
 #endif

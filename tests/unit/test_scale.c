@@ -268,6 +268,93 @@ test_bad_input (void **state)
     assert_int_equal (s_step (&scale, &s_busy, 2000, ZMESH_SCALE_UP), ZMESH_SCALE_UP);
 }
 
+static zmesh_scale_member_t
+s_member (uint8_t id,
+          zmesh_peer_state_t state,
+          bool self,
+          bool has_info,
+          uint32_t queue,
+          uint32_t latency)
+{
+    zmesh_scale_member_t member;
+    memset (&member, 0, sizeof member);
+    member.id.bytes [0] = id;
+    member.id.bytes [15] = 0x77;
+    member.state = state;
+    member.self = self;
+    member.has_info = has_info;
+    member.info.queue_depth = queue;
+    member.info.latency_ms = latency;
+    return member;
+}
+
+//  The mesh-wide input: mean queue over the members counted (alive, suspect or this node,
+//  with figures), mean latency over those with one; the lowest id of them decides.
+static void
+test_mesh_input (void **state)
+{
+    zmesh_scale_member_t members [] = {
+        s_member (0x50, ZMESH_PEER_ALIVE, true, true, 10, 0),         //  this node, no latency yet
+        s_member (0x60, ZMESH_PEER_ALIVE, false, true, 20, 300),      //  counted
+        s_member (0x70, ZMESH_PEER_SUSPECT, false, true, 30, 100),    //  counted
+        s_member (0x10, ZMESH_PEER_DEAD, false, true, 1000, 9000),    //  dead: out
+        s_member (0x11, ZMESH_PEER_LEFT, false, true, 1000, 9000),    //  left: out
+        s_member (0x12, ZMESH_PEER_NONE, false, true, 1000, 9000),    //  not a member: out
+        s_member (0x13, ZMESH_PEER_ALIVE, false, false, 1000, 9000),  //  no figures: out
+    };
+    zmesh_scale_mesh_t mesh;
+    assert_int_equal (zmesh_scale_mesh_input (&members [0].id, members, 7, &mesh), ZMESH_OK);
+    assert_int_equal (mesh.nodes, 3);
+    assert_int_equal (mesh.timed, 2);
+    assert_true (fabs (mesh.input.queue_depth - 20.0) < S_EPSILON);
+    assert_true (fabs (mesh.input.avg_latency_ms - 200.0) < S_EPSILON);
+    assert_true (mesh.decider);  //  0x10..0x13 are lower, but not counted
+
+    //  A live member with a lower id takes the decision over.
+    members [4] = s_member (0x40, ZMESH_PEER_SUSPECT, false, true, 0, 0);
+    assert_int_equal (zmesh_scale_mesh_input (&members [0].id, members, 7, &mesh), ZMESH_OK);
+    assert_int_equal (mesh.nodes, 4);
+    assert_int_equal (mesh.timed, 2);
+    assert_true (fabs (mesh.input.queue_depth - 15.0) < S_EPSILON);
+    assert_false (mesh.decider);
+
+    //  This node counts whatever its own state says.
+    members [4].state = ZMESH_PEER_DEAD;
+    members [0].state = ZMESH_PEER_SUSPECT;
+    assert_int_equal (zmesh_scale_mesh_input (&members [0].id, members, 7, &mesh), ZMESH_OK);
+    assert_int_equal (mesh.nodes, 3);
+    assert_true (mesh.decider);
+
+    //  Alone, or with nobody counted: zero figures; the node decides for itself.
+    assert_int_equal (zmesh_scale_mesh_input (&members [0].id, members, 1, &mesh), ZMESH_OK);
+    assert_int_equal (mesh.nodes, 1);
+    assert_true (mesh.input.queue_depth == 10 && mesh.input.avg_latency_ms == 0);
+    assert_int_equal (zmesh_scale_mesh_input (&members [0].id, NULL, 0, &mesh), ZMESH_OK);
+    assert_int_equal (mesh.nodes, 0);
+    assert_true (mesh.input.queue_depth == 0 && mesh.input.avg_latency_ms == 0);
+    assert_true (mesh.decider);
+
+    //  Figures at their largest do not overflow the means.
+    zmesh_scale_member_t big [2] = {
+        s_member (1, ZMESH_PEER_ALIVE, true, true, UINT32_MAX, UINT32_MAX),
+        s_member (2, ZMESH_PEER_ALIVE, false, true, UINT32_MAX, UINT32_MAX),
+    };
+    assert_int_equal (zmesh_scale_mesh_input (&big [0].id, big, 2, &mesh), ZMESH_OK);
+    assert_true (mesh.input.queue_depth == (double) UINT32_MAX);
+    assert_true (mesh.input.avg_latency_ms == (double) UINT32_MAX);
+    zmesh_scale_t scale;
+    s_init (&scale, 0);
+    zmesh_scale_result_t result;
+    assert_int_equal (zmesh_scale_step (&scale, &mesh.input, 0, &result), ZMESH_OK);
+    assert_int_equal (result.raw, ZMESH_SCALE_UP);
+
+    //  Bad arguments.
+    assert_int_equal (zmesh_scale_mesh_input (NULL, members, 7, &mesh), ZMESH_EINVAL);
+    assert_false (mesh.decider);
+    assert_int_equal (zmesh_scale_mesh_input (&members [0].id, NULL, 3, &mesh), ZMESH_EINVAL);
+    assert_int_equal (zmesh_scale_mesh_input (&members [0].id, members, 7, NULL), ZMESH_EINVAL);
+}
+
 int
 main (void)
 {
@@ -275,7 +362,7 @@ main (void)
         cmocka_unit_test (test_config),     cmocka_unit_test (test_figure),
         cmocka_unit_test (test_hysteresis), cmocka_unit_test (test_hysteresis_reset),
         cmocka_unit_test (test_cooldown),   cmocka_unit_test (test_one_cycle),
-        cmocka_unit_test (test_bad_input),
+        cmocka_unit_test (test_bad_input),  cmocka_unit_test (test_mesh_input),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
