@@ -21,19 +21,28 @@ echo "work_vs_dask: $(nproc) cores, $(date -u +%Y-%m-%dT%H:%M:%SZ), zmesh $(git 
 # The floor of a round trip on this machine now: raw libzmq CURVE over loopback (bench_link).
 link=$build/bench/bench_link
 [ -x "$link" ] && printf 'raw    %s\n' "$("$link" 2>/dev/null | awk '/^raw libzmq CURVE/ { printf "libzmq CURVE round trip, no zmesh: p50 %s us, p99 %s us", $5, $6 }')"
+# run_zmesh ARGS...: one bench_work run; its figures, or the line that says why it failed (the
+# submitter's log goes to a scratch file, not the screen).
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+run_zmesh () {
+    local out
+    out=$("$bench" -z "$build/zmeshd" "$@" 2>"$log" | grep -v '^bench_work: ok$') || true
+    [ -n "$out" ] && echo "$out" \
+        || echo "(bench_work $* failed: $(grep -E '^bench_work|Assertion' "$log" | tail -n 1))"
+}
 for s in "${scenarios[@]}"; do
     n=200000; dn=10000
     [ "$s" = rtt ] && { n=10000; dn=2000; }
-    printf 'zmesh  '; "$bench" -z "$build/zmeshd" -s "$s" -n "$n" 2>/dev/null | grep -v '^bench_work: ok$' || true
+    printf 'zmesh  '; run_zmesh -s "$s" -n "$n"
     if [ "$s" = rtt ]; then
         # The round trip again with threads that sleep at once (node/spin_us=0), then the same
         # tasks run by the submitting node's own worker (strategy local), with and without.
         printf 'zmesh  spin 0: '
-        "$bench" -z "$build/zmeshd" -s rtt -n "$n" -S 0 2>/dev/null | grep -v '^bench_work: ok$' || true
+        run_zmesh -s rtt -n "$n" -S 0
         for spin in 200 0; do
             printf 'zmesh  spin %s: ' "$spin"
-            "$bench" -z "$build/zmeshd" -s rtt-local -n "$n" -S "$spin" 2>/dev/null \
-                | grep -v '^bench_work: ok$' || true
+            run_zmesh -s rtt-local -n "$n" -S "$spin"
         done
     fi
     printf 'dask   '; timeout 600 /usr/bin/python3 "$here/bench/dask_work.py" "$s" "$dn" 2>/dev/null || echo "(dask run failed)"
