@@ -95,19 +95,31 @@ zmesh_worker__victims_rebuild (self_t *self)
     for (size_t i = 0; i < count; i++) {
         const zmesh_member_t *member = &members [i];
         zmesh_work_info_t work;
-        uint8_t sign_public [ZMESH_KEY_SIZE];
-        zmesh_public_t pub;
+        zmesh_id_t id;
         if (member->self || !streq (member->state, "alive")
             || !zmesh_ctx_member_work (self->ctx, member->id, &work)
             || zmesh_work_load_band (&work.load, (uint32_t) self->config->worker_steal_threshold)
                    != 2
-            || zmesh_hex_decode (sign_public, ZMESH_KEY_SIZE, member->public_key)
-            || zmesh_public_from_sign_key (&pub, sign_public))
+            || zmesh_hex_decode (id.bytes, ZMESH_ID_SIZE, member->id))
             continue;
+        //  A victim stolen from before has its CURVE key with its dealer: converting the
+        //  signing key again costs about 560,000 instructions.
+        const w_victim_t *known = (const w_victim_t *) zhashx_lookup (self->dealers, &id);
+        uint8_t curve_public [ZMESH_KEY_SIZE];
+        if (known)
+            memcpy (curve_public, known->curve_public, ZMESH_KEY_SIZE);
+        else {
+            uint8_t sign_public [ZMESH_KEY_SIZE];
+            zmesh_public_t pub;
+            if (zmesh_hex_decode (sign_public, ZMESH_KEY_SIZE, member->public_key)
+                || zmesh_public_from_sign_key (&pub, sign_public) || !zmesh_id_equal (&pub.id, &id))
+                continue;
+            memcpy (curve_public, pub.curve_public, ZMESH_KEY_SIZE);
+        }
         w_victim_t *victim = &self->victims [self->victim_count++];
-        victim->id = pub.id;
+        victim->id = id;
         snprintf (victim->endpoint, sizeof victim->endpoint, "%s", work.worker_endpoint);
-        memcpy (victim->curve_public, pub.curve_public, ZMESH_KEY_SIZE);
+        memcpy (victim->curve_public, curve_public, ZMESH_KEY_SIZE);
     }
     free (members);
 }
