@@ -9,10 +9,12 @@
 #include <inttypes.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 static inline uint64_t
@@ -114,5 +116,75 @@ sim_report_result (const char *name, uint32_t passed, uint32_t failed, bool dete
     printf ("%s: %u seeds passed, %u failed\n", name, passed, failed);
     return failed == 0 && deterministic ? 0 : 1;
 }
+
+//  ---------------------------------------------------------------------------------------------
+//  The event queue every simulator drives: a binary min-heap on (at_ms, seq). A simulator's
+//  event struct begins with these two fields (sim_event_head_t, checked where it is defined);
+//  seq is the insertion order, so events due at the same time leave in the order they came,
+//  in every run. The simulator owns the array and its growth; these move the events.
+
+typedef struct {
+    uint64_t at_ms;  //  virtual time the event is due
+    uint64_t seq;    //  insertion order: breaks ties
+} sim_event_head_t;
+
+#define SIM_EVENT_SIZE_MAX 256  //  bytes of one event struct at most
+
+static inline bool
+sim_event_before (const void *a, const void *b)
+{
+    const sim_event_head_t *x = (const sim_event_head_t *) a;
+    const sim_event_head_t *y = (const sim_event_head_t *) b;
+    return x->at_ms < y->at_ms || (x->at_ms == y->at_ms && x->seq < y->seq);
+}
+
+//  Insert event (size bytes, its seq set) into heap [*count], which has room for one more.
+static inline void
+sim_heap_insert (void *heap, uint32_t *count, size_t size, const void *event)
+{
+    uint8_t *h = (uint8_t *) heap;
+    uint32_t i = (*count)++;
+    while (i > 0) {
+        uint32_t parent = (i - 1) / 2;
+        if (!sim_event_before (event, h + parent * size))
+            break;
+        memcpy (h + i * size, h + parent * size, size);
+        i = parent;
+    }
+    memcpy (h + i * size, event, size);
+}
+
+//  Take the earliest event of heap [*count], which is not empty, into event.
+static inline void
+sim_heap_take (void *heap, uint32_t *count, size_t size, void *event)
+{
+    uint8_t *h = (uint8_t *) heap;
+    uint8_t last [SIM_EVENT_SIZE_MAX];
+    if (size > sizeof last || *count == 0)
+        abort ();
+    memcpy (event, h, size);
+    memcpy (last, h + (size_t)--(*count) * size, size);
+    uint32_t i = 0;
+    for (;;) {
+        uint32_t child = 2 * i + 1;
+        if (child >= *count)
+            break;
+        if (child + 1 < *count && sim_event_before (h + (child + 1) * size, h + child * size))
+            child++;
+        if (!sim_event_before (h + child * size, last))
+            break;
+        memcpy (h + i * size, h + child * size, size);
+        i = child;
+    }
+    if (*count)
+        memcpy (h + i * size, last, size);
+}
+
+//  An event struct fit for the heap: it begins with at_ms and seq.
+#define SIM_EVENT_CHECK(type)                                                      \
+    _Static_assert(offsetof (type, at_ms) == offsetof (sim_event_head_t, at_ms)    \
+                       && offsetof (type, seq) == offsetof (sim_event_head_t, seq) \
+                       && sizeof (type) <= SIM_EVENT_SIZE_MAX,                     \
+                   #type " must begin with at_ms and seq")
 
 #endif

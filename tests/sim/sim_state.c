@@ -115,6 +115,7 @@ typedef struct {
     uint32_t size;         //  DELIVER: bytes of data
     uint8_t *data;         //  DELIVER: the encoded message (owned by the event)
 } sim_event_t;
+SIM_EVENT_CHECK (sim_event_t);
 
 typedef struct {
     uint16_t key;  //  index in the key pool
@@ -220,12 +221,6 @@ s_node_of (const zmesh_id_t *id)
 //  ---------------------------------------------------------------------------------------------
 //  The event queue: a binary min-heap on (at_ms, seq).
 
-static bool
-s_before (const sim_event_t *a, const sim_event_t *b)
-{
-    return a->at_ms < b->at_ms || (a->at_ms == b->at_ms && a->seq < b->seq);
-}
-
 static void
 s_push (sim_t *sim, sim_event_t event)
 {
@@ -235,36 +230,14 @@ s_push (sim_t *sim, sim_event_t event)
         return;
     }
     event.seq = sim->next_seq++;
-    uint32_t i = sim->heap_size++;
-    while (i > 0) {
-        uint32_t parent = (i - 1) / 2;
-        if (!s_before (&event, &sim->heap [parent]))
-            break;
-        sim->heap [i] = sim->heap [parent];
-        i = parent;
-    }
-    sim->heap [i] = event;
+    sim_heap_insert (sim->heap, &sim->heap_size, sizeof event, &event);
 }
 
 static sim_event_t
 s_pop (sim_t *sim)
 {
-    sim_event_t top = sim->heap [0];
-    sim_event_t last = sim->heap [--sim->heap_size];
-    uint32_t i = 0;
-    for (;;) {
-        uint32_t child = 2 * i + 1;
-        if (child >= sim->heap_size)
-            break;
-        if (child + 1 < sim->heap_size && s_before (&sim->heap [child + 1], &sim->heap [child]))
-            child++;
-        if (!s_before (&sim->heap [child], &last))
-            break;
-        sim->heap [i] = sim->heap [child];
-        i = child;
-    }
-    if (sim->heap_size > 0)
-        sim->heap [i] = last;
+    sim_event_t top;
+    sim_heap_take (sim->heap, &sim->heap_size, sizeof top, &top);
     return top;
 }
 

@@ -89,6 +89,7 @@ typedef struct {
     uint32_t size;   //  DELIVER: bytes
     uint8_t *bytes;  //  DELIVER: the encoded message (owned by the event)
 } sim_event_t;
+SIM_EVENT_CHECK (sim_event_t);
 
 //  The scenario: what a seed (or the bench) asks for.
 typedef struct {
@@ -265,43 +266,14 @@ s_push (sim_t *sim, sim_event_t event)
         sim->heap_capacity = capacity;
     }
     event.seq = sim->next_seq++;
-    uint32_t i = sim->heap_size++;
-    while (i > 0) {
-        uint32_t parent = (i - 1) / 2;
-        const sim_event_t *p = &sim->heap [parent];
-        if (p->at_ms < event.at_ms || (p->at_ms == event.at_ms && p->seq < event.seq))
-            break;
-        sim->heap [i] = *p;
-        i = parent;
-    }
-    sim->heap [i] = event;
-}
-
-static bool
-s_before (const sim_event_t *a, const sim_event_t *b)
-{
-    return a->at_ms < b->at_ms || (a->at_ms == b->at_ms && a->seq < b->seq);
+    sim_heap_insert (sim->heap, &sim->heap_size, sizeof event, &event);
 }
 
 static sim_event_t
 s_pop (sim_t *sim)
 {
-    sim_event_t top = sim->heap [0];
-    sim_event_t last = sim->heap [--sim->heap_size];
-    uint32_t i = 0;
-    for (;;) {
-        uint32_t child = 2 * i + 1;
-        if (child >= sim->heap_size)
-            break;
-        if (child + 1 < sim->heap_size && s_before (&sim->heap [child + 1], &sim->heap [child]))
-            child++;
-        if (!s_before (&sim->heap [child], &last))
-            break;
-        sim->heap [i] = sim->heap [child];
-        i = child;
-    }
-    if (sim->heap_size > 0)
-        sim->heap [i] = last;
+    sim_event_t top;
+    sim_heap_take (sim->heap, &sim->heap_size, sizeof top, &top);
     return top;
 }
 

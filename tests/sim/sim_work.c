@@ -124,6 +124,7 @@ typedef struct {
     uint32_t size;
     uint8_t *bytes;
 } sim_event_t;
+SIM_EVENT_CHECK (sim_event_t);
 
 typedef struct {
     uint32_t owner;
@@ -313,12 +314,6 @@ s_get32 (const uint8_t *p)
 //  ---------------------------------------------------------------------------------------------
 //  Events: a heap on (time, insertion order)
 
-static bool
-s_before (const sim_event_t *a, const sim_event_t *b)
-{
-    return a->at_ms < b->at_ms || (a->at_ms == b->at_ms && a->seq < b->seq);
-}
-
 static void
 s_push (sim_t *sim, sim_event_t event)
 {
@@ -330,33 +325,14 @@ s_push (sim_t *sim, sim_event_t event)
     if (event.at_ms < sim->now_ms)
         event.at_ms = sim->now_ms;
     event.seq = sim->next_seq++;
-    uint32_t i = sim->heap_size++;
-    while (i > 0 && s_before (&event, &sim->heap [(i - 1) / 2])) {
-        sim->heap [i] = sim->heap [(i - 1) / 2];
-        i = (i - 1) / 2;
-    }
-    sim->heap [i] = event;
+    sim_heap_insert (sim->heap, &sim->heap_size, sizeof event, &event);
 }
 
 static sim_event_t
 s_pop (sim_t *sim)
 {
-    sim_event_t top = sim->heap [0];
-    sim_event_t last = sim->heap [--sim->heap_size];
-    uint32_t i = 0;
-    while (true) {
-        uint32_t child = 2 * i + 1;
-        if (child >= sim->heap_size)
-            break;
-        if (child + 1 < sim->heap_size && s_before (&sim->heap [child + 1], &sim->heap [child]))
-            child++;
-        if (!s_before (&sim->heap [child], &last))
-            break;
-        sim->heap [i] = sim->heap [child];
-        i = child;
-    }
-    if (sim->heap_size)
-        sim->heap [i] = last;
+    sim_event_t top;
+    sim_heap_take (sim->heap, &sim->heap_size, sizeof top, &top);
     return top;
 }
 
