@@ -222,11 +222,8 @@ s_handler_of (const char *handler)
 static void
 s_push (sim_t *sim, sim_event_t event)
 {
-    if (sim->heap_size == sim->heap_capacity) {
-        sim->heap_capacity = sim->heap_capacity ? sim->heap_capacity * 2 : 1024;
-        sim->heap = realloc (sim->heap, sim->heap_capacity * sizeof *sim->heap);
-        ZMESH_ASSERT (sim->heap);
-    }
+    sim->heap =
+        sim_heap_room (sim->heap, sim->heap_size, &sim->heap_capacity, sizeof *sim->heap, 1024);
     if (event.at_ms < sim->now_ms)
         event.at_ms = sim->now_ms;
     event.seq = sim->next_seq++;

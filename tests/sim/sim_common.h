@@ -138,6 +138,21 @@ sim_event_before (const void *a, const void *b)
     return x->at_ms < y->at_ms || (x->at_ms == y->at_ms && x->seq < y->seq);
 }
 
+//  The heap, with room for one more event than count: grown by doubling from first (the
+//  caller stores what it returns, and the capacity it set).
+static inline void *
+sim_heap_room (void *heap, uint32_t count, uint32_t *capacity, size_t size, uint32_t first)
+{
+    if (count < *capacity)
+        return heap;
+    uint32_t grown_capacity = *capacity ? 2 * *capacity : first;
+    void *grown = realloc (heap, (size_t) grown_capacity * size);
+    if (!grown)
+        abort ();
+    *capacity = grown_capacity;
+    return grown;
+}
+
 //  Insert event (size bytes, its seq set) into heap [*count], which has room for one more.
 static inline void
 sim_heap_insert (void *heap, uint32_t *count, size_t size, const void *event)

@@ -258,13 +258,8 @@ s_contact (zmesh_swim_contact_t *contact, uint32_t node, uint64_t generation)
 static void
 s_push (sim_t *sim, sim_event_t event)
 {
-    if (sim->heap_size == sim->heap_capacity) {
-        uint32_t capacity = sim->heap_capacity ? 2 * sim->heap_capacity : 4096;
-        sim_event_t *grown = realloc (sim->heap, capacity * sizeof *grown);
-        ZMESH_ASSERT (grown);
-        sim->heap = grown;
-        sim->heap_capacity = capacity;
-    }
+    sim->heap =
+        sim_heap_room (sim->heap, sim->heap_size, &sim->heap_capacity, sizeof *sim->heap, 4096);
     event.seq = sim->next_seq++;
     sim_heap_insert (sim->heap, &sim->heap_size, sizeof event, &event);
 }
