@@ -640,19 +640,12 @@ s_view_rebuild (self_t *self)
                 zmesh_owner_node_down (self->owner, now, &id);
             continue;
         }
-        //  The CURVE key of a node already in the view is the one its id was made from:
-        //  converting the signing key again costs about 560,000 instructions a member, at
-        //  every rebuild.
+        //  The CURVE key of a node already in the view is the one its id was made from: no
+        //  conversion again at every rebuild.
         if (old)
             memcpy (node->curve_public, old->curve_public, ZMESH_KEY_SIZE);
-        else {
-            uint8_t sign_public [ZMESH_KEY_SIZE];
-            zmesh_public_t pub;
-            if (zmesh_hex_decode (sign_public, ZMESH_KEY_SIZE, member->public_key)
-                || zmesh_public_from_sign_key (&pub, sign_public) || !zmesh_id_equal (&pub.id, &id))
-                continue;
-            memcpy (node->curve_public, pub.curve_public, ZMESH_KEY_SIZE);
-        }
+        else if (!zmesh_member_curve_public (member, &id, node->curve_public))
+            continue;
         node->place.id = id;
         node->place.is_self = member->self;
         node->alive = !suspect;

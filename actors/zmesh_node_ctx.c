@@ -330,3 +330,17 @@ zmesh_ctx_handler (const zmesh_node_ctx_t *self, const char *name)
             return &self->handlers [i];
     return NULL;
 }
+
+bool
+zmesh_member_curve_public (const zmesh_member_t *member,
+                           const zmesh_id_t *id,
+                           uint8_t curve_public [ZMESH_KEY_SIZE])
+{
+    uint8_t sign_public [ZMESH_KEY_SIZE];
+    zmesh_public_t pub;
+    if (zmesh_hex_decode (sign_public, ZMESH_KEY_SIZE, member->public_key)
+        || zmesh_public_from_sign_key (&pub, sign_public) || !zmesh_id_equal (&pub.id, id))
+        return false;
+    memcpy (curve_public, pub.curve_public, ZMESH_KEY_SIZE);
+    return true;
+}

@@ -105,6 +105,12 @@ void zmesh_ctx_set_member_work (zmesh_node_ctx_t *self,
                                 const uint8_t *data,
                                 size_t size);
 bool zmesh_ctx_member_work (zmesh_node_ctx_t *self, const char *id_hex, zmesh_work_info_t *out);
+//  The CURVE key of member, whose id is id: its signing key, converted. That costs about
+//  560,000 instructions, so callers keep the key of a member they know. False if the key does
+//  not decode or convert, or is not the key id was made from.
+bool zmesh_member_curve_public (const zmesh_member_t *member,
+                                const zmesh_id_t *id,
+                                uint8_t curve_public [ZMESH_KEY_SIZE]);
 //  A member's zmesh.scale value (data NULL: remove); a copy of it into out (false if none or
 //  it does not decode). Changes wake nobody: the balancer reads them at each scaling cycle.
 void zmesh_ctx_set_member_scale (zmesh_node_ctx_t *self,
